@@ -1,0 +1,345 @@
+//! The shared model of exhunt: what flows between the stages
+//! discover → read → detect → judge → report.
+//!
+//! Every other crate depends on this one and on nothing upstream of it, so the
+//! types here are plain data: artifacts (what a file is), records (one log line
+//! with its fields looked up by name), findings (what a detector saw), and the
+//! report (what the user gets). The JSON shape of [`Report`] is the public
+//! contract `exhunt/report/v1` described in DESIGN.md: fields may be added,
+//! never renamed.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The schema string of the JSON report.
+pub const REPORT_SCHEMA: &str = "exhunt/report/v1";
+
+/// First exploitation of the ProxyLogon chain seen in the wild (Volexity, 2021-01-06).
+/// Logs that start after this date cannot show the start of the campaign.
+pub const PROXYLOGON_FIRST_SEEN: &str = "2021-01-06T00:00:00Z";
+
+/// What a file is, as far as exhunt is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ArtifactKind {
+    /// `Logging\HttpProxy\<Protocol>\*.log`: the front end's per-request CSV log.
+    HttpProxyLog {
+        /// The protocol subfolder (`Ecp`, `Owa`, `Autodiscover`, ...), as the
+        /// path or the `Protocol` column names it.
+        protocol: String,
+    },
+    /// `Logging\ECP\Server\*.log`: the control panel's server log (cmdlets run).
+    EcpServerLog,
+    /// `Logging\OABGeneratorLog\*.log`: offline address book generation.
+    OabGeneratorLog,
+    /// A file in a place where intruders dumped process memory.
+    MemoryDump,
+    /// An archive in a place where intruders staged stolen data.
+    Archive,
+}
+
+impl ArtifactKind {
+    /// The log family this artifact belongs to, as named in the report's
+    /// `coverage` section; `None` for artifacts that are not logs.
+    pub fn family(&self) -> Option<String> {
+        match self {
+            ArtifactKind::HttpProxyLog { protocol } => Some(format!("HttpProxy/{protocol}")),
+            ArtifactKind::EcpServerLog => Some("ECP/Server".to_string()),
+            ArtifactKind::OabGeneratorLog => Some("OABGeneratorLog".to_string()),
+            ArtifactKind::MemoryDump | ArtifactKind::Archive => None,
+        }
+    }
+
+    /// True for the line-oriented Exchange CSV logs.
+    pub fn is_log(&self) -> bool {
+        self.family().is_some()
+    }
+}
+
+/// One log line with its fields, looked up by column name (case-insensitive).
+///
+/// Detectors see records only through this trait so that every reader (CSV
+/// logs now, W3C and event logs later) can feed the same detectors.
+pub trait Record {
+    /// The field of that column, unquoted; `None` when the log has no such column.
+    fn field(&self, name: &str) -> Option<&str>;
+    /// The whole line as read (without the line terminator).
+    fn raw(&self) -> &[u8];
+    /// 1-based line number in the file.
+    fn line_no(&self) -> u64;
+    /// The record's timestamp in ISO 8601 UTC, if it has one.
+    fn time(&self) -> Option<&str>;
+}
+
+/// How bad a finding is. Ordered from worst to mildest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    /// Findings at this severity or worse move the verdict on their own;
+    /// `info` findings are leads that need corroboration (an antivirus
+    /// vendor's zip under ProgramData must not make a server "compromised").
+    pub fn moves_verdict(self) -> bool {
+        self != Severity::Info
+    }
+}
+
+/// The answer to "was this server broken into?". Ordered: worst is greatest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No trace in what was read.
+    Clean,
+    /// Probes or exploit attempts that did not succeed.
+    Attempted,
+    /// An exploit step succeeded.
+    Exploited,
+    /// The intruder acted on the server.
+    Compromised,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Clean => "clean",
+            Verdict::Attempted => "attempted",
+            Verdict::Exploited => "exploited",
+            Verdict::Compromised => "compromised",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What sort of activity a finding shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    Exploitation,
+    Attempt,
+    Scan,
+    Webshell,
+    Execution,
+    CredentialAccess,
+    Collection,
+    Persistence,
+    Staging,
+    Config,
+}
+
+/// One thing a detector saw, with the evidence to check it by hand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// `F0001`, ... assigned by the judge in report order.
+    pub id: String,
+    /// Stable rule identifier (`proxylogon-ssrf-26855`).
+    pub rule: String,
+    pub title: String,
+    pub cves: Vec<String>,
+    pub kind: FindingKind,
+    /// What this finding on its own says about the server.
+    pub verdict: Verdict,
+    pub severity: Severity,
+    /// ISO 8601 UTC, `null` for files on disk.
+    pub time: Option<String>,
+    /// The file the evidence is in, relative to its input, `/` separators;
+    /// zip members as `bundle.zip!/inner/path`.
+    pub path: String,
+    /// 1-based line, `null` where lines do not apply.
+    pub line: Option<u64>,
+    pub evidence: BTreeMap<String, String>,
+    /// Ids of findings tied to this one (same client IP, request id, file name).
+    pub related: Vec<String>,
+    /// The public reference the rule rests on.
+    pub source: String,
+    /// For `info` leads: the severity they take when other findings show the
+    /// server was exploited (the reference script reports suspicious files
+    /// only once a CVE check hit). Not part of the JSON contract.
+    #[serde(skip)]
+    pub escalate_to: Option<Severity>,
+}
+
+impl Finding {
+    /// A finding with the fields every detector sets; the judge fills `id`
+    /// and `related`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        rule: &str,
+        title: impl Into<String>,
+        cves: &[&str],
+        kind: FindingKind,
+        verdict: Verdict,
+        severity: Severity,
+        path: &str,
+        source: &str,
+    ) -> Self {
+        Finding {
+            id: String::new(),
+            rule: rule.to_string(),
+            title: title.into(),
+            cves: cves.iter().map(|c| c.to_string()).collect(),
+            kind,
+            verdict,
+            severity,
+            time: None,
+            path: path.to_string(),
+            line: None,
+            evidence: BTreeMap::new(),
+            related: Vec::new(),
+            source: source.to_string(),
+            escalate_to: None,
+        }
+    }
+
+    /// Adds an evidence field, skipping empty values.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        let v = value.into();
+        if !v.is_empty() {
+            self.evidence.insert(key.to_string(), v);
+        }
+        self
+    }
+}
+
+/// How far back one log family reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub family: String,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub files: u64,
+}
+
+/// Something that could not be read; the scan went on without it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ErrorEntry {
+    pub path: String,
+    pub message: String,
+}
+
+/// The server's Exchange build and what it leaves open (filled from issue 5 on).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patch {
+    pub build: String,
+    pub product: String,
+    pub source: String,
+    pub open_cves: Vec<String>,
+    pub install: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+/// Counts of what the scan looked at, so that "clean" can be read against
+/// how much was actually examined.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Files (and zip members) seen in the inputs.
+    pub files_seen: u64,
+    /// Files recognised as logs or suspicious files and examined.
+    pub files_examined: u64,
+    /// Bytes read from examined files (decompressed for zip members).
+    pub bytes_read: u64,
+    /// Log lines read.
+    pub lines_read: u64,
+}
+
+/// The whole answer of one `exhunt scan`; every output format renders this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub tool: Tool,
+    pub inputs: Vec<String>,
+    pub verdict: Verdict,
+    pub incomplete: bool,
+    pub coverage: Vec<Coverage>,
+    pub patch: Option<Patch>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ErrorEntry>,
+    pub next_steps: Vec<String>,
+    /// Added field: what was examined.
+    pub stats: Stats,
+}
+
+/// Case-insensitive glob match with `*` (any run) and `?` (one char), the
+/// semantics of PowerShell's `-like` operator, which the reference script's
+/// predicates are written in. Bracket classes are not used by those predicates.
+pub fn like(text: &str, pattern: &str) -> bool {
+    let t: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
+    // Iterative wildcard match with backtracking to the last `*`.
+    let (mut ti, mut pi) = (0usize, 0usize);
+    let (mut star, mut mark) = (None::<usize>, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            ti += 1;
+            pi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_matches_powershell_semantics() {
+        assert!(like("ServerInfo~a]@EX:444/ecp/y.js", "ServerInfo~*/*"));
+        assert!(like("serverinfo~A/B", "ServerInfo~*/*"));
+        assert!(!like("ServerInfo~nohost", "ServerInfo~*/*"));
+        assert!(like(
+            "ServerInfo~a]@ex:444/autodiscover/autodiscover.xml?#",
+            "ServerInfo~*/autodiscover*"
+        ));
+        assert!(like("ServerInfo~localhost/ecp/default.flt?", "ServerInfo~localhost*/*"));
+        assert!(!like("x", ""));
+        assert!(like("", "*"));
+        assert!(like("abc", "a?c"));
+    }
+
+    #[test]
+    fn severity_order_and_threshold() {
+        assert!(Severity::Critical < Severity::Info);
+        assert!(Severity::Low.moves_verdict());
+        assert!(!Severity::Info.moves_verdict());
+        assert!(Verdict::Compromised > Verdict::Clean);
+    }
+}

@@ -1,0 +1,333 @@
+//! CVE-2021-26855 (the ProxyLogon SSRF) and the HttpProxy half of
+//! CVE-2021-27065, from the front end's HttpProxy logs.
+//!
+//! Test-ProxyLogon.ps1 keeps rows where
+//! `AnchorMailbox -like 'ServerInfo~*/*'` and not `'ServerInfo~*/autodiscover*'`
+//! and not `'ServerInfo~localhost*/*'` (reference §1.1). It drops the
+//! excluded rows; we report them as what they are (issue #312): the
+//! autodiscover-only rows as failed attempts, the localhost rows as nmap
+//! probes. We add Microsoft's blog form `BackEndCookie -like 'Server~*/*~*'`
+//! (issue #310) and tell a step that the server answered with success from
+//! one it refused.
+
+use crate::{evidence_fields, sources, LineDetector, LogContext, LogFamily};
+use exhunt_core::{like, Finding, FindingKind, Record, Severity, Verdict};
+
+const CVE_SSRF: &[&str] = &["CVE-2021-26855"];
+const CVE_RESET: &[&str] = &["CVE-2021-26855", "CVE-2021-27065"];
+
+const EVIDENCE: &[&str] = &[
+    "AnchorMailbox",
+    "BackEndCookie",
+    "ClientIpAddress",
+    "UrlHost",
+    "UrlStem",
+    "UrlQuery",
+    "Method",
+    "HttpStatus",
+    "UserAgent",
+    "RequestId",
+    "RoutingHint",
+    "TargetServer",
+];
+
+pub struct HttpProxySsrf;
+
+impl HttpProxySsrf {
+    pub fn new() -> Self {
+        HttpProxySsrf
+    }
+}
+
+impl Default for HttpProxySsrf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How the row's SSRF form relates to the reference script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// Passes the script's predicate.
+    Script,
+    /// `ServerInfo~*/autodiscover*`: excluded by the script (failed attempts).
+    Autodiscover,
+    /// `ServerInfo~localhost*/*`: excluded by the script (nmap probes).
+    Localhost,
+    /// Only the blog's BackEndCookie clause matches.
+    BackEndCookie,
+}
+
+/// 2xx and 3xx: the front end proxied the request and the back end answered.
+/// 241 is what `/ecp/proxyLogon.ecp` returns in the public exploit chain.
+fn succeeded(status: &str) -> bool {
+    status
+        .trim()
+        .parse::<u16>()
+        .is_ok_and(|s| (200..400).contains(&s))
+}
+
+impl LineDetector for HttpProxySsrf {
+    fn family(&self) -> LogFamily {
+        LogFamily::HttpProxy
+    }
+
+    fn literals(&self) -> &[&'static str] {
+        // `ServerInfo~` is the script's own pre-filter; `Server~` finds the
+        // BackEndCookie form (it is not a substring of `ServerInfo~`).
+        &["ServerInfo~", "Server~"]
+    }
+
+    fn check(&self, ctx: &LogContext<'_>, rec: &dyn Record, out: &mut Vec<Finding>) {
+        let am = rec.field("AnchorMailbox").unwrap_or("");
+        let bec = rec.field("BackEndCookie").unwrap_or("");
+        let am_ssrf = like(am, "ServerInfo~*/*");
+        let form = if am_ssrf && like(am, "ServerInfo~localhost*/*") {
+            Form::Localhost
+        } else if am_ssrf && like(am, "ServerInfo~*/autodiscover*") {
+            Form::Autodiscover
+        } else if am_ssrf {
+            Form::Script
+        } else if like(bec, "Server~*/*~*") {
+            if like(bec, "Server~localhost*") {
+                Form::Localhost
+            } else {
+                Form::BackEndCookie
+            }
+        } else {
+            return;
+        };
+        let status = rec.field("HttpStatus").unwrap_or("");
+        let ok = succeeded(status);
+        let user = rec.field("AuthenticatedUser").unwrap_or("");
+        let unauth = user.trim().is_empty();
+
+        let (rule, title, kind, verdict, severity, predicate, source) = match form {
+            Form::Localhost => (
+                "proxylogon-ssrf-26855-scan",
+                "Scanner probe for the ProxyLogon SSRF (ServerInfo~localhost, as the nmap check sends)",
+                FindingKind::Scan,
+                Verdict::Attempted,
+                Severity::Low,
+                "ServerInfo~localhost*/* (excluded by Test-ProxyLogon, PR #306)",
+                sources::PR306,
+            ),
+            Form::Autodiscover => (
+                "proxylogon-ssrf-26855-attempt",
+                "ProxyLogon SSRF attempt that reached only autodiscover (failed exploit: no valid mailbox)",
+                FindingKind::Attempt,
+                Verdict::Attempted,
+                Severity::Medium,
+                "ServerInfo~*/autodiscover* (excluded by Test-ProxyLogon, PR #306)",
+                sources::PR306,
+            ),
+            Form::Script if ok => (
+                "proxylogon-ssrf-26855",
+                "SSRF request through the Exchange front end succeeded (CVE-2021-26855)",
+                FindingKind::Exploitation,
+                Verdict::Exploited,
+                Severity::High,
+                "Test-ProxyLogon: AnchorMailbox like ServerInfo~*/*",
+                sources::TEST_PROXYLOGON,
+            ),
+            Form::Script => (
+                "proxylogon-ssrf-26855",
+                "SSRF request through the Exchange front end, refused or failed (CVE-2021-26855)",
+                FindingKind::Attempt,
+                Verdict::Attempted,
+                Severity::Medium,
+                "Test-ProxyLogon: AnchorMailbox like ServerInfo~*/*",
+                sources::TEST_PROXYLOGON,
+            ),
+            Form::BackEndCookie if ok => (
+                "proxylogon-ssrf-26855-backendcookie",
+                "SSRF through a forged back-end cookie succeeded (CVE-2021-26855; missed by Test-ProxyLogon)",
+                FindingKind::Exploitation,
+                Verdict::Exploited,
+                Severity::High,
+                "Microsoft blog: BackEndCookie like Server~*/*~* (not in Test-ProxyLogon, issue #310)",
+                sources::ISSUE310,
+            ),
+            Form::BackEndCookie => (
+                "proxylogon-ssrf-26855-backendcookie",
+                "SSRF attempt through a forged back-end cookie, refused or failed (CVE-2021-26855)",
+                FindingKind::Attempt,
+                Verdict::Attempted,
+                Severity::Medium,
+                "Microsoft blog: BackEndCookie like Server~*/*~* (not in Test-ProxyLogon, issue #310)",
+                sources::ISSUE310,
+            ),
+        };
+        let mut f = Finding::new(
+            rule, title, CVE_SSRF, kind, verdict, severity, ctx.path, source,
+        );
+        f.time = rec.time().map(str::to_string);
+        f.line = Some(rec.line_no());
+        f = evidence_fields(f, rec, EVIDENCE)
+            .with("predicate", predicate)
+            .with(
+                "AuthenticatedUser",
+                if unauth {
+                    "(empty: unauthenticated)".to_string()
+                } else {
+                    user.to_string()
+                },
+            );
+        if let exhunt_core::ArtifactKind::HttpProxyLog { protocol } = ctx.kind {
+            f = f.with("Protocol", protocol.clone());
+        }
+        if form == Form::Script && ok && unauth {
+            // The blog's own form: no signed-in user and a back-end target.
+            f.severity = Severity::Critical;
+        }
+        out.push(f);
+
+        // CVE-2021-27065, HttpProxy half: the DDI call that writes the OAB
+        // virtual directory (with the shell in ExternalUrl) to a file.
+        let exact = like(am, "ServerInfo~*/*Reset*VirtualDirectory#");
+        // The script anchors the schema at the end of the value; the same
+        // call with its query parameters in another order escapes it.
+        if am_ssrf && (exact || like(am, "ServerInfo~*/*schema=Reset*VirtualDirectory*")) {
+            let status_200 = status.trim() == "200";
+            let mut r = Finding::new(
+                "proxylogon-27065-reset-vdir",
+                if status_200 {
+                    "Virtual directory reset through the SSRF succeeded: a web shell was probably written to disk (CVE-2021-27065)"
+                } else {
+                    "Virtual directory reset through the SSRF was attempted and refused (CVE-2021-27065)"
+                },
+                CVE_RESET,
+                if status_200 {
+                    FindingKind::Exploitation
+                } else {
+                    FindingKind::Attempt
+                },
+                if status_200 {
+                    Verdict::Exploited
+                } else {
+                    Verdict::Attempted
+                },
+                if status_200 {
+                    Severity::Critical
+                } else {
+                    Severity::Medium
+                },
+                ctx.path,
+                sources::TEST_PROXYLOGON,
+            );
+            r.time = rec.time().map(str::to_string);
+            r.line = Some(rec.line_no());
+            r = evidence_fields(r, rec, EVIDENCE).with(
+                "predicate",
+                if exact {
+                    "Test-ProxyLogon: AnchorMailbox like ServerInfo~*/*Reset*VirtualDirectory# and HttpStatus 200"
+                } else {
+                    "exhunt: schema=Reset*VirtualDirectory not at the end of AnchorMailbox (missed by Test-ProxyLogon)"
+                },
+            );
+            out.push(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::MapRecord;
+    use exhunt_core::ArtifactKind;
+
+    fn run(pairs: &[(&str, &str)]) -> Vec<Finding> {
+        let kind = ArtifactKind::HttpProxyLog {
+            protocol: "Ecp".into(),
+        };
+        let ctx = LogContext {
+            path: "HttpProxy/Ecp/x.log",
+            kind: &kind,
+        };
+        let mut out = Vec::new();
+        HttpProxySsrf::new().check(&ctx, &MapRecord::new(pairs), &mut out);
+        out
+    }
+
+    #[test]
+    fn script_predicate_success_and_failure() {
+        let f = run(&[
+            ("AnchorMailbox", "ServerInfo~a]@EX01.contoso.com:444/ecp/proxyLogon.ecp?#"),
+            ("HttpStatus", "241"),
+            ("AuthenticatedUser", ""),
+        ]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, "proxylogon-ssrf-26855");
+        assert_eq!(f[0].verdict, Verdict::Exploited);
+        assert_eq!(f[0].severity, Severity::Critical);
+        let f = run(&[
+            ("AnchorMailbox", "ServerInfo~a]@EX01:444/mapi/emsmdb/?#"),
+            ("HttpStatus", "500"),
+        ]);
+        assert_eq!(f[0].verdict, Verdict::Attempted);
+        assert_eq!(f[0].kind, FindingKind::Attempt);
+    }
+
+    #[test]
+    fn exclusions_become_attempts_and_scans() {
+        let f = run(&[
+            ("AnchorMailbox", "ServerInfo~a]@EX01:444/autodiscover/autodiscover.xml?#"),
+            ("HttpStatus", "200"),
+        ]);
+        assert_eq!(f[0].rule, "proxylogon-ssrf-26855-attempt");
+        assert_eq!(f[0].verdict, Verdict::Attempted);
+        assert_eq!(f[0].cves, vec!["CVE-2021-26855"]);
+        let f = run(&[
+            ("AnchorMailbox", "ServerInfo~localhost/ecp/default.flt?"),
+            ("HttpStatus", "500"),
+        ]);
+        assert_eq!(f[0].rule, "proxylogon-ssrf-26855-scan");
+        assert_eq!(f[0].kind, FindingKind::Scan);
+    }
+
+    #[test]
+    fn backendcookie_form() {
+        let f = run(&[
+            ("AnchorMailbox", "Sid~S-1-5-21-1"),
+            ("BackEndCookie", "Server~EX01.contoso.com:444/ecp/DDI/DDIService.svc/GetList~1942062522"),
+            ("HttpStatus", "200"),
+        ]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, "proxylogon-ssrf-26855-backendcookie");
+        assert_eq!(f[0].verdict, Verdict::Exploited);
+        // A normal back-end cookie has no path.
+        assert!(run(&[
+            ("AnchorMailbox", "Smtp~alice@contoso.com"),
+            ("BackEndCookie", "Server~EX02.contoso.com~1942062522~2021-03-03T06:00:00"),
+            ("HttpStatus", "200"),
+        ])
+        .is_empty());
+    }
+
+    #[test]
+    fn reset_vdir_needs_200() {
+        let am = "ServerInfo~a]@EX01:444/ecp/DDI/DDIService.svc/SetObject?msExchEcpCanary=x&schema=ResetOABVirtualDirectory#";
+        let f = run(&[("AnchorMailbox", am), ("HttpStatus", "200")]);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[1].rule, "proxylogon-27065-reset-vdir");
+        assert_eq!(f[1].verdict, Verdict::Exploited);
+        assert_eq!(f[1].severity, Severity::Critical);
+        assert!(f[1].evidence["predicate"].starts_with("Test-ProxyLogon"));
+        let f = run(&[("AnchorMailbox", am), ("HttpStatus", "500")]);
+        assert_eq!(f[1].verdict, Verdict::Attempted);
+        // Parameters in the other order: missed by the script, found here.
+        let swapped = "ServerInfo~a]@EX01:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&msExchEcpCanary=x#";
+        let f = run(&[("AnchorMailbox", swapped), ("HttpStatus", "200")]);
+        assert_eq!(f.len(), 2);
+        assert!(f[1].evidence["predicate"].starts_with("exhunt"));
+        // A GetObject of the OAB schema (recon) is not a reset.
+        let get = "ServerInfo~a]@EX01:444/ecp/DDI/DDIService.svc/GetObject?msExchEcpCanary=x&schema=OABVirtualDirectory#";
+        assert_eq!(run(&[("AnchorMailbox", get), ("HttpStatus", "200")]).len(), 1);
+    }
+
+    #[test]
+    fn normal_rows_are_quiet() {
+        assert!(run(&[("AnchorMailbox", "Smtp~alice@contoso.com"), ("HttpStatus", "200")]).is_empty());
+        assert!(run(&[("AnchorMailbox", "ServerInfo~EX01"), ("HttpStatus", "200")]).is_empty());
+    }
+}

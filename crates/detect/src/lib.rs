@@ -1,0 +1,177 @@
+//! Detect: turn records and files into findings.
+//!
+//! Built-in Exchange detectors live here, one module per log family, plus
+//! the file detectors (LSASS dumps, staged archives). Every line detector
+//! names the literals a line must hold for it to possibly match; the reader
+//! combines them into one pre-filter per log family, so lines that no
+//! detector could match are never split into fields.
+//!
+//! Each rule cites the public source it rests on; the reference script's
+//! predicates (Test-ProxyLogon.ps1) are reproduced exactly and our
+//! extensions are marked as such in each finding's `predicate` evidence.
+
+use exhunt_core::{ArtifactKind, Finding, Record};
+
+pub mod ecp;
+pub mod files;
+pub mod httpproxy;
+pub mod oab;
+
+/// Sources cited by the rules.
+pub mod sources {
+    pub const TEST_PROXYLOGON: &str = "microsoft/CSS-Exchange Security/src/Test-ProxyLogon.ps1; https://www.microsoft.com/security/blog/2021/03/02/hafnium-targeting-exchange-servers/";
+    pub const PR306: &str = "microsoft/CSS-Exchange PR #306 (autodiscover and localhost rows are failed attempts and nmap probes)";
+    pub const ISSUE310: &str = "Microsoft HAFNIUM blog query (AuthenticatedUser empty; BackEndCookie like 'Server~*/*~*'); microsoft/CSS-Exchange issue #310";
+    pub const PR386: &str = "microsoft/CSS-Exchange PR #386 (Test-ProxyLogon.ps1 27065/26858 predicates)";
+    pub const CISA: &str = "CISA AA21-062A (cisagov/CHIRP indicators/AA21062A.yaml)";
+}
+
+/// What a line detector is told about the file its records come from.
+#[derive(Debug, Clone, Copy)]
+pub struct LogContext<'a> {
+    /// Display path of the file (for findings).
+    pub path: &'a str,
+    pub kind: &'a ArtifactKind,
+}
+
+/// The log families; each gets its own pre-filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogFamily {
+    HttpProxy,
+    EcpServer,
+    OabGenerator,
+}
+
+impl LogFamily {
+    pub const ALL: [LogFamily; 3] = [
+        LogFamily::HttpProxy,
+        LogFamily::EcpServer,
+        LogFamily::OabGenerator,
+    ];
+
+    pub fn of(kind: &ArtifactKind) -> Option<LogFamily> {
+        match kind {
+            ArtifactKind::HttpProxyLog { .. } => Some(LogFamily::HttpProxy),
+            ArtifactKind::EcpServerLog => Some(LogFamily::EcpServer),
+            ArtifactKind::OabGeneratorLog => Some(LogFamily::OabGenerator),
+            _ => None,
+        }
+    }
+}
+
+/// A detector over log records.
+pub trait LineDetector: Send + Sync {
+    /// The log family it reads.
+    fn family(&self) -> LogFamily;
+    /// A line must hold one of these (ASCII case-insensitive) for `check` to
+    /// be able to match; used to build the pre-filter.
+    fn literals(&self) -> &[&'static str];
+    /// Looks at one record; pushes what it finds.
+    fn check(&self, ctx: &LogContext<'_>, rec: &dyn Record, out: &mut Vec<Finding>);
+}
+
+/// The configured set of detectors, built once and shared by all threads.
+pub struct DetectorSet {
+    line: Vec<Box<dyn LineDetector>>,
+}
+
+impl DetectorSet {
+    /// The built-in Exchange detectors.
+    pub fn builtin() -> Self {
+        DetectorSet {
+            line: vec![
+                Box::new(httpproxy::HttpProxySsrf::new()),
+                Box::new(ecp::EcpSetVirtualDirectory::new()),
+                Box::new(oab::OabDownloadPath::new()),
+            ],
+        }
+    }
+
+    /// Detectors of one family.
+    pub fn for_family(&self, fam: LogFamily) -> impl Iterator<Item = &dyn LineDetector> {
+        self.line
+            .iter()
+            .map(|d| d.as_ref())
+            .filter(move |d| d.family() == fam)
+    }
+
+    /// Every literal the family's detectors need.
+    pub fn literals(&self, fam: LogFamily) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = self
+            .for_family(fam)
+            .flat_map(|d| d.literals().iter().copied())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+/// Copies a record's fields into a finding's evidence, skipping empty ones.
+pub(crate) fn evidence_fields(mut f: Finding, rec: &dyn Record, names: &[&str]) -> Finding {
+    for n in names {
+        if let Some(v) = rec.field(n) {
+            f = f.with(n, v);
+        }
+    }
+    f
+}
+
+/// A line shortened for evidence (log lines can be kilobytes long).
+pub(crate) fn excerpt(raw: &[u8], max: usize) -> String {
+    let s = String::from_utf8_lossy(raw);
+    if s.chars().count() <= max {
+        s.into_owned()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use exhunt_core::Record;
+    use std::collections::HashMap;
+
+    /// A record built from name/value pairs, for detector unit tests.
+    pub struct MapRecord {
+        pub fields: HashMap<String, String>,
+        pub raw: String,
+    }
+
+    impl MapRecord {
+        pub fn new(pairs: &[(&str, &str)]) -> Self {
+            MapRecord {
+                fields: pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+                    .collect(),
+                raw: pairs.iter().map(|(_, v)| *v).collect::<Vec<_>>().join(","),
+            }
+        }
+        pub fn line(raw: &str) -> Self {
+            MapRecord {
+                fields: HashMap::new(),
+                raw: raw.to_string(),
+            }
+        }
+    }
+
+    impl Record for MapRecord {
+        fn field(&self, name: &str) -> Option<&str> {
+            self.fields
+                .get(&name.to_ascii_lowercase())
+                .map(String::as_str)
+        }
+        fn raw(&self) -> &[u8] {
+            self.raw.as_bytes()
+        }
+        fn line_no(&self) -> u64 {
+            7
+        }
+        fn time(&self) -> Option<&str> {
+            self.field("DateTime")
+        }
+    }
+}

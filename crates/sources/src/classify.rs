@@ -1,0 +1,256 @@
+//! What is this file? Decided from the path (compared without case, since
+//! collected Windows trees keep odd case) and from its first bytes.
+
+use exhunt_core::ArtifactKind;
+
+/// What the path alone says about a file, before anything is opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathInterest {
+    /// The path names a log folder exhunt reads (kind known from the path).
+    pub log: Option<ArtifactKind>,
+    /// A text file whose content should be sniffed for a log header.
+    pub maybe_log: bool,
+    /// In a place where intruders dumped LSASS memory: check for `MDMP` magic.
+    pub dump_place: bool,
+    /// Named like an LSASS dump (`lsass*.dmp`), wherever it is.
+    pub lsass_name: bool,
+    /// An archive (`.zip`, `.7z`, `.rar`) under ProgramData.
+    pub programdata_archive: bool,
+}
+
+impl PathInterest {
+    /// Whether the file has to be opened at all.
+    pub fn needs_open(&self) -> bool {
+        self.log.is_some() || self.maybe_log || self.dump_place || self.lsass_name
+    }
+}
+
+const PROTOCOLS: &[&str] = &[
+    "Autodiscover",
+    "Eas",
+    "Ecp",
+    "Ews",
+    "Mapi",
+    "Oab",
+    "Owa",
+    "OwaCalendar",
+    "PowerShell",
+    "RpcHttp",
+    "PushNotifications",
+    "ReportingWebService",
+    "O365SuiteService",
+    "RestService",
+    "SnackyService",
+    "XRop",
+    "E4e",
+];
+
+/// The canonical spelling of an HttpProxy protocol folder name.
+pub fn canonical_protocol(name: &str) -> String {
+    PROTOCOLS
+        .iter()
+        .find(|p| p.eq_ignore_ascii_case(name))
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// Classifies by path. `rel_lower` is the path inside its input, lower-cased
+/// with `/` separators; `display` is the same path in its original case.
+pub fn path_interest(rel_lower: &str, display: &str) -> PathInterest {
+    let comps: Vec<&str> = rel_lower.split('/').collect();
+    let name = comps.last().copied().unwrap_or("");
+    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    let mut pi = PathInterest::default();
+    let is_text_ext = matches!(ext, "log" | "txt" | "csv");
+
+    if is_text_ext {
+        // `.../Logging/HttpProxy/<Protocol>/HttpProxy_*.log`
+        if let Some(i) = comps.iter().position(|c| *c == "httpproxy") {
+            if i + 2 < comps.len() {
+                let orig: Vec<&str> = display.split('/').collect();
+                let proto = orig.get(i + 1).copied().unwrap_or(comps[i + 1]);
+                pi.log = Some(ArtifactKind::HttpProxyLog {
+                    protocol: canonical_protocol(proto),
+                });
+            }
+        }
+        if pi.log.is_none() && comps.windows(2).any(|w| w == ["ecp", "server"]) {
+            pi.log = Some(ArtifactKind::EcpServerLog);
+        }
+        if pi.log.is_none() && comps.contains(&"oabgeneratorlog") {
+            pi.log = Some(ArtifactKind::OabGeneratorLog);
+        }
+        pi.maybe_log = pi.log.is_none();
+    }
+
+    let first = comps.first().copied().unwrap_or("");
+    let dirs = &comps[..comps.len().saturating_sub(1)];
+    let in_programdata = dirs.contains(&"programdata");
+    // `C:\root` is where the reference script looks for dumps; in a copied
+    // drive it is the top folder, or the one under a drive-letter folder.
+    let in_root = (dirs.len() >= 1 && first == "root")
+        || dirs
+            .windows(2)
+            .any(|w| w[1] == "root" && is_drive_folder(w[0]));
+    pi.dump_place = in_root
+        || in_programdata
+        || dirs.contains(&"inetpub")
+        || dirs.windows(2).any(|w| w == ["windows", "temp"]);
+    pi.lsass_name = name.starts_with("lsass") && ext == "dmp";
+    pi.programdata_archive = in_programdata && matches!(ext, "zip" | "7z" | "rar");
+    pi
+}
+
+/// `c`, `c$`, `c_`, `c_drive`: how collection tools name a copied drive.
+fn is_drive_folder(c: &str) -> bool {
+    let b = c.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_alphabetic()
+        && (b.len() == 1 || matches!(&c[1..], "$" | "_" | ":" | "_drive" | "-drive"))
+}
+
+/// Classifies by content: the header lines Exchange writes at the top of
+/// each log file. `prefix` is the start of the file, already transcoded to
+/// UTF-8 (a UTF-8 BOM may remain).
+pub fn classify_content(prefix: &[u8]) -> Option<ArtifactKind> {
+    let text = String::from_utf8_lossy(prefix);
+    let text = text.trim_start_matches('\u{feff}');
+    for (i, line) in text.lines().take(12).enumerate() {
+        let l = line.trim_end_matches('\r');
+        let lower = l.to_ascii_lowercase();
+        if let Some(t) = lower.strip_prefix("#log-type:") {
+            let t = t.trim();
+            if t.starts_with("httpproxy") {
+                return Some(ArtifactKind::HttpProxyLog {
+                    protocol: protocol_from_content(text),
+                });
+            }
+            if t.starts_with("ecp server") || t.starts_with("ecpserver") {
+                return Some(ArtifactKind::EcpServerLog);
+            }
+            if t.starts_with("oab") {
+                return Some(ArtifactKind::OabGeneratorLog);
+            }
+        }
+        let fields = lower
+            .strip_prefix("#fields:")
+            .map(str::trim)
+            .or(if i == 0 { Some(lower.as_str()) } else { None });
+        if let Some(f) = fields {
+            if f.starts_with("datetime,requestid,") {
+                return Some(ArtifactKind::HttpProxyLog {
+                    protocol: protocol_from_content(text),
+                });
+            }
+            if f.starts_with("timestamp,servername,eventid,eventdata") {
+                return Some(ArtifactKind::EcpServerLog);
+            }
+        }
+    }
+    None
+}
+
+/// The protocol of an HttpProxy log recognised by content: the `Protocol`
+/// column of the first data line.
+fn protocol_from_content(text: &str) -> String {
+    let mut header: Option<Vec<String>> = None;
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim_end_matches('\r');
+        if let Some(f) = l.strip_prefix("#Fields:") {
+            header = Some(f.trim().split(',').map(|s| s.to_ascii_lowercase()).collect());
+            continue;
+        }
+        if l.starts_with('#') || l.is_empty() {
+            continue;
+        }
+        if i == 0 && l.to_ascii_lowercase().starts_with("datetime,") {
+            header = Some(l.split(',').map(|s| s.to_ascii_lowercase()).collect());
+            continue;
+        }
+        if let Some(h) = &header {
+            if let Some(idx) = h.iter().position(|c| c == "protocol") {
+                // Good enough for the protocol column, which never holds commas.
+                if let Some(v) = l.split(',').nth(idx) {
+                    if !v.is_empty() {
+                        return canonical_protocol(v.trim_matches('"'));
+                    }
+                }
+            }
+        }
+        break;
+    }
+    "Unknown".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pi(p: &str) -> PathInterest {
+        path_interest(&p.to_lowercase(), p)
+    }
+
+    #[test]
+    fn httpproxy_by_path_any_case() {
+        let p = pi("V15/LOGGING/httpproxy/ecp/HttpProxy_2021030306-1.LOG");
+        assert_eq!(
+            p.log,
+            Some(ArtifactKind::HttpProxyLog {
+                protocol: "Ecp".into()
+            })
+        );
+        let p = pi("Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/OwaCalendar/x.log");
+        assert_eq!(
+            p.log,
+            Some(ArtifactKind::HttpProxyLog {
+                protocol: "OwaCalendar".into()
+            })
+        );
+        assert_eq!(
+            pi("Logging/ECP/Server/ECPServer2021030306-1.LOG").log,
+            Some(ArtifactKind::EcpServerLog)
+        );
+        assert_eq!(
+            pi("logging/OABGeneratorLog/OABGenerator20210303-1.LOG").log,
+            Some(ArtifactKind::OabGeneratorLog)
+        );
+        assert!(pi("collected/some.log").maybe_log);
+        assert!(!pi("collected/some.dll").needs_open());
+    }
+
+    #[test]
+    fn dump_and_archive_places() {
+        assert!(pi("Windows/Temp/x.bin").dump_place);
+        assert!(pi("root/lsass.dmp").dump_place);
+        assert!(pi("C/root/a.dmp").dump_place);
+        assert!(!pi("home/root/a.dmp").dump_place);
+        assert!(pi("inetpub/wwwroot/aspnet_client/a.dmp").dump_place);
+        assert!(pi("anywhere/LSASS.DMP").lsass_name);
+        assert!(pi("ProgramData/it.zip").programdata_archive);
+        assert!(pi("C/ProgramData/McAfee/x/y.ZIP").programdata_archive);
+        assert!(!pi("Users/bob/it.zip").programdata_archive);
+    }
+
+    #[test]
+    fn content_headers() {
+        let bare = b"DateTime,RequestId,MajorVersion,MinorVersion,BuildVersion,RevisionVersion,ClientRequestId,Protocol\r\n#Software: Microsoft Exchange Server\r\n2021-03-03T06:49:42.162Z,abc,15,1,2106,2,,Ecp\r\n";
+        assert_eq!(
+            classify_content(bare),
+            Some(ArtifactKind::HttpProxyLog {
+                protocol: "Ecp".into()
+            })
+        );
+        let fields = "\u{feff}#Software: Microsoft Exchange Server\n#Version: 15.01.2106.002\n#Log-type: HttpProxy Logs\n#Date: 2021-03-03T06:00:00.000Z\n#Fields: DateTime,RequestId,Protocol\n2021-03-03T06:49:42.162Z,abc,owa\n";
+        assert_eq!(
+            classify_content(fields.as_bytes()),
+            Some(ArtifactKind::HttpProxyLog {
+                protocol: "Owa".into()
+            })
+        );
+        assert_eq!(
+            classify_content(b"#Fields: TimeStamp,ServerName,EventId,EventData\n"),
+            Some(ArtifactKind::EcpServerLog)
+        );
+        assert_eq!(classify_content(b"hello,world\n1,2\n"), None);
+    }
+}

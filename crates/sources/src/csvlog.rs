@@ -1,0 +1,591 @@
+//! Streaming reader for Exchange's CSV logs (HttpProxy, ECP Server,
+//! OABGenerator).
+//!
+//! The file is read in large buffers. A multi-literal searcher (the
+//! [`Prefilter`], built once from every detector's literals) runs over the
+//! whole buffer, ripgrep-style; only the lines around its hits are split into
+//! fields and handed to the detectors. All other lines are only counted.
+//!
+//! Format facts this reader copes with (reference §1.2): the column header is
+//! either a bare first line (`DateTime,RequestId,...`, what `Import-Csv` reads)
+//! or a `#Fields:` directive, or both; `#` directive lines may repeat; columns
+//! differ by build, so fields are looked up by name; CRLF endings; a UTF-8 BOM;
+//! UTF-16 files (logs re-saved by PowerShell) are transcoded; quoted fields
+//! may hold commas and doubled quotes.
+
+use crate::SourceError;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use exhunt_core::Record;
+use std::collections::HashMap;
+use std::io::{self, Read};
+
+const CHUNK: usize = 1 << 20;
+const DIRECTIVE: &str = "#Fields:";
+
+/// The literals any detector needs, searched for case-insensitively in one
+/// pass. `#Fields:` is always added so that a header change mid-file is seen.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    ac: AhoCorasick,
+}
+
+impl Prefilter {
+    pub fn new<S: AsRef<str>>(literals: &[S]) -> Result<Self, SourceError> {
+        let mut pats: Vec<&str> = literals.iter().map(|s| s.as_ref()).collect();
+        pats.push(DIRECTIVE);
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&pats)
+            .map_err(|e| SourceError::Format(format!("bad literal set: {e}")))?;
+        Ok(Prefilter { ac })
+    }
+}
+
+/// What reading one log file established, besides the records.
+#[derive(Debug, Clone, Default)]
+pub struct LogOutcome {
+    /// Column names in file order (from `#Fields:` or the bare header).
+    pub fields: Vec<String>,
+    /// `#Version:` (the Exchange build that wrote the file).
+    pub version: Option<String>,
+    /// `#Log-type:`.
+    pub log_type: Option<String>,
+    /// Timestamp of the first and last data lines.
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+    /// Lines and bytes read (after transcoding).
+    pub lines: u64,
+    pub bytes: u64,
+    /// Problems that did not stop the read (not UTF-8, cut-off last line).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Header {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+    time_idx: Option<usize>,
+}
+
+impl Header {
+    fn set(&mut self, line: &str) {
+        self.names = line.split(',').map(|s| s.trim().to_string()).collect();
+        self.index = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_ascii_lowercase(), i))
+            .collect();
+        self.time_idx = ["datetime", "timestamp", "date-time", "date"]
+            .iter()
+            .find_map(|n| self.index.get(*n).copied());
+    }
+}
+
+/// One candidate line with its fields, borrowed from the scanner's buffers.
+pub struct CsvRecord<'a> {
+    raw: &'a [u8],
+    out: &'a str,
+    ends: &'a [usize],
+    header: &'a Header,
+    line_no: u64,
+}
+
+impl CsvRecord<'_> {
+    fn nth(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.out.get(start..end)
+    }
+
+    /// Number of fields on the line.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Whether the file's header names this column.
+    pub fn has_column(&self, name: &str) -> bool {
+        self.header.index.contains_key(&name.to_ascii_lowercase())
+    }
+}
+
+impl Record for CsvRecord<'_> {
+    fn field(&self, name: &str) -> Option<&str> {
+        let idx = match self.header.index.get(name) {
+            Some(i) => *i,
+            None => *self.header.index.get(&name.to_ascii_lowercase())?,
+        };
+        // A short line (fewer fields than columns) has empty trailing fields.
+        Some(self.nth(idx).unwrap_or(""))
+    }
+    fn raw(&self) -> &[u8] {
+        self.raw
+    }
+    fn line_no(&self) -> u64 {
+        self.line_no
+    }
+    fn time(&self) -> Option<&str> {
+        let v = self.nth(self.header.time_idx.unwrap_or(0))?;
+        looks_like_time(v).then_some(v)
+    }
+}
+
+/// `2021-03-03T06:49:42.162Z` and close relatives.
+fn looks_like_time(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() >= 19
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b'T' || b[10] == b' ')
+        && b[13] == b':'
+}
+
+/// Wraps a reader so that UTF-16 input (with its BOM) comes out as UTF-8.
+/// UTF-8 and BOM-less input pass through untouched.
+pub fn utf8_reader<'a, R: Read + 'a>(mut r: R) -> io::Result<Box<dyn Read + 'a>> {
+    let mut bom = [0u8; 2];
+    let mut n = 0;
+    while n < 2 {
+        match r.read(&mut bom[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let head = io::Cursor::new(bom[..n].to_vec());
+    if n == 2 && (bom == [0xFF, 0xFE] || bom == [0xFE, 0xFF]) {
+        Ok(Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .bom_sniffing(true)
+                .strip_bom(true)
+                .build(head.chain(r)),
+        ))
+    } else {
+        Ok(Box::new(head.chain(r)))
+    }
+}
+
+/// Reads up to `max` bytes from the start of a reader (for classification).
+pub fn read_prefix(r: &mut dyn Read, max: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(max);
+    r.take(max as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// A reusable log reader: one per worker thread, its buffers reused from file
+/// to file.
+pub struct CsvLogScanner {
+    buf: Vec<u8>,
+    out: String,
+    ends: Vec<usize>,
+    csv: csv_core::Reader,
+    last_line: Vec<u8>,
+}
+
+impl Default for CsvLogScanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct State {
+    header: Header,
+    in_header: bool,
+    line_no: u64,
+    outcome: LogOutcome,
+    utf8_warned: bool,
+}
+
+impl CsvLogScanner {
+    pub fn new() -> Self {
+        CsvLogScanner {
+            buf: vec![0; CHUNK],
+            out: String::new(),
+            ends: Vec::new(),
+            csv: csv_core::Reader::new(),
+            last_line: Vec::new(),
+        }
+    }
+
+    /// Streams one log. `on_record` sees every data line that holds one of
+    /// the prefilter's literals; it returns nothing and cannot stop the read.
+    pub fn scan(
+        &mut self,
+        rdr: &mut dyn Read,
+        pf: &Prefilter,
+        on_record: &mut dyn FnMut(&CsvRecord<'_>),
+    ) -> Result<LogOutcome, SourceError> {
+        let mut st = State {
+            header: Header::default(),
+            in_header: true,
+            line_no: 0,
+            outcome: LogOutcome::default(),
+            utf8_warned: false,
+        };
+        self.last_line.clear();
+        let mut filled = 0usize;
+        let mut first = true;
+        loop {
+            if filled == self.buf.len() {
+                // One line longer than the buffer: grow rather than split it.
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+            let mut eof = false;
+            while filled < self.buf.len() {
+                match rdr.read(&mut self.buf[filled..]) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if first {
+                first = false;
+                let head = &self.buf[..filled.min(8192)];
+                if memchr::memchr(0, head).is_some() {
+                    return Err(SourceError::Binary);
+                }
+            }
+            let end = if eof {
+                filled
+            } else {
+                match memchr::memrchr(b'\n', &self.buf[..filled]) {
+                    Some(i) => i + 1,
+                    None => continue,
+                }
+            };
+            st.outcome.bytes += end as u64;
+            let (region, _) = self.buf.split_at(end);
+            Self::process_region(
+                region,
+                eof,
+                pf,
+                &mut st,
+                &mut self.out,
+                &mut self.ends,
+                &mut self.csv,
+                &mut self.last_line,
+                on_record,
+            );
+            self.buf.copy_within(end..filled, 0);
+            filled -= end;
+            if eof {
+                break;
+            }
+        }
+        // Timestamp of the last data line.
+        if !self.last_line.is_empty() {
+            let line = std::mem::take(&mut self.last_line);
+            split_fields(&line, &mut self.out, &mut self.ends, &mut self.csv);
+            let rec = CsvRecord {
+                raw: &line,
+                out: &self.out,
+                ends: &self.ends,
+                header: &st.header,
+                line_no: 0,
+            };
+            st.outcome.last_time = rec.time().map(str::to_string);
+            self.last_line = line;
+        }
+        st.outcome.fields = st.header.names.clone();
+        st.outcome.lines = st.line_no;
+        Ok(st.outcome)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn process_region(
+        region: &[u8],
+        eof: bool,
+        pf: &Prefilter,
+        st: &mut State,
+        out: &mut String,
+        ends: &mut Vec<usize>,
+        csv: &mut csv_core::Reader,
+        last_line: &mut Vec<u8>,
+        on_record: &mut dyn FnMut(&CsvRecord<'_>),
+    ) {
+        if region.is_empty() {
+            return;
+        }
+        if !st.utf8_warned {
+            if let Err(e) = std::str::from_utf8(region) {
+                // A cut in the middle of a multi-byte character at the end of
+                // a buffer is not an error: regions end at a newline.
+                st.utf8_warned = true;
+                let at = e.valid_up_to();
+                let line = st.line_no + memchr::memchr_iter(b'\n', &region[..at]).count() as u64 + 1;
+                st.outcome.warnings.push(format!(
+                    "not valid UTF-8 (first at line {line}); read byte-wise, fields shown with replacement characters"
+                ));
+            }
+        }
+        let mut pos = 0usize;
+        // Header phase: directives and the bare header line at the very top.
+        while st.in_header && pos < region.len() {
+            let le = memchr::memchr(b'\n', &region[pos..]).map_or(region.len(), |i| pos + i);
+            let line = trim_cr(&region[pos..le]);
+            let line = if st.line_no == 0 {
+                line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+            } else {
+                line
+            };
+            if line.first() == Some(&b'#') {
+                directive(line, st);
+            } else if line.is_empty() {
+                // blank lines carry nothing
+            } else if st.line_no == 0 && is_bare_header(line) {
+                st.header.set(&String::from_utf8_lossy(line));
+            } else {
+                // First data line: note its time, leave it for the detectors.
+                split_fields(line, out, ends, csv);
+                let rec = CsvRecord {
+                    raw: line,
+                    out,
+                    ends,
+                    header: &st.header,
+                    line_no: 0,
+                };
+                st.outcome.first_time = rec.time().map(str::to_string);
+                st.in_header = false;
+                break;
+            }
+            st.line_no += 1;
+            pos = (le + 1).min(region.len());
+            if le == region.len() {
+                pos = region.len();
+            }
+        }
+        if st.in_header {
+            return;
+        }
+        let mut counted = pos;
+        while pos < region.len() {
+            let Some(m) = pf.ac.find(Input::new(region).span(pos..region.len())) else {
+                break;
+            };
+            let ls = memchr::memrchr(b'\n', &region[pos..m.start()]).map_or(pos, |i| pos + i + 1);
+            let le = memchr::memchr(b'\n', &region[m.end()..]).map_or(region.len(), |i| m.end() + i);
+            st.line_no += memchr::memchr_iter(b'\n', &region[counted..ls]).count() as u64;
+            counted = ls;
+            let line = trim_cr(&region[ls..le]);
+            if line.first() == Some(&b'#') {
+                directive(line, st);
+            } else {
+                split_fields(line, out, ends, csv);
+                let rec = CsvRecord {
+                    raw: line,
+                    out,
+                    ends,
+                    header: &st.header,
+                    line_no: st.line_no + 1,
+                };
+                on_record(&rec);
+            }
+            pos = le + 1;
+        }
+        st.line_no += memchr::memchr_iter(b'\n', &region[counted.min(region.len())..]).count() as u64;
+        if eof && region.last() != Some(&b'\n') {
+            st.line_no += 1;
+            st.outcome.warnings.push(
+                "the last line is cut off (file truncated, or still being written)".to_string(),
+            );
+        }
+        // Remember the last data line of the region for the coverage window.
+        let mut end = region.len();
+        while end > 0 {
+            let body_end = if region[end - 1] == b'\n' { end - 1 } else { end };
+            let ls = memchr::memrchr(b'\n', &region[..body_end]).map_or(0, |i| i + 1);
+            let line = trim_cr(&region[ls..body_end]);
+            if !line.is_empty() && line[0] != b'#' {
+                last_line.clear();
+                last_line.extend_from_slice(line);
+                break;
+            }
+            end = ls;
+        }
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn directive(line: &[u8], st: &mut State) {
+    let text = String::from_utf8_lossy(line);
+    let Some((key, value)) = text[1..].split_once(':') else {
+        return;
+    };
+    let value = value.trim();
+    match key.trim().to_ascii_lowercase().as_str() {
+        "fields" => st.header.set(value),
+        "version" => st.outcome.version = Some(value.to_string()),
+        "log-type" => st.outcome.log_type = Some(value.to_string()),
+        _ => {}
+    }
+}
+
+/// The bare header `Import-Csv` reads: names only, no timestamp.
+fn is_bare_header(line: &[u8]) -> bool {
+    line.contains(&b',')
+        && !line.first().is_some_and(u8::is_ascii_digit)
+        && line
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b',' | b'-' | b'_' | b' ' | b'.'))
+}
+
+/// Splits one CSV line into `out` (unescaped text) and `ends` (field ends).
+fn split_fields(line: &[u8], out: &mut String, ends: &mut Vec<usize>, csv: &mut csv_core::Reader) {
+    out.clear();
+    ends.clear();
+    if memchr::memchr(b'"', line).is_none() {
+        // Fast path: no quoting, fields are the comma-separated spans.
+        let text = String::from_utf8_lossy(line);
+        for part in text.split(',') {
+            out.push_str(part);
+            ends.push(out.len());
+        }
+        return;
+    }
+    let mut bytes = vec![0u8; line.len() + 16];
+    let mut fends = vec![0usize; line.len() + 2];
+    csv.reset();
+    let mut input = line;
+    let (mut nout_total, mut nend_total) = (0usize, 0usize);
+    loop {
+        let (res, nin, nout, nend) =
+            csv.read_record(input, &mut bytes[nout_total..], &mut fends[nend_total..]);
+        input = &input[nin..];
+        nout_total += nout;
+        nend_total += nend;
+        match res {
+            csv_core::ReadRecordResult::InputEmpty => {
+                if input.is_empty() {
+                    // Signal end of input so the last field is closed.
+                    let (_, _, _, nend2) =
+                        csv.read_record(&[], &mut bytes[nout_total..], &mut fends[nend_total..]);
+                    nend_total += nend2;
+                    break;
+                }
+            }
+            csv_core::ReadRecordResult::OutputFull => {
+                let l = bytes.len();
+                bytes.resize(l * 2, 0);
+            }
+            csv_core::ReadRecordResult::OutputEndsFull => {
+                let l = fends.len();
+                fends.resize(l * 2, 0);
+            }
+            csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+        }
+    }
+    // Field ends index into the unescaped bytes; convert to the lossy string
+    // keeping offsets valid (replacement characters change lengths, so map
+    // field by field).
+    let mut prev = 0;
+    for &e in &fends[..nend_total] {
+        out.push_str(&String::from_utf8_lossy(&bytes[prev..e]));
+        ends.push(out.len());
+        prev = e;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(data: &[u8], lits: &[&str]) -> (Vec<(u64, Vec<String>)>, LogOutcome) {
+        let pf = Prefilter::new(lits).unwrap();
+        let mut sc = CsvLogScanner::new();
+        let mut got = Vec::new();
+        let mut rdr = utf8_reader(data).unwrap();
+        let out = sc
+            .scan(&mut rdr, &pf, &mut |r| {
+                got.push((
+                    r.line_no(),
+                    vec![
+                        r.field("AnchorMailbox").unwrap_or("-").to_string(),
+                        r.field("httpstatus").unwrap_or("-").to_string(),
+                    ],
+                ))
+            })
+            .unwrap();
+        (got, out)
+    }
+
+    const BARE: &str = "DateTime,RequestId,AnchorMailbox,HttpStatus\r\n#Software: Microsoft Exchange Server\r\n#Version: 15.01.2106.002\r\n#Log-type: HttpProxy Logs\r\n#Date: 2021-03-03T06:00:00.000Z\r\n#Fields: DateTime,RequestId,AnchorMailbox,HttpStatus\r\n2021-03-03T06:00:01.000Z,r1,Smtp~a@b.c,200\r\n2021-03-03T06:49:42.162Z,r2,\"ServerInfo~a]@EX01:444/ecp/y.js?#,x\",200\r\n2021-03-03T07:00:00.000Z,r3,Smtp~a@b.c,200\r\n";
+
+    #[test]
+    fn bare_header_and_fields_directive() {
+        let (got, out) = collect(BARE.as_bytes(), &["ServerInfo~"]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, 8);
+        assert_eq!(got[0].1[0], "ServerInfo~a]@EX01:444/ecp/y.js?#,x");
+        assert_eq!(got[0].1[1], "200");
+        assert_eq!(out.version.as_deref(), Some("15.01.2106.002"));
+        assert_eq!(out.first_time.as_deref(), Some("2021-03-03T06:00:01.000Z"));
+        assert_eq!(out.last_time.as_deref(), Some("2021-03-03T07:00:00.000Z"));
+        assert_eq!(out.lines, 9);
+        assert!(out.warnings.is_empty());
+    }
+
+    #[test]
+    fn utf16_with_bom_is_transcoded() {
+        let mut data = vec![0xFF, 0xFE];
+        for u in BARE.encode_utf16() {
+            data.extend_from_slice(&u.to_le_bytes());
+        }
+        let (got, out) = collect(&data, &["ServerInfo~"]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(out.lines, 9);
+    }
+
+    #[test]
+    fn utf8_bom_only_fields_and_truncation() {
+        let data = "\u{feff}#Fields: DateTime,AnchorMailbox,HttpStatus\n2021-03-03T06:49:42Z,ServerInfo~x/y,500\n2021-03-03T06:50:00Z,ServerInfo~x/z,2";
+        let (got, out) = collect(data.as_bytes(), &["serverinfo~"]);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1], (3, vec!["ServerInfo~x/z".into(), "2".into()]));
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert_eq!(out.last_time.as_deref(), Some("2021-03-03T06:50:00Z"));
+    }
+
+    #[test]
+    fn binary_is_refused_and_bad_utf8_warned() {
+        let pf = Prefilter::new(&["x"]).unwrap();
+        let mut sc = CsvLogScanner::new();
+        let bin = b"MZ\x00\x00\x01\x02";
+        assert!(matches!(
+            sc.scan(&mut &bin[..], &pf, &mut |_| {}),
+            Err(SourceError::Binary)
+        ));
+        let data = b"#Fields: DateTime,UserAgent\n2021-03-03T06:49:42Z,caf\xe9 x\n";
+        let out = sc.scan(&mut &data[..], &pf, &mut |_| {}).unwrap();
+        assert_eq!(out.warnings.len(), 1);
+        assert!(out.warnings[0].contains("line 2"));
+    }
+
+    #[test]
+    fn lines_across_buffers_and_header_change() {
+        let mut data = String::from("#Fields: DateTime,AnchorMailbox,HttpStatus\n");
+        for i in 0..60_000 {
+            data.push_str(&format!("2021-03-03T06:49:42Z,Smtp~user{i}@x.org,200\n"));
+        }
+        data.push_str("#Fields: DateTime,HttpStatus,AnchorMailbox\n");
+        data.push_str("2021-03-04T00:00:00Z,241,ServerInfo~a]@e:444/ecp/proxyLogon.ecp?#\n");
+        let (got, out) = collect(data.as_bytes(), &["ServerInfo~"]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, 60_003);
+        assert_eq!(got[0].1[1], "241");
+        assert_eq!(out.lines, 60_003);
+    }
+}

@@ -1,0 +1,272 @@
+//! Inputs → candidate files.
+//!
+//! An input is a folder (an Exchange install folder, a mounted or copied
+//! system drive, a triage folder), a single file, or a `.zip` of any of
+//! these. Folders are walked without following links and without any of the
+//! usual ignore rules (a forensic walk must not skip hidden or git-ignored
+//! files). Zips are read in place through their central directory; each
+//! worker thread keeps its own open handle per zip ([`MemberOpener`]).
+
+use crate::SourceError;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Where a candidate's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    File(PathBuf),
+    ZipMember { zip: PathBuf, index: usize },
+}
+
+/// One file found in the inputs.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The path shown to the user: relative to its input, `/` separators,
+    /// zip members as `bundle.zip!/inner/path`.
+    pub display: String,
+    /// The path inside its input, lower-cased, `/` separators, for matching.
+    pub rel_lower: String,
+    pub location: Location,
+    /// Size in bytes (uncompressed for zip members).
+    pub size: u64,
+    /// Last modification time as ISO 8601 UTC, where known.
+    pub modified: Option<String>,
+}
+
+/// What discovery found: the files and what it could not open.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub candidates: Vec<Candidate>,
+    /// `(path, message)` for every folder entry or zip that could not be read.
+    pub errors: Vec<(String, String)>,
+}
+
+/// True when the path names a zip file by extension.
+pub fn is_zip_path(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
+/// Lists every file under the inputs. Zips given as inputs are listed member
+/// by member; zips met inside a folder are files like any other (they may be
+/// the intruder's staged loot, which is evidence, not a bundle to open).
+pub fn discover(inputs: &[PathBuf]) -> Discovery {
+    let mut out = Discovery::default();
+    for input in inputs {
+        let meta = match std::fs::metadata(input) {
+            Ok(m) => m,
+            Err(e) => {
+                out.errors
+                    .push((input.display().to_string(), format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        if meta.is_file() && is_zip_path(input) {
+            list_zip(input, &mut out);
+        } else if meta.is_file() {
+            let name = input
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            out.candidates.push(Candidate {
+                rel_lower: name.to_lowercase(),
+                display: name,
+                location: Location::File(input.clone()),
+                size: meta.len(),
+                modified: meta.modified().ok().map(system_time_iso),
+            });
+        } else {
+            walk_dir(input, &mut out);
+        }
+    }
+    out
+}
+
+fn walk_dir(root: &Path, out: &mut Discovery) {
+    let walker = ignore::WalkBuilder::new(root)
+        .standard_filters(false)
+        .follow_links(false)
+        .build();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = match &e {
+                    ignore::Error::WithPath { path, .. } => path.display().to_string(),
+                    _ => root.display().to_string(),
+                };
+                out.errors.push((path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        // Links are never followed: a link in a mounted image points into the
+        // analyst's own machine, not into the evidence.
+        let Some(ft) = entry.file_type() else { continue };
+        if !ft.is_file() {
+            continue;
+        }
+        let path = entry.path();
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let display = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let (size, modified) = match entry.metadata() {
+            Ok(m) => (m.len(), m.modified().ok().map(system_time_iso)),
+            Err(e) => {
+                out.errors.push((display, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        out.candidates.push(Candidate {
+            rel_lower: display.to_lowercase(),
+            display,
+            location: Location::File(path.to_path_buf()),
+            size,
+            modified,
+        });
+    }
+}
+
+fn list_zip(zip_path: &Path, out: &mut Discovery) {
+    let zip_name = zip_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| zip_path.display().to_string());
+    let archive = match File::open(zip_path)
+        .map_err(|e| format!("cannot read: {e}"))
+        .and_then(|f| {
+            zip::ZipArchive::new(BufReader::new(f)).map_err(|e| format!("broken zip archive: {e}"))
+        }) {
+        Ok(a) => a,
+        Err(msg) => {
+            out.errors.push((zip_name, msg));
+            return;
+        }
+    };
+    for index in 0..archive.len() {
+        let Some(entry) = archive.by_index_data(index).ok() else {
+            out.errors.push((
+                format!("{zip_name}!/#{index}"),
+                "broken zip entry".to_string(),
+            ));
+            continue;
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        // Windows tools write `\` into zip names; show `/` like everywhere else.
+        let inner = String::from_utf8_lossy(entry.name_raw())
+            .replace('\\', "/")
+            .trim_start_matches('/')
+            .to_string();
+        let modified = entry.last_modified().map(|d| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second()
+            )
+        });
+        out.candidates.push(Candidate {
+            display: format!("{zip_name}!/{inner}"),
+            rel_lower: inner.to_lowercase(),
+            location: Location::ZipMember {
+                zip: zip_path.to_path_buf(),
+                index,
+            },
+            size: entry.size(),
+            modified,
+        });
+    }
+}
+
+/// Opens candidates for reading. One per worker thread: it keeps each zip's
+/// central directory open so members are not re-indexed for every read.
+#[derive(Default)]
+pub struct MemberOpener {
+    zips: HashMap<PathBuf, zip::ZipArchive<BufReader<File>>>,
+}
+
+impl MemberOpener {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs `f` with a reader over the candidate's bytes.
+    pub fn with_reader<T>(
+        &mut self,
+        loc: &Location,
+        f: impl FnOnce(&mut dyn Read) -> Result<T, SourceError>,
+    ) -> Result<T, SourceError> {
+        match loc {
+            Location::File(p) => {
+                let mut file = File::open(p)?;
+                f(&mut file)
+            }
+            Location::ZipMember { zip, index } => {
+                if !self.zips.contains_key(zip) {
+                    let file = File::open(zip)?;
+                    let archive = zip::ZipArchive::new(BufReader::new(file))
+                        .map_err(|e| SourceError::Zip(e.to_string()))?;
+                    self.zips.insert(zip.clone(), archive);
+                }
+                let archive = self.zips.get_mut(zip).expect("inserted above");
+                let mut member = archive
+                    .by_index(*index)
+                    .map_err(|e| SourceError::Zip(e.to_string()))?;
+                f(&mut member)
+            }
+        }
+    }
+}
+
+/// Formats a file time as ISO 8601 UTC without pulling in a date crate.
+pub fn system_time_iso(t: std::time::SystemTime) -> String {
+    let secs = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_614_754_182);
+        assert_eq!(system_time_iso(t), "2021-03-03T06:49:42Z");
+        assert_eq!(system_time_iso(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+    }
+}
