@@ -1,1 +1,164 @@
-fn main(){}
+//! The `exhunt` binary: arguments, orchestration, output and exit codes.
+//!
+//! Exit codes (documented in README.md):
+//! 0 clean, 10 attempted, 20 exploited, 30 compromised; one more (1, 11,
+//! 21, 31) when some input could not be read completely; 2 when the scan
+//! could not run at all (bad arguments, unwritable output).
+
+mod scan;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use exhunt_core::{Report, Verdict};
+use exhunt_detect::DetectorSet;
+use exhunt_report::{render, Format};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "exhunt",
+    version,
+    about = "Was this Exchange server broken into through the ProxyLogon/ProxyShell campaigns? Reads its logs and files (never writes to them) and gives a verdict.",
+    after_help = "Exit codes: 0 clean, 10 attempted, 20 exploited, 30 compromised (+1 when some input could not be read), 2 error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan Exchange logs and files for traces of exploitation.
+    Scan(ScanArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutFormat {
+    /// A summary for people: verdict, findings, log coverage, next steps.
+    Text,
+    /// The full report (schema exhunt/report/v1).
+    Json,
+    /// One finding per line, for SIEMs.
+    Jsonl,
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Exchange install folder (...\V15), system drive (mounted or copied),
+    /// any folder of collected files, or a .zip of any of these.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    format: OutFormat,
+
+    /// Write the report to FILE instead of standard output (never inside a scanned input).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Number of worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    threads: Option<usize>,
+
+    /// Do not print warnings about unreadable files to standard error
+    /// (they are still listed in the report).
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Scan(args) => match run_scan(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("exhunt: error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// The exit code for a report.
+fn exit_code(r: &Report) -> u8 {
+    let base = match r.verdict {
+        Verdict::Clean => 0,
+        Verdict::Attempted => 10,
+        Verdict::Exploited => 20,
+        Verdict::Compromised => 30,
+    };
+    base + r.incomplete as u8
+}
+
+/// Refuses an output path inside any scanned input: the scan never writes
+/// into the evidence.
+fn check_output(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let parent = parent
+        .canonicalize()
+        .with_context(|| format!("output folder {} does not exist", parent.display()))?;
+    let target = parent.join(out.file_name().unwrap_or_default());
+    for i in inputs {
+        if let Ok(ci) = i.canonicalize() {
+            if target == ci || target.starts_with(&ci) {
+                bail!(
+                    "refusing to write {} inside the scanned input {}: exhunt never writes into evidence",
+                    out.display(),
+                    i.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_scan(args: ScanArgs) -> Result<u8> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("cannot set up worker threads")?;
+    }
+    if let Some(out) = &args.output {
+        check_output(out, &args.paths)?;
+    }
+    let engine = scan::Engine::new(DetectorSet::builtin()).context("building detectors")?;
+    let evidence = scan::scan(&engine, &args.paths);
+    let report = exhunt_judge::judge(evidence, env!("CARGO_PKG_VERSION"));
+    if !args.quiet {
+        for e in &report.errors {
+            eprintln!("exhunt: warning: {}: {}", e.path, e.message);
+        }
+    }
+    let format = match args.format {
+        OutFormat::Text => Format::Text,
+        OutFormat::Json => Format::Json,
+        OutFormat::Jsonl => Format::Jsonl,
+    };
+    match &args.output {
+        Some(path) => {
+            let mut f = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            render(&report, format, &mut f)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            f.flush()?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            if let Err(e) = render(&report, format, &mut lock) {
+                // A closed pipe (`exhunt scan ... | head`) is not an error.
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(e).context("cannot write the report");
+                }
+            }
+        }
+    }
+    Ok(exit_code(&report))
+}

@@ -1,1 +1,324 @@
-//! exhunt-report
+//! Report: render one in-memory [`Report`] to the formats users read.
+//!
+//! - `text`: for a person, verdict first, then what was found, how far back
+//!   the logs reach, what could not be read, and what to do now;
+//! - `json`: the `exhunt/report/v1` contract of DESIGN.md;
+//! - `jsonl`: one finding per line, for SIEM ingestion.
+
+use exhunt_core::{Finding, Report, Severity, Verdict};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Jsonl,
+}
+
+/// Writes the report in the chosen format.
+pub fn render(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, report)?;
+            writeln!(w)
+        }
+        Format::Jsonl => {
+            for f in &report.findings {
+                serde_json::to_writer(&mut *w, f)?;
+                writeln!(w)?;
+            }
+            Ok(())
+        }
+        Format::Text => text(report, w),
+    }
+}
+
+/// One line that says what the verdict means.
+pub fn verdict_sentence(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Clean => "No trace of exploitation was found in what was read.",
+        Verdict::Attempted => {
+            "Someone tried to break in through the known Exchange flaws; nothing read shows they succeeded."
+        }
+        Verdict::Exploited => "An exploit step against this server succeeded.",
+        Verdict::Compromised => "An intruder acted on this server.",
+    }
+}
+
+struct Group<'a> {
+    first: &'a Finding,
+    count: usize,
+    first_time: Option<&'a str>,
+    last_time: Option<&'a str>,
+    ips: Vec<&'a str>,
+}
+
+fn groups(findings: &[Finding], leads: bool) -> Vec<Group<'_>> {
+    let mut by: BTreeMap<(Severity, &str, &str), Group<'_>> = BTreeMap::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.severity.moves_verdict() != leads)
+    {
+        let g = by
+            .entry((f.severity, f.rule.as_str(), f.title.as_str()))
+            .or_insert(Group {
+                first: f,
+                count: 0,
+                first_time: None,
+                last_time: None,
+                ips: Vec::new(),
+            });
+        g.count += 1;
+        if let Some(t) = f.time.as_deref() {
+            if g.first_time.is_none_or(|c| t < c) {
+                g.first_time = Some(t);
+            }
+            if g.last_time.is_none_or(|c| t > c) {
+                g.last_time = Some(t);
+            }
+        }
+        if let Some(ip) = f.evidence.get("ClientIpAddress") {
+            if !g.ips.contains(&ip.as_str()) {
+                g.ips.push(ip);
+            }
+        }
+    }
+    by.into_values().collect()
+}
+
+fn short_time(t: &str) -> &str {
+    // `2021-03-03T06:49:42.162Z` → `2021-03-03 06:49` (the T is replaced below)
+    &t[..t.len().min(16)]
+}
+
+fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w, "exhunt {} — Exchange compromise check", r.tool.version)?;
+    writeln!(w, "Scanned: {}", r.inputs.join(", "))?;
+    writeln!(w)?;
+    writeln!(
+        w,
+        "VERDICT: {}{}",
+        r.verdict.as_str().to_uppercase(),
+        if r.incomplete {
+            "  (incomplete: some files could not be read)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(w, "  {}", verdict_sentence(r.verdict))?;
+    writeln!(w)?;
+
+    let main = groups(&r.findings, false);
+    let leads = groups(&r.findings, true);
+    if main.is_empty() {
+        writeln!(w, "What was found: nothing that points to an intrusion.")?;
+    } else {
+        writeln!(w, "What was found:")?;
+        for g in &main {
+            let f = g.first;
+            writeln!(
+                w,
+                "  {:<8} {}{}",
+                f.severity.as_str().to_uppercase(),
+                f.title,
+                if g.count > 1 {
+                    format!("  (x{})", g.count)
+                } else {
+                    String::new()
+                }
+            )?;
+            let mut detail = Vec::new();
+            match (g.first_time, g.last_time) {
+                (Some(a), Some(b)) if a != b => detail.push(format!(
+                    "{} to {} UTC",
+                    short_time(a).replace('T', " "),
+                    short_time(b).replace('T', " ")
+                )),
+                (Some(a), _) => detail.push(format!("{} UTC", short_time(a).replace('T', " "))),
+                _ => {}
+            }
+            if !g.ips.is_empty() {
+                let shown: Vec<&str> = g.ips.iter().take(3).copied().collect();
+                let more = g.ips.len().saturating_sub(3);
+                detail.push(format!(
+                    "from {}{}",
+                    shown.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            if !f.cves.is_empty() {
+                detail.push(f.cves.join(", "));
+            }
+            if !detail.is_empty() {
+                writeln!(w, "           {}", detail.join("; "))?;
+            }
+            let loc = match f.line {
+                Some(l) => format!("{}:{}", f.path, l),
+                None => f.path.clone(),
+            };
+            writeln!(w, "           first seen in {loc} [{}]", f.id)?;
+            if let Some(p) = f.evidence.get("path").or(f.evidence.get("AnchorMailbox")) {
+                writeln!(w, "           {p}")?;
+            }
+        }
+    }
+    if !leads.is_empty() {
+        let n: usize = leads.iter().map(|g| g.count).sum();
+        writeln!(
+            w,
+            "  Leads that do not change the verdict on their own ({n}; details with --format json):"
+        )?;
+        for g in &leads {
+            writeln!(
+                w,
+                "    {} (x{}), e.g. {}",
+                g.first.title, g.count, g.first.path
+            )?;
+        }
+    }
+    writeln!(w)?;
+
+    writeln!(w, "How far back the logs reach:")?;
+    if r.coverage.is_empty() {
+        writeln!(w, "  No Exchange logs were found in the input.")?;
+    }
+    for c in &r.coverage {
+        writeln!(
+            w,
+            "  {:<24} {:>6} file(s)  {} to {}",
+            c.family,
+            c.files,
+            c.first
+                .as_deref()
+                .map(|t| short_time(t).replace('T', " "))
+                .unwrap_or_else(|| "?".into()),
+            c.last
+                .as_deref()
+                .map(|t| short_time(t).replace('T', " "))
+                .unwrap_or_else(|| "?".into()),
+        )?;
+    }
+    writeln!(
+        w,
+        "  Read {} file(s) of {} seen, {} log lines, {:.1} MB.",
+        r.stats.files_examined,
+        r.stats.files_seen,
+        r.stats.lines_read,
+        r.stats.bytes_read as f64 / 1e6
+    )?;
+    match &r.patch {
+        Some(p) => writeln!(
+            w,
+            "  Exchange build {} ({}), from {}.",
+            p.build, p.product, p.source
+        )?,
+        None => writeln!(
+            w,
+            "  Patch status: no build information was found in the input."
+        )?,
+    }
+    writeln!(w)?;
+
+    if !r.errors.is_empty() {
+        writeln!(w, "Could not read ({}):", r.errors.len())?;
+        for e in r.errors.iter().take(20) {
+            writeln!(w, "  {}: {}", e.path, e.message)?;
+        }
+        if r.errors.len() > 20 {
+            writeln!(
+                w,
+                "  ... and {} more (see --format json)",
+                r.errors.len() - 20
+            )?;
+        }
+        writeln!(w)?;
+    }
+
+    writeln!(w, "What to do now:")?;
+    for (i, s) in r.next_steps.iter().enumerate() {
+        writeln!(w, "  {}. {}", i + 1, s)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exhunt_core::*;
+
+    fn report() -> Report {
+        let mut f = Finding::new(
+            "proxylogon-ssrf-26855",
+            "SSRF",
+            &["CVE-2021-26855"],
+            FindingKind::Exploitation,
+            Verdict::Exploited,
+            Severity::High,
+            "HttpProxy/Ecp/a.log",
+            "src",
+        )
+        .with("ClientIpAddress", "203.0.113.7");
+        f.id = "F0001".into();
+        f.time = Some("2021-03-03T06:49:42.162Z".into());
+        f.line = Some(12);
+        Report {
+            schema: REPORT_SCHEMA.into(),
+            tool: Tool {
+                name: "exhunt".into(),
+                version: "0.1.0".into(),
+            },
+            inputs: vec!["x".into()],
+            verdict: Verdict::Exploited,
+            incomplete: false,
+            coverage: vec![],
+            patch: None,
+            findings: vec![f],
+            errors: vec![],
+            next_steps: vec!["Do this.".into()],
+            stats: Stats::default(),
+        }
+    }
+
+    #[test]
+    fn json_has_contract_fields() {
+        let mut out = Vec::new();
+        render(&report(), Format::Json, &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        for k in [
+            "schema", "tool", "inputs", "verdict", "incomplete", "coverage", "patch", "findings",
+            "errors", "next_steps",
+        ] {
+            assert!(v.get(k).is_some(), "missing {k}");
+        }
+        let f = &v["findings"][0];
+        for k in [
+            "id", "rule", "title", "cves", "kind", "verdict", "severity", "time", "path", "line",
+            "evidence", "related", "source",
+        ] {
+            assert!(f.get(k).is_some(), "finding missing {k}");
+        }
+        assert_eq!(f["kind"], "exploitation");
+        assert_eq!(v["patch"], serde_json::Value::Null);
+        assert!(f.get("escalate_to").is_none());
+    }
+
+    #[test]
+    fn text_starts_with_verdict_and_lists_steps() {
+        let mut out = Vec::new();
+        render(&report(), Format::Text, &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.contains("VERDICT: EXPLOITED"));
+        assert!(s.contains("2021-03-03 06:49 UTC"));
+        assert!(s.contains("HttpProxy/Ecp/a.log:12"));
+        assert!(s.contains("1. Do this."));
+        let mut out = Vec::new();
+        render(&report(), Format::Jsonl, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
+    }
+}
