@@ -30,7 +30,10 @@ impl Engine {
     pub fn new(detectors: DetectorSet) -> anyhow::Result<Self> {
         let mut prefilters = HashMap::new();
         for fam in LogFamily::ALL {
-            prefilters.insert(fam, Prefilter::new(&detectors.literals(fam))?);
+            prefilters.insert(
+                fam,
+                Prefilter::new(&detectors.literals(fam), detectors.case_sensitive(fam))?,
+            );
         }
         Ok(Engine {
             detectors,
@@ -62,7 +65,7 @@ pub fn scan(engine: &Engine, inputs: &[PathBuf]) -> Evidence {
     let disc = discover(inputs);
     let mut candidates = disc.candidates;
     // Biggest files first, so one large log does not finish last on one core.
-    candidates.sort_by(|a, b| b.size.cmp(&a.size));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.size));
     let outcomes: Vec<FileOutcome> = candidates
         .par_iter()
         .map_init(Worker::default, |w, c| process(engine, w, c))

@@ -78,6 +78,13 @@ impl LineDetector for HttpProxySsrf {
         &["ServerInfo~", "Server~"]
     }
 
+    fn literals_case_sensitive(&self) -> bool {
+        // Both prefixes are written by Exchange (the anchor-mailbox type
+        // `ServerInfo` and the back-end cookie type `Server`), never copied
+        // from the request, so their case is fixed.
+        true
+    }
+
     fn check(&self, ctx: &LogContext<'_>, rec: &dyn Record, out: &mut Vec<Finding>) {
         let am = rec.field("AnchorMailbox").unwrap_or("");
         let bec = rec.field("BackEndCookie").unwrap_or("");

@@ -66,6 +66,12 @@ pub trait LineDetector: Send + Sync {
     /// A line must hold one of these (ASCII case-insensitive) for `check` to
     /// be able to match; used to build the pre-filter.
     fn literals(&self) -> &[&'static str];
+    /// True when Exchange writes these literals in a fixed case, so the
+    /// pre-filter may match them case-sensitively (much faster on the large
+    /// HttpProxy logs). The predicates themselves stay case-insensitive.
+    fn literals_case_sensitive(&self) -> bool {
+        false
+    }
     /// Looks at one record; pushes what it finds.
     fn check(&self, ctx: &LogContext<'_>, rec: &dyn Record, out: &mut Vec<Finding>);
 }
@@ -93,6 +99,11 @@ impl DetectorSet {
             .iter()
             .map(|d| d.as_ref())
             .filter(move |d| d.family() == fam)
+    }
+
+    /// Whether every detector of the family allows a case-sensitive pre-filter.
+    pub fn case_sensitive(&self, fam: LogFamily) -> bool {
+        self.for_family(fam).all(|d| d.literals_case_sensitive())
     }
 
     /// Every literal the family's detectors need.

@@ -90,7 +90,7 @@ impl LineDetector for OabDownloadPath {
             return;
         }
         let file_name = resolved.rsplit('\\').next().unwrap_or("").to_string();
-        let traversal = resolved.to_ascii_lowercase() != path.replace('/', "\\").to_ascii_lowercase();
+        let traversal = path.contains("..");
         let mut f = Finding::new(
             "proxylogon-26858-oab-path",
             "Offline address book download wrote to a path outside ClientAccess\\OAB (CVE-2021-26858 file write)",

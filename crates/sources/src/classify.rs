@@ -88,7 +88,7 @@ pub fn path_interest(rel_lower: &str, display: &str) -> PathInterest {
     let in_programdata = dirs.contains(&"programdata");
     // `C:\root` is where the reference script looks for dumps; in a copied
     // drive it is the top folder, or the one under a drive-letter folder.
-    let in_root = (dirs.len() >= 1 && first == "root")
+    let in_root = (!dirs.is_empty() && first == "root")
         || dirs
             .windows(2)
             .any(|w| w[1] == "root" && is_drive_folder(w[0]));
