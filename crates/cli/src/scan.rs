@@ -99,8 +99,7 @@ fn process(engine: &Engine, w: &mut Worker, c: &Candidate) -> FileOutcome {
     let pi = path_interest(&c.rel_lower, &c.display);
     let mut out = FileOutcome::default();
     if pi.programdata_archive {
-        let mut f = files::check_archive(&c.display, &c.rel_lower)
-            .with("size", c.size.to_string());
+        let mut f = files::check_archive(&c.display, &c.rel_lower).with("size", c.size.to_string());
         if let Some(m) = &c.modified {
             f = f.with("modified", m.clone());
         }

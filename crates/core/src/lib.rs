@@ -329,7 +329,10 @@ mod tests {
             "ServerInfo~a]@ex:444/autodiscover/autodiscover.xml?#",
             "ServerInfo~*/autodiscover*"
         ));
-        assert!(like("ServerInfo~localhost/ecp/default.flt?", "ServerInfo~localhost*/*"));
+        assert!(like(
+            "ServerInfo~localhost/ecp/default.flt?",
+            "ServerInfo~localhost*/*"
+        ));
         assert!(!like("x", ""));
         assert!(like("", "*"));
         assert!(like("abc", "a?c"));

@@ -16,7 +16,8 @@ use crate::{excerpt, sources, LineDetector, LogContext, LogFamily};
 use exhunt_core::{Finding, FindingKind, Record, Severity, Verdict};
 use regex::bytes::Regex;
 
-pub const SCRIPT_RE: &str = r"(?i)Set-.+VirtualDirectory.+?Url.*<\w+.*>(.*?)</\w+>.+VirtualDirectory";
+pub const SCRIPT_RE: &str =
+    r"(?i)Set-.+VirtualDirectory.+?Url.*<\w+.*>(.*?)</\w+>.+VirtualDirectory";
 pub const EXTENDED_RE: &str = r"(?i)Set-\w*VirtualDirectory.*?Url\W{0,6}=.*?<\s*\w+";
 
 pub struct EcpSetVirtualDirectory {
@@ -88,7 +89,10 @@ impl LineDetector for EcpSetVirtualDirectory {
                     "exhunt: Set-*VirtualDirectory with markup in a *Url value (not matched by Test-ProxyLogon)"
                 },
             );
-        if let Some(ip) = rec.field("ClientIpAddress").or_else(|| rec.field("ClientIp")) {
+        if let Some(ip) = rec
+            .field("ClientIpAddress")
+            .or_else(|| rec.field("ClientIp"))
+        {
             f = f.with("ClientIpAddress", ip);
         }
         out.push(f);

@@ -79,7 +79,10 @@ pub fn check_dump(
 
 /// Streams the dump looking for `lsass.exe` as a UTF-16LE module name.
 fn contains_lsass_module(prefix: &[u8], rest: &mut dyn Read) -> io::Result<bool> {
-    let needle: Vec<u8> = "lsass.exe".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let needle: Vec<u8> = "lsass.exe"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
     let ac = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
@@ -158,45 +161,74 @@ mod tests {
 
     #[test]
     fn lsass_by_name_and_by_content() {
-        let f = check_dump("Windows/Temp/lsass.dmp", true, true, b"MDMP", &mut io::empty())
-            .unwrap()
-            .unwrap();
+        let f = check_dump(
+            "Windows/Temp/lsass.dmp",
+            true,
+            true,
+            b"MDMP",
+            &mut io::empty(),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(f.severity, Severity::Critical);
         let mut body = b"MDMP\x93\xa7".to_vec();
         body.extend(vec![0u8; 70_000]);
-        body.extend("C:\\Windows\\System32\\LSASS.EXE".encode_utf16().flat_map(u16::to_le_bytes));
+        body.extend(
+            "C:\\Windows\\System32\\LSASS.EXE"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        );
         let (head, tail) = body.split_at(4096);
         let f = check_dump("root/a.bin", false, true, head, &mut &tail[..])
             .unwrap()
             .unwrap();
         assert_eq!(f.rule, "lsass-dump");
-        let f = check_dump("Windows/Temp/w3wp.dmp", false, true, b"MDMP\0\0\0\0", &mut io::empty())
-            .unwrap()
-            .unwrap();
+        let f = check_dump(
+            "Windows/Temp/w3wp.dmp",
+            false,
+            true,
+            b"MDMP\0\0\0\0",
+            &mut io::empty(),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(f.severity, Severity::Info);
         assert_eq!(f.escalate_to, Some(Severity::High));
     }
 
     #[test]
     fn ordinary_files_are_not_dumps() {
-        assert!(check_dump("inetpub/x.txt", false, true, b"hello", &mut io::empty())
-            .unwrap()
-            .is_none());
-        assert!(check_dump("Users/x.dmp", false, false, b"MDMP", &mut io::empty())
-            .unwrap()
-            .is_none());
+        assert!(
+            check_dump("inetpub/x.txt", false, true, b"hello", &mut io::empty())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            check_dump("Users/x.dmp", false, false, b"MDMP", &mut io::empty())
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn archives_scored_by_place_and_name() {
-        assert_eq!(check_archive("ProgramData/it.zip", "programdata/it.zip").severity, Severity::High);
+        assert_eq!(
+            check_archive("ProgramData/it.zip", "programdata/it.zip").severity,
+            Severity::High
+        );
         let f = check_archive("ProgramData/ab.7z", "programdata/ab.7z");
-        assert_eq!((f.severity, f.escalate_to), (Severity::Info, Some(Severity::Medium)));
+        assert_eq!(
+            (f.severity, f.escalate_to),
+            (Severity::Info, Some(Severity::Medium))
+        );
         let f = check_archive(
             "ProgramData/McAfee/Common Framework/Updates/x.zip",
             "programdata/mcafee/common framework/updates/x.zip",
         );
         assert_eq!((f.severity, f.escalate_to), (Severity::Info, None));
-        assert_eq!(check_archive("C/ProgramData/pst/mail.7z", "c/programdata/pst/mail.7z").severity, Severity::High);
+        assert_eq!(
+            check_archive("C/ProgramData/pst/mail.7z", "c/programdata/pst/mail.7z").severity,
+            Severity::High
+        );
     }
 }

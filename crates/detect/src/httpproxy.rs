@@ -259,7 +259,10 @@ mod tests {
     #[test]
     fn script_predicate_success_and_failure() {
         let f = run(&[
-            ("AnchorMailbox", "ServerInfo~a]@EX01.contoso.com:444/ecp/proxyLogon.ecp?#"),
+            (
+                "AnchorMailbox",
+                "ServerInfo~a]@EX01.contoso.com:444/ecp/proxyLogon.ecp?#",
+            ),
             ("HttpStatus", "241"),
             ("AuthenticatedUser", ""),
         ]);
@@ -278,7 +281,10 @@ mod tests {
     #[test]
     fn exclusions_become_attempts_and_scans() {
         let f = run(&[
-            ("AnchorMailbox", "ServerInfo~a]@EX01:444/autodiscover/autodiscover.xml?#"),
+            (
+                "AnchorMailbox",
+                "ServerInfo~a]@EX01:444/autodiscover/autodiscover.xml?#",
+            ),
             ("HttpStatus", "200"),
         ]);
         assert_eq!(f[0].rule, "proxylogon-ssrf-26855-attempt");
@@ -296,7 +302,10 @@ mod tests {
     fn backendcookie_form() {
         let f = run(&[
             ("AnchorMailbox", "Sid~S-1-5-21-1"),
-            ("BackEndCookie", "Server~EX01.contoso.com:444/ecp/DDI/DDIService.svc/GetList~1942062522"),
+            (
+                "BackEndCookie",
+                "Server~EX01.contoso.com:444/ecp/DDI/DDIService.svc/GetList~1942062522",
+            ),
             ("HttpStatus", "200"),
         ]);
         assert_eq!(f.len(), 1);
@@ -305,7 +314,10 @@ mod tests {
         // A normal back-end cookie has no path.
         assert!(run(&[
             ("AnchorMailbox", "Smtp~alice@contoso.com"),
-            ("BackEndCookie", "Server~EX02.contoso.com~1942062522~2021-03-03T06:00:00"),
+            (
+                "BackEndCookie",
+                "Server~EX02.contoso.com~1942062522~2021-03-03T06:00:00"
+            ),
             ("HttpStatus", "200"),
         ])
         .is_empty());
@@ -329,12 +341,19 @@ mod tests {
         assert!(f[1].evidence["predicate"].starts_with("exhunt"));
         // A GetObject of the OAB schema (recon) is not a reset.
         let get = "ServerInfo~a]@EX01:444/ecp/DDI/DDIService.svc/GetObject?msExchEcpCanary=x&schema=OABVirtualDirectory#";
-        assert_eq!(run(&[("AnchorMailbox", get), ("HttpStatus", "200")]).len(), 1);
+        assert_eq!(
+            run(&[("AnchorMailbox", get), ("HttpStatus", "200")]).len(),
+            1
+        );
     }
 
     #[test]
     fn normal_rows_are_quiet() {
-        assert!(run(&[("AnchorMailbox", "Smtp~alice@contoso.com"), ("HttpStatus", "200")]).is_empty());
+        assert!(run(&[
+            ("AnchorMailbox", "Smtp~alice@contoso.com"),
+            ("HttpStatus", "200")
+        ])
+        .is_empty());
         assert!(run(&[("AnchorMailbox", "ServerInfo~EX01"), ("HttpStatus", "200")]).is_empty());
     }
 }

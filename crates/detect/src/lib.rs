@@ -22,7 +22,8 @@ pub mod sources {
     pub const TEST_PROXYLOGON: &str = "microsoft/CSS-Exchange Security/src/Test-ProxyLogon.ps1; https://www.microsoft.com/security/blog/2021/03/02/hafnium-targeting-exchange-servers/";
     pub const PR306: &str = "microsoft/CSS-Exchange PR #306 (autodiscover and localhost rows are failed attempts and nmap probes)";
     pub const ISSUE310: &str = "Microsoft HAFNIUM blog query (AuthenticatedUser empty; BackEndCookie like 'Server~*/*~*'); microsoft/CSS-Exchange issue #310";
-    pub const PR386: &str = "microsoft/CSS-Exchange PR #386 (Test-ProxyLogon.ps1 27065/26858 predicates)";
+    pub const PR386: &str =
+        "microsoft/CSS-Exchange PR #386 (Test-ProxyLogon.ps1 27065/26858 predicates)";
     pub const CISA: &str = "CISA AA21-062A (cisagov/CHIRP indicators/AA21062A.yaml)";
 }
 

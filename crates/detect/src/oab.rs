@@ -142,13 +142,18 @@ mod tests {
         let f = run(r"C:\inetpub\wwwroot\aspnet_client\system_web\x.aspx");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].evidence["file_name"], "x.aspx");
-        assert!(run(r"C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess\OAB\Temp\a1b2\LZX1.djs").is_empty());
+        assert!(run(
+            r"C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess\OAB\Temp\a1b2\LZX1.djs"
+        )
+        .is_empty());
         assert!(run(r"D:\Exchange\V15\ClientAccess\OAB\4f3c\oab.xml.tmp").is_empty());
     }
 
     #[test]
     fn traversal_out_of_oab_is_flagged() {
-        let f = run(r"C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess\OAB\..\..\..\..\..\..\inetpub\wwwroot\aspnet_client\shell.aspx");
+        let f = run(
+            r"C:\Program Files\Microsoft\Exchange Server\V15\ClientAccess\OAB\..\..\..\..\..\..\inetpub\wwwroot\aspnet_client\shell.aspx",
+        );
         assert_eq!(f.len(), 1);
         assert!(f[0].evidence["predicate"].contains("'..'"));
         assert_eq!(

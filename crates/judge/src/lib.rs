@@ -210,7 +210,10 @@ pub fn next_steps(
             s.push("Keep these logs: if other signs appear later (unknown .aspx files, new admin accounts), the attempt's addresses and times are the starting point.".to_string());
         }
         Verdict::Clean => {
-            s.push("No trace of the Exchange exploitation campaigns was found in what was read.".to_string());
+            s.push(
+                "No trace of the Exchange exploitation campaigns was found in what was read."
+                    .to_string(),
+            );
             s.push("Keep the server on the latest Cumulative Update and Security Update; a clean result today says nothing about tomorrow.".to_string());
         }
     }
@@ -259,7 +262,13 @@ mod tests {
     fn verdict_worst_wins_and_info_does_not_count() {
         let ev = Evidence {
             findings: vec![
-                f("a", Verdict::Attempted, Severity::Medium, Some("2021-03-03T00:00:00Z"), "1.2.3.4"),
+                f(
+                    "a",
+                    Verdict::Attempted,
+                    Severity::Medium,
+                    Some("2021-03-03T00:00:00Z"),
+                    "1.2.3.4",
+                ),
                 f("b", Verdict::Compromised, Severity::Info, None, ""),
             ],
             ..Default::default()
@@ -271,12 +280,24 @@ mod tests {
 
     #[test]
     fn leads_are_raised_when_exploited() {
-        let mut lead = f("programdata-archive", Verdict::Compromised, Severity::Info, None, "");
+        let mut lead = f(
+            "programdata-archive",
+            Verdict::Compromised,
+            Severity::Info,
+            None,
+            "",
+        );
         lead.escalate_to = Some(Severity::Medium);
         let ev = Evidence {
             findings: vec![
                 lead,
-                f("x", Verdict::Exploited, Severity::High, Some("2021-03-03T00:00:00Z"), "1.2.3.4"),
+                f(
+                    "x",
+                    Verdict::Exploited,
+                    Severity::High,
+                    Some("2021-03-03T00:00:00Z"),
+                    "1.2.3.4",
+                ),
             ],
             ..Default::default()
         };
@@ -290,9 +311,27 @@ mod tests {
     fn ids_order_and_relations() {
         let ev = Evidence {
             findings: vec![
-                f("b", Verdict::Exploited, Severity::High, Some("2021-03-03T02:00:00Z"), "9.9.9.9"),
-                f("a", Verdict::Attempted, Severity::Medium, Some("2021-03-03T01:00:00Z"), "9.9.9.9"),
-                f("c", Verdict::Attempted, Severity::Low, Some("2021-03-04T01:00:00Z"), "127.0.0.1"),
+                f(
+                    "b",
+                    Verdict::Exploited,
+                    Severity::High,
+                    Some("2021-03-03T02:00:00Z"),
+                    "9.9.9.9",
+                ),
+                f(
+                    "a",
+                    Verdict::Attempted,
+                    Severity::Medium,
+                    Some("2021-03-03T01:00:00Z"),
+                    "9.9.9.9",
+                ),
+                f(
+                    "c",
+                    Verdict::Attempted,
+                    Severity::Low,
+                    Some("2021-03-04T01:00:00Z"),
+                    "127.0.0.1",
+                ),
             ],
             ..Default::default()
         };
@@ -312,8 +351,16 @@ mod tests {
         };
         let ev = Evidence {
             windows: vec![
-                w("HttpProxy/Ecp", "2021-03-02T00:00:00Z", "2021-03-02T23:00:00Z"),
-                w("HttpProxy/Ecp", "2021-03-01T00:00:00Z", "2021-03-01T23:00:00Z"),
+                w(
+                    "HttpProxy/Ecp",
+                    "2021-03-02T00:00:00Z",
+                    "2021-03-02T23:00:00Z",
+                ),
+                w(
+                    "HttpProxy/Ecp",
+                    "2021-03-01T00:00:00Z",
+                    "2021-03-01T23:00:00Z",
+                ),
             ],
             ..Default::default()
         };
@@ -323,6 +370,9 @@ mod tests {
         assert_eq!(r.coverage[0].first.as_deref(), Some("2021-03-01T00:00:00Z"));
         assert_eq!(r.coverage[0].last.as_deref(), Some("2021-03-02T23:00:00Z"));
         assert!(r.next_steps.iter().any(|s| s.contains("2021-03-01")));
-        assert!(r.next_steps.iter().any(|s| s.contains("No ECP/Server logs")));
+        assert!(r
+            .next_steps
+            .iter()
+            .any(|s| s.contains("No ECP/Server logs")));
     }
 }

@@ -291,8 +291,16 @@ mod tests {
         render(&report(), Format::Json, &mut out).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         for k in [
-            "schema", "tool", "inputs", "verdict", "incomplete", "coverage", "patch", "findings",
-            "errors", "next_steps",
+            "schema",
+            "tool",
+            "inputs",
+            "verdict",
+            "incomplete",
+            "coverage",
+            "patch",
+            "findings",
+            "errors",
+            "next_steps",
         ] {
             assert!(v.get(k).is_some(), "missing {k}");
         }

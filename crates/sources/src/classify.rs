@@ -132,10 +132,11 @@ pub fn classify_content(prefix: &[u8]) -> Option<ArtifactKind> {
                 return Some(ArtifactKind::OabGeneratorLog);
             }
         }
-        let fields = lower
-            .strip_prefix("#fields:")
-            .map(str::trim)
-            .or(if i == 0 { Some(lower.as_str()) } else { None });
+        let fields = lower.strip_prefix("#fields:").map(str::trim).or(if i == 0 {
+            Some(lower.as_str())
+        } else {
+            None
+        });
         if let Some(f) = fields {
             if f.starts_with("datetime,requestid,") {
                 return Some(ArtifactKind::HttpProxyLog {
@@ -157,7 +158,12 @@ fn protocol_from_content(text: &str) -> String {
     for (i, line) in text.lines().enumerate() {
         let l = line.trim_end_matches('\r');
         if let Some(f) = l.strip_prefix("#Fields:") {
-            header = Some(f.trim().split(',').map(|s| s.to_ascii_lowercase()).collect());
+            header = Some(
+                f.trim()
+                    .split(',')
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect(),
+            );
             continue;
         }
         if l.starts_with('#') || l.is_empty() {
@@ -199,7 +205,8 @@ mod tests {
                 protocol: "Ecp".into()
             })
         );
-        let p = pi("Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/OwaCalendar/x.log");
+        let p =
+            pi("Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/OwaCalendar/x.log");
         assert_eq!(
             p.log,
             Some(ArtifactKind::HttpProxyLog {

@@ -104,7 +104,9 @@ fn walk_dir(root: &Path, out: &mut Discovery) {
         };
         // Links are never followed: a link in a mounted image points into the
         // analyst's own machine, not into the evidence.
-        let Some(ft) = entry.file_type() else { continue };
+        let Some(ft) = entry.file_type() else {
+            continue;
+        };
         if !ft.is_file() {
             continue;
         }
@@ -267,6 +269,9 @@ mod tests {
     fn iso_times() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_614_754_182);
         assert_eq!(system_time_iso(t), "2021-03-03T06:49:42Z");
-        assert_eq!(system_time_iso(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            system_time_iso(std::time::UNIX_EPOCH),
+            "1970-01-01T00:00:00Z"
+        );
     }
 }

@@ -55,6 +55,11 @@ impl SplitMix64 {
         &items[self.below(items.len() as u64) as usize]
     }
 
+    /// A copy of a random element.
+    pub fn one_of<T: Copy>(&mut self, items: &[T]) -> T {
+        *self.pick(items)
+    }
+
     /// Picks by integer weight.
     pub fn weighted<'a, T>(&mut self, items: &'a [(T, u32)]) -> &'a T {
         let total: u64 = items.iter().map(|(_, w)| u64::from(*w)).sum();

@@ -143,7 +143,13 @@ mod tests {
         assert_eq!(Time::utc(1970, 1, 1, 0, 0, 0).0, 0);
         assert_eq!(Time::utc(2021, 3, 3, 0, 0, 0).unix_secs(), 1_614_729_600);
         // Leap year and month ends.
-        assert_eq!(Time::utc(2020, 2, 28, 23, 0, 0).plus_hours(1).iso(), "2020-02-29T00:00:00.000Z");
-        assert_eq!(Time::utc(2020, 12, 31, 23, 59, 59).plus_secs(1).iso(), "2021-01-01T00:00:00.000Z");
+        assert_eq!(
+            Time::utc(2020, 2, 28, 23, 0, 0).plus_hours(1).iso(),
+            "2020-02-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            Time::utc(2020, 12, 31, 23, 59, 59).plus_secs(1).iso(),
+            "2021-01-01T00:00:00.000Z"
+        );
     }
 }
