@@ -49,6 +49,7 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
             &b.rule,
         ))
     });
+    mark_chain_starts(&mut ev.findings);
     let base = verdict_of(&ev.findings);
     if base >= Verdict::Exploited {
         for f in &mut ev.findings {
@@ -89,6 +90,32 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
         errors: ev.errors,
         next_steps,
         stats: ev.stats,
+    }
+}
+
+/// The public ProxyLogon chain starts with an SSRF to autodiscover (to learn
+/// the administrator's LegacyDN). From an address whose later SSRF steps
+/// succeeded, that row is the first step of a successful chain, not a
+/// failed attempt: say so, so the reader does not take it for a separate one.
+fn mark_chain_starts(findings: &mut [Finding]) {
+    let exploited_from: std::collections::HashSet<String> = findings
+        .iter()
+        .filter(|f| f.rule.starts_with("proxylogon-ssrf-26855") && f.verdict >= Verdict::Exploited)
+        .filter_map(|f| f.evidence.get("ClientIpAddress").cloned())
+        .collect();
+    for f in findings.iter_mut() {
+        if f.rule == "proxylogon-ssrf-26855-attempt"
+            && f.evidence
+                .get("ClientIpAddress")
+                .is_some_and(|ip| exploited_from.contains(ip))
+        {
+            f.title = "ProxyLogon SSRF to autodiscover: first step of a successful chain from the same address".to_string();
+            f.evidence.insert(
+                "chain".to_string(),
+                "the same client address has successful SSRF requests (see related findings)"
+                    .to_string(),
+            );
+        }
     }
 }
 
@@ -305,6 +332,40 @@ mod tests {
         assert_eq!(r.verdict, Verdict::Compromised);
         assert_eq!(r.findings[1].severity, Severity::Medium);
         assert!(r.findings[1].evidence.contains_key("raised"));
+    }
+
+    #[test]
+    fn autodiscover_row_of_a_successful_chain_is_named_so() {
+        let ev = Evidence {
+            findings: vec![
+                f(
+                    "proxylogon-ssrf-26855-attempt",
+                    Verdict::Attempted,
+                    Severity::Medium,
+                    Some("2021-03-03T06:49:42Z"),
+                    "9.9.9.9",
+                ),
+                f(
+                    "proxylogon-ssrf-26855-attempt",
+                    Verdict::Attempted,
+                    Severity::Medium,
+                    Some("2021-03-02T06:49:42Z"),
+                    "8.8.8.8",
+                ),
+                f(
+                    "proxylogon-ssrf-26855",
+                    Verdict::Exploited,
+                    Severity::High,
+                    Some("2021-03-03T06:49:43Z"),
+                    "9.9.9.9",
+                ),
+            ],
+            ..Default::default()
+        };
+        let r = judge(ev, "0");
+        assert!(r.findings[0].evidence.get("chain").is_none());
+        assert!(r.findings[1].title.contains("first step"));
+        assert_eq!(r.findings[1].related, vec!["F0003"]);
     }
 
     #[test]

@@ -220,7 +220,7 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         )?,
         None => writeln!(
             w,
-            "  Patch status: no build information was found in the input."
+            "  Patch status: not assessed (this version does not yet read the server's build)."
         )?,
     }
     writeln!(w)?;

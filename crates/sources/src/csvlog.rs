@@ -35,6 +35,9 @@ pub struct Prefilter {
     imp: PrefilterImp,
 }
 
+// Built once per log family and never moved on the hot path: its size does
+// not matter, a box would only add an indirection to every search.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum PrefilterImp {
     /// Case-sensitive literals that share a prefix of 4 bytes or more
