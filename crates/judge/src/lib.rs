@@ -363,7 +363,7 @@ mod tests {
             ..Default::default()
         };
         let r = judge(ev, "0");
-        assert!(r.findings[0].evidence.get("chain").is_none());
+        assert!(!r.findings[0].evidence.contains_key("chain"));
         assert!(r.findings[1].title.contains("first step"));
         assert_eq!(r.findings[1].related, vec!["F0003"]);
     }
