@@ -96,7 +96,7 @@ pub fn scan(engine: &Engine, inputs: &[PathBuf]) -> Evidence {
 }
 
 fn process(engine: &Engine, w: &mut Worker, c: &Candidate) -> FileOutcome {
-    let pi = path_interest(&c.rel_lower, &c.display);
+    let pi = path_interest(&c.rel_lower, &c.rel);
     let mut out = FileOutcome::default();
     if pi.programdata_archive {
         let mut f = files::check_archive(&c.display, &c.rel_lower).with("size", c.size.to_string());

@@ -55,8 +55,8 @@ pub fn canonical_protocol(name: &str) -> String {
 }
 
 /// Classifies by path. `rel_lower` is the path inside its input, lower-cased
-/// with `/` separators; `display` is the same path in its original case.
-pub fn path_interest(rel_lower: &str, display: &str) -> PathInterest {
+/// with `/` separators; `rel` is the same path in its original case.
+pub fn path_interest(rel_lower: &str, rel: &str) -> PathInterest {
     let comps: Vec<&str> = rel_lower.split('/').collect();
     let name = comps.last().copied().unwrap_or("");
     let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
@@ -67,7 +67,7 @@ pub fn path_interest(rel_lower: &str, display: &str) -> PathInterest {
         // `.../Logging/HttpProxy/<Protocol>/HttpProxy_*.log`
         if let Some(i) = comps.iter().position(|c| *c == "httpproxy") {
             if i + 2 < comps.len() {
-                let orig: Vec<&str> = display.split('/').collect();
+                let orig: Vec<&str> = rel.split('/').collect();
                 let proto = orig.get(i + 1).copied().unwrap_or(comps[i + 1]);
                 pi.log = Some(ArtifactKind::HttpProxyLog {
                     protocol: canonical_protocol(proto),

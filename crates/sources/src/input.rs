@@ -26,7 +26,10 @@ pub struct Candidate {
     /// The path shown to the user: relative to its input, `/` separators,
     /// zip members as `bundle.zip!/inner/path`.
     pub display: String,
-    /// The path inside its input, lower-cased, `/` separators, for matching.
+    /// The path inside its input, `/` separators (for a zip member: inside
+    /// the zip, without the zip's name).
+    pub rel: String,
+    /// `rel` lower-cased, for matching.
     pub rel_lower: String,
     pub location: Location,
     /// Size in bytes (uncompressed for zip members).
@@ -73,6 +76,7 @@ pub fn discover(inputs: &[PathBuf]) -> Discovery {
                 .unwrap_or_default();
             out.candidates.push(Candidate {
                 rel_lower: name.to_lowercase(),
+                rel: name.clone(),
                 display: name,
                 location: Location::File(input.clone()),
                 size: meta.len(),
@@ -126,6 +130,7 @@ fn walk_dir(root: &Path, out: &mut Discovery) {
         };
         out.candidates.push(Candidate {
             rel_lower: display.to_lowercase(),
+            rel: display.clone(),
             display,
             location: Location::File(path.to_path_buf()),
             size,
@@ -180,6 +185,7 @@ fn list_zip(zip_path: &Path, out: &mut Discovery) {
         out.candidates.push(Candidate {
             display: format!("{zip_name}!/{inner}"),
             rel_lower: inner.to_lowercase(),
+            rel: inner,
             location: Location::ZipMember {
                 zip: zip_path.to_path_buf(),
                 index,

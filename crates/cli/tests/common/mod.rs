@@ -1,0 +1,119 @@
+//! Helpers for the integration tests: run the real `exhunt` binary on files
+//! laid out like an Exchange server, and read its JSON report.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+pub const EXCHANGE: &str = exhunt_testgen::tree::EXCHANGE;
+
+/// Result of one run of `exhunt scan ... --format json`.
+pub struct Run {
+    pub report: Value,
+    pub code: i32,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn verdict(&self) -> &str {
+        self.report["verdict"].as_str().unwrap()
+    }
+
+    pub fn findings(&self) -> &Vec<Value> {
+        self.report["findings"].as_array().unwrap()
+    }
+
+    /// Findings of one rule.
+    pub fn rule(&self, rule: &str) -> Vec<&Value> {
+        self.findings()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .collect()
+    }
+
+    pub fn rules(&self) -> Vec<String> {
+        let mut r: Vec<String> = self
+            .findings()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect();
+        r.sort();
+        r.dedup();
+        r
+    }
+
+    /// Findings that move the verdict (everything but `info` leads).
+    pub fn moving(&self) -> Vec<&Value> {
+        self.findings()
+            .iter()
+            .filter(|f| f["severity"] != "info")
+            .collect()
+    }
+
+    pub fn errors(&self) -> &Vec<Value> {
+        self.report["errors"].as_array().unwrap()
+    }
+}
+
+pub fn exhunt() -> Command {
+    Command::cargo_bin("exhunt").unwrap()
+}
+
+/// Runs `exhunt scan PATHS --format json` and parses the report.
+pub fn scan(paths: &[&Path]) -> Run {
+    let out = exhunt()
+        .arg("scan")
+        .args(paths)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Run {
+        report,
+        code: out.status.code().unwrap(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Writes a file (creating folders) inside `root`.
+pub fn put(root: &Path, rel: &str, bytes: &[u8]) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, bytes).unwrap();
+}
+
+/// The usual place of an HttpProxy log of a protocol.
+pub fn httpproxy_rel(protocol: &str, stamp: &str) -> String {
+    format!("{EXCHANGE}/Logging/HttpProxy/{protocol}/HttpProxy_{stamp}-1.LOG")
+}
+
+/// SHA-256 of every file under `root`, with its modification time.
+pub fn fingerprint(root: &Path) -> Vec<(String, String, std::time::SystemTime)> {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let md = std::fs::symlink_metadata(&p).unwrap();
+            if md.is_dir() {
+                stack.push(p);
+            } else {
+                let h = Sha256::digest(std::fs::read(&p).unwrap());
+                let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+                out.push((p.display().to_string(), hex, md.modified().unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,369 @@
+//! The whole `exhunt scan` on realistic trees: the bundled example, a clean
+//! server, zip bundles, every log format variant, bad input, read-only
+//! guarantees and the output formats.
+
+mod common;
+
+use common::*;
+use exhunt_testgen::httpproxy::{self, attack, Format, Layout, Protocol, Traffic};
+use exhunt_testgen::{tree, SplitMix64, Time};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+const HOUR: Time = Time::utc(2021, 3, 3, 6, 0, 0);
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn example_tree_is_compromised_and_every_planted_trace_is_found() {
+    let dir = TempDir::new().unwrap();
+    let summary = tree::write_example(dir.path()).unwrap();
+    let r = scan(&[dir.path()]);
+    assert_eq!(r.verdict(), "compromised");
+    assert_eq!(r.code, 30);
+    assert_eq!(r.report["incomplete"], false);
+    for rule in [
+        "proxylogon-ssrf-26855",
+        "proxylogon-ssrf-26855-attempt",
+        "proxylogon-ssrf-26855-scan",
+        "proxylogon-ssrf-26855-backendcookie",
+        "proxylogon-27065-reset-vdir",
+        "proxylogon-27065-ecp-setvdir",
+        "proxylogon-26858-oab-path",
+        "lsass-dump",
+        "programdata-archive",
+    ] {
+        assert!(!r.rule(rule).is_empty(), "{rule} missing");
+    }
+    // Every planted log trace is reported at its file, at or after its line.
+    for p in &summary.planted {
+        assert!(
+            r.findings().iter().any(|f| f["path"] == p.path.as_str()),
+            "nothing reported for planted {} in {}",
+            p.what,
+            p.path
+        );
+    }
+    // Nothing else: every finding that moves the verdict is in a planted file.
+    let planted: BTreeSet<&str> = summary.planted.iter().map(|p| p.path.as_str()).collect();
+    for f in r.moving() {
+        assert!(
+            planted.contains(f["path"].as_str().unwrap()),
+            "unexpected finding {f:#}"
+        );
+    }
+    // Coverage: how far back each log family reaches.
+    let cov = r.report["coverage"].as_array().unwrap();
+    let ecp = cov.iter().find(|c| c["family"] == "HttpProxy/Ecp").unwrap();
+    assert!(ecp["first"].as_str().unwrap().starts_with("2021-02-20"));
+    assert!(ecp["last"].as_str().unwrap().starts_with("2021-03-09"));
+    assert!(ecp["files"].as_u64().unwrap() >= 2);
+    for fam in ["ECP/Server", "OABGeneratorLog", "HttpProxy/Owa"] {
+        assert!(cov.iter().any(|c| c["family"] == fam), "{fam}");
+    }
+    let steps = r.report["next_steps"].as_array().unwrap();
+    assert!(steps.iter().any(|s| s.as_str().unwrap().contains("LSASS")));
+    // The logs start after 2021-01-06: the user is told what that means.
+    assert!(steps
+        .iter()
+        .any(|s| s.as_str().unwrap().contains("2021-02-20")));
+}
+
+#[test]
+fn bundled_example_matches_its_generator() {
+    // The committed example is what scripts/make-example.sh makes.
+    let fresh = TempDir::new().unwrap();
+    tree::write_example(fresh.path()).unwrap();
+    let committed = repo_root().join("examples/proxylogon-compromised");
+    let a: Vec<_> = fingerprint(fresh.path())
+        .into_iter()
+        .map(|(p, h, _)| (p.replace(&fresh.path().display().to_string(), ""), h))
+        .collect();
+    let b: Vec<_> = fingerprint(&committed)
+        .into_iter()
+        .map(|(p, h, _)| (p.replace(&committed.display().to_string(), ""), h))
+        .collect();
+    assert_eq!(a, b, "examples/ is stale: run scripts/make-example.sh");
+    let out = exhunt()
+        .args(["scan", committed.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(30));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("VERDICT: COMPROMISED"), "{text}");
+    assert!(text.contains("What to do now"));
+    assert!(text.contains("How far back the logs reach"));
+}
+
+#[test]
+fn clean_server_with_every_trap_is_clean() {
+    let dir = TempDir::new().unwrap();
+    tree::write_clean(dir.path()).unwrap();
+    let r = scan(&[dir.path()]);
+    assert_eq!(r.verdict(), "clean", "{:#?}", r.moving());
+    assert_eq!(r.code, 0);
+    assert!(r.moving().is_empty());
+    assert!(r.report["coverage"].as_array().unwrap().len() >= 5);
+}
+
+#[test]
+fn zip_bundle_is_read_in_place_with_the_same_findings() {
+    let dir = TempDir::new().unwrap();
+    tree::write_example(&dir.path().join("tree")).unwrap();
+    let zip = dir.path().join("triage.zip");
+    tree::write_example_zip(&zip).unwrap();
+    let before = fingerprint(dir.path());
+    let a = scan(&[&dir.path().join("tree")]);
+    let b = scan(&[&zip]);
+    assert_eq!(
+        before,
+        fingerprint(dir.path()),
+        "the scan changed its input"
+    );
+    assert_eq!(a.verdict(), b.verdict());
+    let key = |f: &Value, strip: &str| {
+        (
+            f["rule"].as_str().unwrap().to_string(),
+            f["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches(strip)
+                .to_string(),
+            f["line"].as_u64(),
+            f["severity"].as_str().unwrap().to_string(),
+        )
+    };
+    let ka: BTreeSet<_> = a.findings().iter().map(|f| key(f, "")).collect();
+    let kb: BTreeSet<_> = b
+        .findings()
+        .iter()
+        .map(|f| key(f, "triage.zip!/"))
+        .collect();
+    assert_eq!(ka, kb);
+    assert!(b.findings()[0]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("triage.zip!/"));
+    assert_eq!(a.report["coverage"], b.report["coverage"]);
+}
+
+/// One HttpProxy log with the chain in it, in a given layout.
+fn chain_log(bytes_of: impl Fn(&[httpproxy::Row]) -> Vec<u8>) -> Run {
+    let mut t = Traffic::new(11);
+    let mut rows = t.hour(Protocol::Ecp, HOUR, 200);
+    rows.extend(attack::proxylogon_chain(
+        &mut SplitMix64::new(1),
+        "103.77.192.219",
+        HOUR.plus_secs(3000),
+    ));
+    // A quoted field with commas and quotes before the attack rows.
+    rows[100].user_agent = "Mozilla/5.0 (Windows NT 10.0; \"quoted\", with commas)".into();
+    let dir = TempDir::new().unwrap();
+    put(dir.path(), "collected/some.log", &bytes_of(&rows));
+    scan(&[dir.path()])
+}
+
+#[test]
+fn every_header_variant_is_read_by_column_name() {
+    for format in Format::ALL {
+        let r = chain_log(|rows| httpproxy::render(format, HOUR, rows));
+        assert_eq!(r.verdict(), "exploited", "{format:?}: {:#?}", r.errors());
+        assert_eq!(r.rule("proxylogon-ssrf-26855").len(), 5, "{format:?}");
+        assert!(r.errors().is_empty(), "{format:?}: {:?}", r.errors());
+        // Recognised by content (the path says nothing): protocol from the rows.
+        let cov = &r.report["coverage"][0];
+        assert_eq!(cov["family"], "HttpProxy/Ecp", "{format:?}");
+        assert!(cov["first"].as_str().unwrap().starts_with("2021-03-03T06"));
+    }
+    // Columns in another order still work (lookups are by name).
+    let r = chain_log(|rows| {
+        let mut l = Layout::default();
+        l.columns.reverse();
+        let mut w = httpproxy::HttpProxyWriter::with_layout(Vec::new(), &l, HOUR).unwrap();
+        for row in rows {
+            w.write_row(row).unwrap();
+        }
+        w.finish().unwrap()
+    });
+    assert_eq!(r.rule("proxylogon-ssrf-26855").len(), 5);
+}
+
+#[test]
+fn utf16_logs_are_transcoded() {
+    let r = chain_log(|rows| {
+        let text = String::from_utf8(httpproxy::render(Format::Both, HOUR, rows)).unwrap();
+        let mut out = vec![0xFF, 0xFE];
+        for u in text.encode_utf16() {
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+        out
+    });
+    assert_eq!(r.verdict(), "exploited");
+    assert_eq!(r.rule("proxylogon-ssrf-26855").len(), 5);
+    assert!(r.errors().is_empty());
+}
+
+#[test]
+fn bad_input_is_named_and_the_scan_goes_on() {
+    let dir = TempDir::new().unwrap();
+    let root = dir.path();
+    let chain = attack::proxylogon_chain(&mut SplitMix64::new(2), "103.77.192.219", HOUR);
+    put(
+        root,
+        &httpproxy_rel("Ecp", "2021030306"),
+        &httpproxy::render(Format::Both, HOUR, &chain),
+    );
+    // Binary content where a log was expected.
+    put(
+        root,
+        &httpproxy_rel("Owa", "2021030307"),
+        b"MZ\x90\x00\x03\x00\x00\x00binary",
+    );
+    // Not UTF-8 (Latin-1 user agent) and a cut-off last line.
+    let mut latin = httpproxy::render(Format::Both, HOUR, &chain[..1]);
+    latin.extend_from_slice(b"2021-03-03T07:00:00.000Z,x,15,1,2106,2,,Owa,caf\xe9");
+    put(root, &httpproxy_rel("Owa", "2021030308"), &latin);
+    // A header-less fragment.
+    put(
+        root,
+        &httpproxy_rel("Mapi", "2021030309"),
+        b"2021-03-03T09:00:00.000Z,abc,15,1,2106,2,,Mapi\r\n",
+    );
+    // A broken zip given as input.
+    let bad_zip = root.join("../broken-bundle.zip");
+    std::fs::write(&bad_zip, b"PK\x03\x04 this is not a zip").unwrap();
+
+    let out = exhunt()
+        .args(["scan", "--format", "json"])
+        .arg(root)
+        .arg(&bad_zip)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&bad_zip);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(report["verdict"], "exploited");
+    assert_eq!(report["incomplete"], true);
+    assert_eq!(out.status.code(), Some(21));
+    let errors = report["errors"].as_array().unwrap();
+    let has = |path_part: &str, msg_part: &str| {
+        errors.iter().any(|e| {
+            e["path"].as_str().unwrap().contains(path_part)
+                && e["message"].as_str().unwrap().contains(msg_part)
+        })
+    };
+    assert!(has("2021030307", "binary"), "{errors:#?}");
+    assert!(has("2021030308", "UTF-8"), "{errors:#?}");
+    assert!(has("2021030308", "cut off"), "{errors:#?}");
+    assert!(has("2021030309", "header"), "{errors:#?}");
+    assert!(has("broken-bundle.zip", "zip"), "{errors:#?}");
+    for e in errors {
+        assert!(stderr.contains(e["path"].as_str().unwrap()), "{stderr}");
+    }
+}
+
+#[test]
+fn corrupt_zip_member_is_reported_and_the_rest_is_read() {
+    let dir = TempDir::new().unwrap();
+    let zip = dir.path().join("bundle.zip");
+    let mut bundle = tree::example_bundle();
+    let bytes = bundle.to_zip_bytes().unwrap();
+    // Flip bytes inside the first stored/deflated member's data.
+    let mut bad = bytes.clone();
+    let at = 200.min(bad.len() / 4);
+    for b in &mut bad[at..at + 16] {
+        *b ^= 0x5A;
+    }
+    std::fs::write(&zip, &bad).unwrap();
+    let r = scan(&[&zip]);
+    assert_eq!(r.report["incomplete"], true);
+    assert!(!r.errors().is_empty());
+    assert!(r.errors()[0]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("bundle.zip!/"));
+    // The other members were still read.
+    assert_eq!(r.verdict(), "compromised");
+    bundle.files.clear();
+}
+
+#[test]
+fn nothing_in_the_input_is_written_and_output_inside_is_refused() {
+    let dir = TempDir::new().unwrap();
+    tree::write_example(dir.path()).unwrap();
+    let before = fingerprint(dir.path());
+    let out = exhunt()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "json", "--output"])
+        .arg(dir.path().join("report.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never writes into evidence"));
+    assert!(!dir.path().join("report.json").exists());
+    let _ = scan(&[dir.path()]);
+    assert_eq!(before, fingerprint(dir.path()));
+}
+
+#[test]
+fn output_file_and_jsonl() {
+    let dir = TempDir::new().unwrap();
+    tree::write_example(&dir.path().join("in")).unwrap();
+    let report = dir.path().join("report.json");
+    let out = exhunt()
+        .arg("scan")
+        .arg(dir.path().join("in"))
+        .args(["-f", "json", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(30));
+    assert!(out.stdout.is_empty());
+    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(v["schema"], "exhunt/report/v1");
+    assert_eq!(v["tool"]["name"], "exhunt");
+    assert_eq!(v["patch"], Value::Null);
+    let n = v["findings"].as_array().unwrap().len();
+    for f in v["findings"].as_array().unwrap() {
+        for k in [
+            "id", "rule", "title", "cves", "kind", "verdict", "severity", "time", "path", "line",
+            "evidence", "related", "source",
+        ] {
+            assert!(f.get(k).is_some(), "{k}");
+        }
+        assert!(!f["source"].as_str().unwrap().is_empty());
+    }
+    let out = exhunt()
+        .arg("scan")
+        .arg(dir.path().join("in"))
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), n);
+    for l in text.lines() {
+        let f: Value = serde_json::from_str(l).unwrap();
+        assert!(f["id"].as_str().unwrap().starts_with('F'));
+    }
+}
+
+#[test]
+fn missing_input_is_an_error_entry_and_no_logs_is_said() {
+    let r = scan(&[Path::new("/nonexistent/exhunt-test")]);
+    assert_eq!(r.verdict(), "clean");
+    assert_eq!(r.code, 1);
+    assert!(r.errors()[0]["path"]
+        .as_str()
+        .unwrap()
+        .contains("/nonexistent/exhunt-test"));
+    assert!(r.report["next_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s.as_str().unwrap().contains("No Exchange logs")));
+}
