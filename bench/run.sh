@@ -23,14 +23,14 @@ fi
 echo "data: $(du -sh "$DATA" | cut -f1) in $(find "$DATA" -type f | wc -l) files; $(nproc) cores"
 
 # Warm the page cache so both tools read from memory.
-cat $(find "$DATA" -type f) > /dev/null
+find "$DATA" -type f -exec cat {} + > /dev/null
 
 measure() { # name, command...: best wall time and peak RSS over $RUNS runs
   local name=$1; shift
   local best="" mem=0
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -f "%e %M" -o /tmp/exhunt-bench-time "$@" > /dev/null 2>&1 || true
-    read -r t m < /tmp/exhunt-bench-time
+    read -r t m < <(tail -n 1 /tmp/exhunt-bench-time)
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
     [ "$m" -gt "$mem" ] && mem=$m
   done

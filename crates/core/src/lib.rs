@@ -289,16 +289,28 @@ pub struct Report {
 /// semantics of PowerShell's `-like` operator, which the reference script's
 /// predicates are written in. Bracket classes are not used by those predicates.
 pub fn like(text: &str, pattern: &str) -> bool {
+    if text.is_ascii() && pattern.is_ascii() {
+        // The common case, without allocating: ASCII case folding is all of
+        // Unicode's lower-casing on ASCII text.
+        return wildcard(text.as_bytes(), pattern.as_bytes(), |a, b| {
+            a.eq_ignore_ascii_case(b)
+        });
+    }
     let t: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
     let p: Vec<char> = pattern.chars().flat_map(char::to_lowercase).collect();
+    wildcard(&t, &p, |a, b| a == b)
+}
+
+fn wildcard<T: Copy + PartialEq + From<u8>>(t: &[T], p: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
+    let (star_c, any_c) = (T::from(b'*'), T::from(b'?'));
     // Iterative wildcard match with backtracking to the last `*`.
     let (mut ti, mut pi) = (0usize, 0usize);
     let (mut star, mut mark) = (None::<usize>, 0usize);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && p[pi] != star_c && (p[pi] == any_c || eq(&p[pi], &t[ti])) {
             ti += 1;
             pi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == star_c {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -310,7 +322,7 @@ pub fn like(text: &str, pattern: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == star_c {
         pi += 1;
     }
     pi == p.len()
@@ -336,6 +348,9 @@ mod tests {
         assert!(!like("x", ""));
         assert!(like("", "*"));
         assert!(like("abc", "a?c"));
+        assert!(like("a*c", "a*c"));
+        assert!(like("ServerInfo~ÄX/y", "serverinfo~äx/*"));
+        assert!(!like("ServerInfo~ÄX", "serverinfo~*/*"));
     }
 
     #[test]
