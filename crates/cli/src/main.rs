@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use exhunt_core::{Report, Verdict};
 use exhunt_detect::DetectorSet;
 use exhunt_report::{render, Format};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -129,7 +129,21 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         check_output(out, &args.paths)?;
     }
     let engine = scan::Engine::new(DetectorSet::builtin()).context("building detectors")?;
-    let evidence = scan::scan(&engine, &args.paths);
+    // Progress goes to standard error, and only to a person watching it.
+    let progress = if !args.quiet && std::io::stderr().is_terminal() {
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} scanning [{bar:30}] {pos}/{len} files {elapsed}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let evidence = scan::scan(&engine, &args.paths, &progress);
     let report = exhunt_judge::judge(evidence, env!("CARGO_PKG_VERSION"));
     if !args.quiet {
         for e in &report.errors {

@@ -4,7 +4,7 @@
 //! all worker threads; each thread keeps one [`Worker`] (zip handles and a
 //! log scanner with its buffers) for every file it processes.
 
-use exhunt_core::{ErrorEntry, Finding, Stats};
+use exhunt_core::{ErrorEntry, Finding, FindingKind, Stats, Suppressed};
 use exhunt_detect::{files, DetectorSet, LogContext, LogFamily};
 use exhunt_judge::{Evidence, FileWindow};
 use exhunt_sources::csvlog::{read_prefix, utf8_reader};
@@ -13,9 +13,10 @@ use exhunt_sources::{
     SourceError,
 };
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 /// Bytes read from the top of a file to recognise it.
 const SNIFF: usize = 16 * 1024;
@@ -42,6 +43,94 @@ impl Engine {
     }
 }
 
+/// Most findings listed one by one for a noisy rule (scans and failed
+/// attempts); the rest are counted. Keeps memory bounded on servers that
+/// have been probed every day for years.
+pub const NOISY_CAP: u64 = 1000;
+
+/// Shared by all workers: the noisy rules' findings. For each rule it keeps
+/// the earliest `NOISY_CAP` (by time, path, line: the same ones whatever
+/// order the threads deliver them in) and counts the rest. Only flagged
+/// lines reach it, so the lock is rarely taken.
+#[derive(Default)]
+struct NoiseGate {
+    rules: Mutex<HashMap<String, NoisyRule>>,
+}
+
+#[derive(Default)]
+struct NoisyRule {
+    kept: BinaryHeap<Ranked>,
+    over: Option<Suppressed>,
+}
+
+/// A finding ordered by when and where it was seen.
+struct Ranked(Finding);
+
+impl Ranked {
+    fn key(&self) -> (bool, Option<&str>, &str, Option<u64>) {
+        let f = &self.0;
+        (f.time.is_none(), f.time.as_deref(), f.path.as_str(), f.line)
+    }
+}
+impl PartialEq for Ranked {
+    fn eq(&self, o: &Self) -> bool {
+        self.key() == o.key()
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&o.key())
+    }
+}
+
+impl NoiseGate {
+    /// Takes the finding if its rule is noisy; gives it back otherwise.
+    fn offer(&self, f: Finding) -> Option<Finding> {
+        if !matches!(f.kind, FindingKind::Scan | FindingKind::Attempt) {
+            return Some(f);
+        }
+        let mut rules = self.rules.lock().expect("no panics while counting");
+        let r = rules.entry(f.rule.clone()).or_default();
+        r.kept.push(Ranked(f));
+        if r.kept.len() as u64 > NOISY_CAP {
+            let Ranked(late) = r.kept.pop().expect("over the cap");
+            let s = r.over.get_or_insert_with(|| Suppressed {
+                rule: late.rule.clone(),
+                count: 0,
+                first: None,
+                last: None,
+            });
+            s.count += 1;
+            if let Some(t) = late.time {
+                if s.first.as_ref().is_none_or(|c| &t < c) {
+                    s.first = Some(t.clone());
+                }
+                if s.last.as_ref().is_none_or(|c| &t > c) {
+                    s.last = Some(t);
+                }
+            }
+        }
+        None
+    }
+
+    /// The kept findings and the counts beyond the cap.
+    fn finish(self) -> (Vec<Finding>, Vec<Suppressed>) {
+        let mut kept = Vec::new();
+        let mut over = Vec::new();
+        for (_, r) in self.rules.into_inner().expect("no panics while counting") {
+            kept.extend(r.kept.into_iter().map(|Ranked(f)| f));
+            over.extend(r.over);
+        }
+        (kept, over)
+    }
+}
+
 /// Per-thread reusable state.
 #[derive(Default)]
 struct Worker {
@@ -61,15 +150,23 @@ struct FileOutcome {
 }
 
 /// Runs the scan over the inputs and gathers the evidence for the judge.
-pub fn scan(engine: &Engine, inputs: &[PathBuf]) -> Evidence {
+/// `progress` is told the number of files, then ticked once per file.
+pub fn scan(engine: &Engine, inputs: &[PathBuf], progress: &indicatif::ProgressBar) -> Evidence {
     let disc = discover(inputs);
     let mut candidates = disc.candidates;
+    progress.set_length(candidates.len() as u64);
     // Biggest files first, so one large log does not finish last on one core.
     candidates.sort_by_key(|c| std::cmp::Reverse(c.size));
+    let gate = NoiseGate::default();
     let outcomes: Vec<FileOutcome> = candidates
         .par_iter()
-        .map_init(Worker::default, |w, c| process(engine, w, c))
+        .map_init(Worker::default, |w, c| {
+            let o = process(engine, &gate, w, c);
+            progress.inc(1);
+            o
+        })
         .collect();
+    progress.finish_and_clear();
 
     let mut ev = Evidence {
         inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
@@ -79,6 +176,9 @@ pub fn scan(engine: &Engine, inputs: &[PathBuf]) -> Evidence {
         },
         ..Evidence::default()
     };
+    let (kept, over) = gate.finish();
+    ev.findings.extend(kept);
+    ev.suppressed = over;
     ev.errors.extend(
         disc.errors
             .into_iter()
@@ -95,7 +195,7 @@ pub fn scan(engine: &Engine, inputs: &[PathBuf]) -> Evidence {
     ev
 }
 
-fn process(engine: &Engine, w: &mut Worker, c: &Candidate) -> FileOutcome {
+fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> FileOutcome {
     let pi = path_interest(&c.rel_lower, &c.rel);
     let mut out = FileOutcome::default();
     if pi.programdata_archive {
@@ -132,9 +232,12 @@ fn process(engine: &Engine, w: &mut Worker, c: &Candidate) -> FileOutcome {
             let mut findings = Vec::new();
             let mut chained = io::Cursor::new(&prefix[..]).chain(dec);
             let lo = scanner.scan(&mut chained, pf, &mut |rec| {
+                let mut here = Vec::new();
                 for d in &detectors {
-                    d.check(&ctx, rec, &mut findings);
+                    d.check(&ctx, rec, &mut here);
                 }
+                // Gate as we go, so a flood of probe rows never piles up.
+                findings.extend(here.into_iter().filter_map(|f| gate.offer(f)));
             })?;
             out.findings.extend(findings);
             out.bytes += lo.bytes;

@@ -311,3 +311,39 @@ fn staged_archives_are_raised_when_the_server_was_exploited() {
     put(dir.path(), "ProgramData/it.zip", b"PK");
     assert_eq!(scan(&[dir.path()]).verdict(), "compromised");
 }
+
+#[test]
+fn probe_floods_are_counted_not_listed_and_the_kept_ones_are_the_earliest() {
+    // A year of daily scanning leaves thousands of localhost probe rows.
+    let mut g = rng();
+    let mut rows = Vec::new();
+    for i in 0..1250 {
+        rows.extend(attack::nmap_probe(
+            &mut g,
+            "203.0.113.77",
+            HOUR.plus_secs(i),
+        ));
+    }
+    let n = rows.len() as u64;
+    assert!(n > 1000);
+    let dir = httpproxy_tree(Protocol::Owa, rows);
+    let a = scan(&[dir.path()]);
+    let b = scan(&[dir.path()]);
+    assert_eq!(
+        a.report["findings"], b.report["findings"],
+        "not deterministic"
+    );
+    assert_eq!(a.rule("proxylogon-ssrf-26855-scan").len(), 1000);
+    let s = &a.report["suppressed"][0];
+    assert_eq!(s["rule"], "proxylogon-ssrf-26855-scan");
+    assert_eq!(s["count"].as_u64().unwrap(), n - 1000);
+    let last_kept = a.findings().last().unwrap()["time"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(s["first"].as_str().unwrap() >= last_kept.as_str());
+    assert_eq!(a.verdict(), "attempted");
+    let out = exhunt().arg("scan").arg(dir.path()).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(&format!("and {} more", n - 1000)), "{text}");
+}

@@ -268,6 +268,17 @@ pub struct Stats {
     pub lines_read: u64,
 }
 
+/// Rows of a noisy rule (scans, failed attempts) beyond what is listed one
+/// by one: internet-facing servers are probed every day, and a year of logs
+/// can hold hundreds of thousands of such rows. Counted, not dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppressed {
+    pub rule: String,
+    pub count: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
 /// The whole answer of one `exhunt scan`; every output format renders this.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -283,6 +294,8 @@ pub struct Report {
     pub next_steps: Vec<String>,
     /// Added field: what was examined.
     pub stats: Stats,
+    /// Added field: findings of noisy rules counted but not listed.
+    pub suppressed: Vec<Suppressed>,
 }
 
 /// Case-insensitive glob match with `*` (any run) and `?` (one char), the

@@ -10,8 +10,8 @@
 //! - writes the next steps in plain language.
 
 use exhunt_core::{
-    Coverage, ErrorEntry, Finding, FindingKind, Patch, Report, Severity, Stats, Tool, Verdict,
-    PROXYLOGON_FIRST_SEEN, REPORT_SCHEMA,
+    Coverage, ErrorEntry, Finding, FindingKind, Patch, Report, Severity, Stats, Suppressed, Tool,
+    Verdict, PROXYLOGON_FIRST_SEEN, REPORT_SCHEMA,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -36,6 +36,7 @@ pub struct Evidence {
     pub errors: Vec<ErrorEntry>,
     pub stats: Stats,
     pub patch: Option<Patch>,
+    pub suppressed: Vec<Suppressed>,
 }
 
 /// Builds the report.
@@ -90,6 +91,11 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
         errors: ev.errors,
         next_steps,
         stats: ev.stats,
+        suppressed: {
+            let mut s = ev.suppressed;
+            s.sort_by(|a, b| a.rule.cmp(&b.rule));
+            s
+        },
     }
 }
 

@@ -168,6 +168,22 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    for s in &r.suppressed {
+        writeln!(
+            w,
+            "  ... and {} more {} rows{}, counted but not listed one by one",
+            s.count,
+            s.rule,
+            match (&s.first, &s.last) {
+                (Some(a), Some(b)) => format!(
+                    " ({} to {} UTC)",
+                    short_time(a).replace('T', " "),
+                    short_time(b).replace('T', " ")
+                ),
+                _ => String::new(),
+            }
+        )?;
+    }
     if !leads.is_empty() {
         let n: usize = leads.iter().map(|g| g.count).sum();
         writeln!(
@@ -282,6 +298,7 @@ mod tests {
             errors: vec![],
             next_steps: vec!["Do this.".into()],
             stats: Stats::default(),
+            suppressed: vec![],
         }
     }
 
