@@ -367,3 +367,32 @@ fn missing_input_is_an_error_entry_and_no_logs_is_said() {
         .iter()
         .any(|s| s.as_str().unwrap().contains("No Exchange logs")));
 }
+
+#[test]
+fn install_folder_and_single_file_inputs() {
+    let dir = TempDir::new().unwrap();
+    tree::write_example(dir.path()).unwrap();
+    let v15 = dir.path().join(EXCHANGE);
+    let r = scan(&[&v15]);
+    assert_eq!(r.verdict(), "exploited"); // the dump and archives are outside V15
+    assert!(r.findings()[0]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("Logging/"));
+    let ecp = v15.join("Logging/ECP/Server");
+    let file = std::fs::read_dir(&ecp)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("Set-OabVirtualDirectory.ExternalUrl=''http://f/")
+        })
+        .unwrap();
+    let r = scan(&[&file]);
+    assert_eq!(r.rules(), vec!["proxylogon-27065-ecp-setvdir"]);
+    assert_eq!(
+        r.findings()[0]["path"],
+        file.file_name().unwrap().to_str().unwrap()
+    );
+}
