@@ -1422,32 +1422,7 @@ mod tests {
     use super::*;
     use crate::csv::split_line;
 
-    /// PowerShell `-like`, case-insensitive, `*` and `?` only.
-    fn like(text: &str, pat: &str) -> bool {
-        let t: Vec<char> = text.to_lowercase().chars().collect();
-        let p: Vec<char> = pat.to_lowercase().chars().collect();
-        let (mut ti, mut pi, mut star, mut mark) = (0, 0, None, 0);
-        while ti < t.len() {
-            if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-                ti += 1;
-                pi += 1;
-            } else if pi < p.len() && p[pi] == '*' {
-                star = Some(pi);
-                mark = ti;
-                pi += 1;
-            } else if let Some(s) = star {
-                pi = s + 1;
-                mark += 1;
-                ti = mark;
-            } else {
-                return false;
-            }
-        }
-        while pi < p.len() && p[pi] == '*' {
-            pi += 1;
-        }
-        pi == p.len()
-    }
+    use exhunt_core::like;
 
     fn attack_like(r: &Row) -> bool {
         like(&r.anchor_mailbox, "ServerInfo~*/*") || like(&r.back_end_cookie, "Server~*/*~*")
