@@ -69,6 +69,71 @@ pub trait Record {
     fn line_no(&self) -> u64;
     /// The record's timestamp in ISO 8601 UTC, if it has one.
     fn time(&self) -> Option<&str>;
+    /// Calls `f` with every (name, value) pair, for keyword searches that
+    /// look at all fields. Records that cannot list their fields list none.
+    fn for_each_field(&self, f: &mut dyn FnMut(&str, &str)) {
+        let _ = f;
+    }
+}
+
+/// Where a record comes from, in Sigma's `logsource` terms, so that a rule
+/// is only evaluated on the records it was written for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct LogSource {
+    /// `webserver`, `process_creation`, `file_event`, ...
+    pub category: Option<String>,
+    /// `windows`, ...
+    pub product: Option<String>,
+    /// `application`, `security`, `sysmon`, `msexchange-management`, ...
+    pub service: Option<String>,
+}
+
+/// A record with owned, named fields: one event of an event log (EVTX or
+/// an exported JSON line) or one line of an IIS W3C log. Field names are
+/// compared without case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventRecord {
+    /// `(name, value)` in the order the source gave them.
+    pub fields: Vec<(String, String)>,
+    /// ISO 8601 UTC.
+    pub time: Option<String>,
+    /// 1-based line (text logs) or record number (EVTX).
+    pub line: u64,
+    /// The record as read (a log line, or the event as JSON).
+    pub raw: String,
+    /// Where it comes from, for choosing which rules apply.
+    pub logsource: LogSource,
+}
+
+impl EventRecord {
+    /// Adds a field (kept in order; a later value of the same name wins on lookup).
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.fields.push((name.into(), value.into()));
+    }
+}
+
+impl Record for EventRecord {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn raw(&self) -> &[u8] {
+        self.raw.as_bytes()
+    }
+    fn line_no(&self) -> u64 {
+        self.line
+    }
+    fn time(&self) -> Option<&str> {
+        self.time.as_deref()
+    }
+    fn for_each_field(&self, f: &mut dyn FnMut(&str, &str)) {
+        for (n, v) in &self.fields {
+            f(n, v);
+        }
+    }
 }
 
 /// How bad a finding is. Ordered from worst to mildest.

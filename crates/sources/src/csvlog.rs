@@ -268,6 +268,13 @@ impl Record for CsvRecord<'_> {
         let v = self.nth(self.header.time_idx.unwrap_or(0))?;
         looks_like_time(v).then_some(v)
     }
+    fn for_each_field(&self, f: &mut dyn FnMut(&str, &str)) {
+        for (i, name) in self.header.names.iter().enumerate() {
+            if let Some(v) = self.nth(i) {
+                f(name, v);
+            }
+        }
+    }
 }
 
 /// `2021-03-03T06:49:42.162Z` and close relatives.
