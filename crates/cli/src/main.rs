@@ -42,6 +42,8 @@ enum OutFormat {
     Json,
     /// One finding per line, for SIEMs.
     Jsonl,
+    /// CSV, UTC, every finding with the records around it, sorted by time.
+    Timeline,
 }
 
 #[derive(clap::Args)]
@@ -154,6 +156,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         OutFormat::Text => Format::Text,
         OutFormat::Json => Format::Json,
         OutFormat::Jsonl => Format::Jsonl,
+        OutFormat::Timeline => Format::Timeline,
     };
     match &args.output {
         Some(path) => {

@@ -4,7 +4,7 @@
 //! all worker threads; each thread keeps one [`Worker`] (zip handles and a
 //! log scanner with its buffers) for every file it processes.
 
-use exhunt_core::{ErrorEntry, Finding, FindingKind, Stats, Suppressed};
+use exhunt_core::{ContextLine, ErrorEntry, Finding, FindingKind, Stats, Suppressed};
 use exhunt_detect::{files, DetectorSet, LogContext, LogFamily};
 use exhunt_judge::{Evidence, FileWindow};
 use exhunt_sources::csvlog::{read_prefix, utf8_reader};
@@ -236,6 +236,12 @@ fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> 
                 for d in &detectors {
                     d.check(&ctx, rec, &mut here);
                 }
+                if !here.is_empty() {
+                    let around = context_of(rec);
+                    for f in &mut here {
+                        f.context = around.clone();
+                    }
+                }
                 // Gate as we go, so a flood of probe rows never piles up.
                 findings.extend(here.into_iter().filter_map(|f| gate.offer(f)));
             })?;
@@ -288,4 +294,27 @@ fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> 
         });
     }
     out
+}
+
+/// Lines kept on each side of a finding for the timeline.
+const CONTEXT_LINES: usize = 3;
+
+/// The lines around a flagged log line, with their timestamps (the first
+/// field of Exchange's CSV logs).
+fn context_of(rec: &exhunt_sources::CsvRecord<'_>) -> Vec<ContextLine> {
+    rec.around(CONTEXT_LINES)
+        .into_iter()
+        .map(|(n, l)| {
+            let text = String::from_utf8_lossy(l);
+            let first = text.split(',').next().unwrap_or("");
+            let time =
+                (first.len() >= 19 && first.as_bytes()[4] == b'-' && first.as_bytes()[10] == b'T')
+                    .then(|| first.to_string());
+            ContextLine {
+                time,
+                line: Some(n),
+                text: exhunt_detect::excerpt(l, 400),
+            }
+        })
+        .collect()
 }

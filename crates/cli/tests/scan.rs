@@ -396,3 +396,40 @@ fn install_folder_and_single_file_inputs() {
         file.file_name().unwrap().to_str().unwrap()
     );
 }
+
+#[test]
+fn timeline_of_the_example_is_sorted_csv_with_context() {
+    let dir = TempDir::new().unwrap();
+    tree::write_example(dir.path()).unwrap();
+    let out = exhunt()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "timeline"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(30));
+    let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
+    let header = rdr.headers().unwrap().clone();
+    assert_eq!(&header[0], "time");
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let findings = rows.iter().filter(|r| &r[1] == "finding").count();
+    let context = rows.iter().filter(|r| &r[1] == "context").count();
+    let r = scan(&[dir.path()]);
+    assert_eq!(findings, r.findings().len());
+    assert!(context >= findings, "{context} context rows");
+    // Sorted by time; rows without a time (files on disk) last.
+    let times: Vec<&str> = rows.iter().map(|r| r.get(0).unwrap()).collect();
+    let timed: Vec<&str> = times.iter().copied().filter(|t| !t.is_empty()).collect();
+    let mut sorted = timed.clone();
+    sorted.sort();
+    assert_eq!(timed, sorted);
+    let first_untimed = times
+        .iter()
+        .position(|t| t.is_empty())
+        .unwrap_or(times.len());
+    assert!(times[first_untimed..].iter().all(|t| t.is_empty()));
+    // A context row of the SSRF chain is the ordinary traffic next to it.
+    assert!(rows
+        .iter()
+        .any(|r| &r[1] == "context" && r[6].contains("HttpProxy/Ecp")));
+}

@@ -243,6 +243,18 @@ pub struct Finding {
     /// only once a CVE check hit). Not part of the JSON contract.
     #[serde(skip)]
     pub escalate_to: Option<Severity>,
+    /// The records around the evidence in the same source (a few lines or
+    /// events before and after), for the timeline. Not part of the JSON.
+    #[serde(skip)]
+    pub context: Vec<ContextLine>,
+}
+
+/// One neighbouring record of a finding's evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContextLine {
+    pub time: Option<String>,
+    pub line: Option<u64>,
+    pub text: String,
 }
 
 impl Finding {
@@ -274,6 +286,7 @@ impl Finding {
             related: Vec::new(),
             source: source.to_string(),
             escalate_to: None,
+            context: Vec::new(),
         }
     }
 

@@ -130,7 +130,7 @@ pub(crate) fn evidence_fields(mut f: Finding, rec: &dyn Record, names: &[&str]) 
 }
 
 /// A line shortened for evidence (log lines can be kilobytes long).
-pub(crate) fn excerpt(raw: &[u8], max: usize) -> String {
+pub fn excerpt(raw: &[u8], max: usize) -> String {
     let s = String::from_utf8_lossy(raw);
     if s.chars().count() <= max {
         s.into_owned()

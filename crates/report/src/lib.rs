@@ -3,7 +3,9 @@
 //! - `text`: for a person, verdict first, then what was found, how far back
 //!   the logs reach, what could not be read, and what to do now;
 //! - `json`: the `exhunt/report/v1` contract of DESIGN.md;
-//! - `jsonl`: one finding per line, for SIEM ingestion.
+//! - `jsonl`: one finding per line, for SIEM ingestion;
+//! - `timeline`: CSV, UTC, every finding with the records around it from
+//!   the same source, sorted by time across all sources.
 
 use exhunt_core::{Finding, Report, Severity, Verdict};
 use std::collections::BTreeMap;
@@ -15,6 +17,7 @@ pub enum Format {
     Text,
     Json,
     Jsonl,
+    Timeline,
 }
 
 /// Writes the report in the chosen format.
@@ -32,7 +35,106 @@ pub fn render(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<
             Ok(())
         }
         Format::Text => text(report, w),
+        Format::Timeline => timeline(report, w),
     }
+}
+
+/// One row of the timeline.
+struct Row<'a> {
+    time: String,
+    source: &'a str,
+    line: Option<u64>,
+    kind: &'static str,
+    finding: &'a Finding,
+    detail: String,
+}
+
+fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    use std::collections::HashSet;
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    let mut taken: HashSet<(&str, u64)> = HashSet::new();
+    for f in &r.findings {
+        if let Some(l) = f.line {
+            taken.insert((f.path.as_str(), l));
+        }
+    }
+    for f in &r.findings {
+        // A file on disk has no event time: its modification time stands in.
+        let time = f
+            .time
+            .clone()
+            .or_else(|| f.evidence.get("modified").cloned())
+            .unwrap_or_default();
+        let detail = f
+            .evidence
+            .iter()
+            .filter(|(k, _)| k.as_str() != "predicate")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        rows.push(Row {
+            time,
+            source: &f.path,
+            line: f.line,
+            kind: "finding",
+            finding: f,
+            detail,
+        });
+        for c in &f.context {
+            if let Some(l) = c.line {
+                if !taken.insert((f.path.as_str(), l)) {
+                    continue;
+                }
+            }
+            rows.push(Row {
+                time: c.time.clone().unwrap_or_default(),
+                source: &f.path,
+                line: c.line,
+                kind: "context",
+                finding: f,
+                detail: c.text.clone(),
+            });
+        }
+    }
+    // Untimed rows (files on disk without a time) go last.
+    rows.sort_by(|a, b| {
+        (a.time.is_empty(), &a.time, a.source, a.line).cmp(&(
+            b.time.is_empty(),
+            &b.time,
+            b.source,
+            b.line,
+        ))
+    });
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record([
+        "time", "type", "finding", "rule", "severity", "verdict", "source", "line", "title",
+        "detail",
+    ])?;
+    for row in rows {
+        let line = row.line.map(|l| l.to_string()).unwrap_or_default();
+        let (sev, verdict, title) = if row.kind == "finding" {
+            (
+                row.finding.severity.as_str(),
+                row.finding.verdict.as_str(),
+                row.finding.title.as_str(),
+            )
+        } else {
+            ("", "", "")
+        };
+        out.write_record([
+            row.time.as_str(),
+            row.kind,
+            row.finding.id.as_str(),
+            row.finding.rule.as_str(),
+            sev,
+            verdict,
+            row.source,
+            line.as_str(),
+            title,
+            row.detail.as_str(),
+        ])?;
+    }
+    out.flush()
 }
 
 /// One line that says what the verdict means.
@@ -331,6 +433,41 @@ mod tests {
         assert_eq!(f["kind"], "exploitation");
         assert_eq!(v["patch"], serde_json::Value::Null);
         assert!(f.get("escalate_to").is_none());
+    }
+
+    #[test]
+    fn timeline_sorts_findings_and_context_across_sources() {
+        let mut r = report();
+        r.findings[0].context = vec![
+            ContextLine {
+                time: Some("2021-03-03T06:49:41.000Z".into()),
+                line: Some(11),
+                text: "before, with a comma".into(),
+            },
+            ContextLine {
+                time: Some("2021-03-03T06:49:43.000Z".into()),
+                line: Some(13),
+                text: "after".into(),
+            },
+        ];
+        let mut g = r.findings[0].clone();
+        g.id = "F0002".into();
+        g.path = "ECP/Server/b.log".into();
+        g.time = Some("2021-03-01T00:00:00.000Z".into());
+        g.context.clear();
+        r.findings.push(g);
+        let mut out = Vec::new();
+        render(&r, Format::Timeline, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(lines[0].starts_with("time,type,finding"));
+        assert!(lines[1].starts_with("2021-03-01T00:00:00.000Z,finding,F0002"));
+        assert!(
+            lines[2].contains(",context,F0001,") && lines[2].contains("\"before, with a comma\"")
+        );
+        assert!(lines[3].starts_with("2021-03-03T06:49:42.162Z,finding,F0001"));
+        assert!(lines[4].contains(",context,F0001,"));
     }
 
     #[test]

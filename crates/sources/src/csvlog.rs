@@ -225,6 +225,47 @@ pub struct CsvRecord<'a> {
     ends: &'a [usize],
     header: &'a Header,
     line_no: u64,
+    /// The buffer the line sits in and the line's span in it, for context.
+    region: &'a [u8],
+    span: (usize, usize),
+    /// Line number of the file's first data line (context stops there).
+    first_data: u64,
+}
+
+impl<'a> CsvRecord<'a> {
+    /// Up to `k` data lines before and after this one, as `(line number,
+    /// text)`, from the same read buffer (a line at a buffer's edge may
+    /// have less context: buffers hold a megabyte of lines).
+    pub fn around(&self, k: usize) -> Vec<(u64, &'a [u8])> {
+        let mut before = Vec::new();
+        let mut end = self.span.0;
+        let mut n = self.line_no;
+        while before.len() < k && end > 0 && n > self.first_data {
+            let body = end - 1; // the newline ending the previous line
+            let start = memchr::memrchr(b'\n', &self.region[..body]).map_or(0, |i| i + 1);
+            n -= 1;
+            let l = trim_cr(&self.region[start..body]);
+            if l.first() != Some(&b'#') && !l.is_empty() {
+                before.push((n, l));
+            }
+            end = start;
+        }
+        before.reverse();
+        let mut after = Vec::new();
+        let mut start = self.span.1 + 1;
+        let mut n = self.line_no;
+        while after.len() < k && start < self.region.len() {
+            let e = memchr::memchr(b'\n', &self.region[start..]).map_or(self.region.len(), |i| start + i);
+            n += 1;
+            let l = trim_cr(&self.region[start..e]);
+            if l.first() != Some(&b'#') && !l.is_empty() {
+                after.push((n, l));
+            }
+            start = e + 1;
+        }
+        before.extend(after);
+        before
+    }
 }
 
 impl CsvRecord<'_> {
@@ -339,6 +380,7 @@ impl Default for CsvLogScanner {
 
 struct State {
     header: Header,
+    first_data: u64,
     in_header: bool,
     line_no: u64,
     outcome: LogOutcome,
@@ -366,6 +408,7 @@ impl CsvLogScanner {
     ) -> Result<LogOutcome, SourceError> {
         let mut st = State {
             header: Header::default(),
+            first_data: 0,
             in_header: true,
             line_no: 0,
             outcome: LogOutcome::default(),
@@ -435,6 +478,9 @@ impl CsvLogScanner {
                 ends: &self.ends,
                 header: &st.header,
                 line_no: 0,
+                region: &line,
+                span: (0, line.len()),
+                first_data: 0,
             };
             st.outcome.last_time = rec.time().map(str::to_string);
             self.last_line = line;
@@ -501,9 +547,13 @@ impl CsvLogScanner {
                     ends,
                     header: &st.header,
                     line_no: 0,
+                    region,
+                    span: (0, 0),
+                    first_data: 0,
                 };
                 st.outcome.first_time = rec.time().map(str::to_string);
                 st.in_header = false;
+                st.first_data = st.line_no + 1;
                 break;
             }
             st.line_no += 1;
@@ -535,6 +585,9 @@ impl CsvLogScanner {
                     ends,
                     header: &st.header,
                     line_no: st.line_no + 1,
+                    region,
+                    span: (ls, le),
+                    first_data: st.first_data,
                 };
                 on_record(&rec);
             }
@@ -703,6 +756,26 @@ mod tests {
         assert_eq!(out.last_time.as_deref(), Some("2021-03-03T07:00:00.000Z"));
         assert_eq!(out.lines, 9);
         assert!(out.warnings.is_empty());
+    }
+
+    #[test]
+    fn context_lines_around_a_hit() {
+        let pf = Prefilter::new(&["ServerInfo~"], true).unwrap();
+        let mut sc = CsvLogScanner::new();
+        let mut ctx = Vec::new();
+        sc.scan(&mut BARE.as_bytes(), &pf, &mut |r| {
+            ctx = r
+                .around(2)
+                .into_iter()
+                .map(|(n, l)| (n, String::from_utf8_lossy(l).into_owned()))
+                .collect();
+        })
+        .unwrap();
+        assert_eq!(ctx.len(), 2, "{ctx:?}");
+        assert_eq!(ctx[0].0, 7);
+        assert!(ctx[0].1.contains(",r1,"));
+        assert_eq!(ctx[1].0, 9);
+        assert!(ctx[1].1.contains(",r3,"));
     }
 
     #[test]
