@@ -255,7 +255,8 @@ impl<'a> CsvRecord<'a> {
         let mut start = self.span.1 + 1;
         let mut n = self.line_no;
         while after.len() < k && start < self.region.len() {
-            let e = memchr::memchr(b'\n', &self.region[start..]).map_or(self.region.len(), |i| start + i);
+            let e = memchr::memchr(b'\n', &self.region[start..])
+                .map_or(self.region.len(), |i| start + i);
             n += 1;
             let l = trim_cr(&self.region[start..e]);
             if l.first() != Some(&b'#') && !l.is_empty() {

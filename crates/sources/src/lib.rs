@@ -8,16 +8,34 @@
 //! - [`csvlog`] streams Exchange's CSV logs (HttpProxy, ECP Server,
 //!   OABGenerator) chunk by chunk: a literal pre-filter runs over whole
 //!   buffers and only lines holding a literal are split into fields.
+//! - [`w3c`] streams IIS W3C logs into [`exhunt_core::EventRecord`]s named as
+//!   IIS writes them plus Sigma's webserver names.
+//! - [`evtx`] reads Windows event logs, [`events_jsonl`] the same events
+//!   exported as JSON lines (Winlogbeat, OTRF / NXLog style, `evtx_dump`);
+//!   both give the same field names and Sigma `logsource`
+//!   ([`winevent`] holds what they share).
 //!
 //! Nothing here writes to an input: files and zips are opened read-only.
 
 pub mod classify;
 pub mod csvlog;
+pub mod events_jsonl;
+pub mod evtx;
 pub mod input;
+mod lines;
+pub mod w3c;
+pub mod winevent;
 
+pub use self::evtx::{
+    is_evtx, read_evtx_bytes, read_evtx_file, read_evtx_seekable, read_evtx_stream, EvtxOutcome,
+    MAX_IN_MEMORY_EVTX,
+};
 pub use classify::{classify_content, path_interest, PathInterest};
 pub use csvlog::{CsvLogScanner, CsvRecord, LogOutcome, Prefilter};
+pub use events_jsonl::{is_events_jsonl, EventsJsonlReader, JsonlOutcome};
 pub use input::{discover, Candidate, Discovery, Location, MemberOpener};
+pub use w3c::{is_w3c, W3cOutcome, W3cReader};
+pub use winevent::{normalize_time, windows_logsource};
 
 /// Errors of this crate; each names what could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -30,4 +48,11 @@ pub enum SourceError {
     Binary,
     #[error("{0}")]
     Format(String),
+    /// An EVTX file whose header cannot be read (not EVTX, or cut off).
+    #[error("not a readable EVTX file: {0}")]
+    Evtx(String),
+    /// A file that has to be read into memory (an EVTX inside a zip) and is
+    /// larger than allowed.
+    #[error("larger than {limit} bytes, too large to read into memory")]
+    TooLarge { limit: u64 },
 }

@@ -1,0 +1,542 @@
+//! IIS logs in the W3C extended format
+//! (`inetpub/logs/LogFiles/W3SVC1/u_ex210303.log`).
+//!
+//! Format facts this reader copes with:
+//! - `#` directive lines (`#Software:`, `#Version:`, `#Date:`, `#Fields:`)
+//!   may appear anywhere: IIS writes a new block after each restart, and
+//!   each `#Fields:` resets the column list (columns can change between
+//!   blocks when logging options change). Other `#` lines are comments.
+//! - Values are separated by spaces and never hold one: IIS writes spaces
+//!   inside values as `+` (`Mozilla/5.0+(Windows+NT+10.0)`); `-` means empty.
+//! - Times are UTC (IIS always logs W3C times in UTC, whatever the server's
+//!   zone), `date` and `time` in separate columns.
+//! - CRLF endings, a UTF-8 BOM, bytes that are not UTF-8 (read lossily,
+//!   warned once), a last line cut off by a copy of a log still being
+//!   written, lines longer than the buffer.
+//!
+//! Every line becomes an [`EventRecord`] whose fields keep their W3C names
+//! (`date`, `time`, `s-ip`, `cs-method`, `cs-uri-stem`, `cs-uri-query`,
+//! `cs-username`, `c-ip`, `cs(User-Agent)`, `cs(Referer)`, `sc-status`, ...),
+//! with `-` given as an empty value, followed by the names of Sigma's
+//! webserver taxonomy, so that public Sigma rules match as written:
+//!
+//! | Sigma name | from |
+//! |---|---|
+//! | `cs-user-agent`, `c-useragent` | `cs(User-Agent)` |
+//! | `cs-referrer` | `cs(Referer)` |
+//! | `cs-cookie` | `cs(Cookie)` |
+//! | `cs-host` | `cs(Host)` (IIS's own `cs-host` column keeps its name) |
+//! | `c-uri-stem`, `c-uri-query` | `cs-uri-stem`, `cs-uri-query` |
+//! | `c-uri` | stem, and `?` + query when there is a query (HTTPERR's `cs-uri` as is) |
+//! | `c-uri-extension` | the stem's extension without the dot (`aspx`), when it has one |
+//! | `src_ip`, `dst_ip` | `c-ip`, `s-ip` |
+//!
+//! The user agent is kept as logged, with `+` for spaces, in every name:
+//! Sigma's IIS rules write agents that way (`Mozilla/5.0+(compatible;...`),
+//! and decoding would make `+` in a real agent indistinguishable.
+//!
+//! Records come out with `time` = `date`T`time`Z, `line` = the line number,
+//! `raw` = the line, and `logsource` category `webserver`, product
+//! `windows`, service `iis`. The record is reused from line to line (its
+//! strings keep their allocations), so a callback that keeps one must clone
+//! it.
+
+use crate::lines::{LineSplitter, CHUNK, MAX_LINE};
+use crate::winevent::widen;
+use crate::SourceError;
+use exhunt_core::{EventRecord, LogSource};
+use std::borrow::Cow;
+use std::io::Read;
+
+/// The columns IIS writes by default, assumed for data lines that come
+/// before any `#Fields:` directive (a log cut out of the middle of a file).
+const IIS_DEFAULT_FIELDS: &str = "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken";
+
+/// Sigma webserver names for W3C columns (compared without case).
+const ALIASES: &[(&str, &[&str])] = &[
+    ("cs(User-Agent)", &["cs-user-agent", "c-useragent"]),
+    ("cs(Referer)", &["cs-referrer"]),
+    ("cs(Cookie)", &["cs-cookie"]),
+    ("cs(Host)", &["cs-host"]),
+    ("cs-uri-stem", &["c-uri-stem"]),
+    ("cs-uri-query", &["c-uri-query"]),
+    ("cs-uri", &["c-uri"]),
+    ("c-ip", &["src_ip"]),
+    ("s-ip", &["dst_ip"]),
+];
+
+/// Whether `prefix` (the start of a file, transcoded to UTF-8) is a W3C
+/// log: a `#Software: Microsoft Internet Information Services` directive or
+/// a `#Fields: date time ...` line among the first lines. HTTPERR logs
+/// (`#Software: Microsoft HTTP API 2.0`, `#Fields: date time c-ip ...`) are
+/// W3C logs too and are recognised.
+pub fn is_w3c(prefix: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(prefix);
+    let text = text.trim_start_matches('\u{feff}');
+    text.lines().take(16).any(|line| {
+        let lower = line.trim_end_matches('\r').to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("#software:") {
+            return rest
+                .trim_start()
+                .starts_with("microsoft internet information services");
+        }
+        if let Some(rest) = lower.strip_prefix("#fields:") {
+            let mut cols = rest.split_ascii_whitespace();
+            return cols.next() == Some("date") && cols.next() == Some("time");
+        }
+        false
+    })
+}
+
+/// What reading one W3C log established, besides the records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct W3cOutcome {
+    /// The columns of the last `#Fields:` directive.
+    pub fields: Vec<String>,
+    /// `#Software:` (`Microsoft Internet Information Services 10.0`).
+    pub software: Option<String>,
+    /// Earliest and latest request time (ISO 8601 UTC).
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+    /// Lines (directives and blank lines included), data records, bytes.
+    pub lines: u64,
+    pub records: u64,
+    pub bytes: u64,
+    /// Problems that did not stop the read (not UTF-8, cut-off last line,
+    /// no `#Fields:` header, lines with more values than columns).
+    pub warnings: Vec<String>,
+}
+
+/// The column list of the current `#Fields:` block and what derives from it.
+#[derive(Debug, Default)]
+struct Columns {
+    names: Vec<String>,
+    /// (column, Sigma name) pairs, computed once per block.
+    aliases: Vec<(usize, &'static str)>,
+    date: Option<usize>,
+    time: Option<usize>,
+    stem: Option<usize>,
+    query: Option<usize>,
+    /// Whether `c-uri` is built from stem and query (no `cs-uri` column).
+    build_uri: bool,
+}
+
+impl Columns {
+    fn set(&mut self, spec: &str) {
+        self.names = spec.split_ascii_whitespace().map(str::to_string).collect();
+        let find = |n: &str| self.names.iter().position(|c| c.eq_ignore_ascii_case(n));
+        self.date = find("date");
+        self.time = find("time");
+        self.stem = find("cs-uri-stem");
+        self.query = find("cs-uri-query");
+        self.aliases.clear();
+        for (i, name) in self.names.iter().enumerate() {
+            if let Some((_, al)) = ALIASES.iter().find(|(c, _)| c.eq_ignore_ascii_case(name)) {
+                for a in al.iter() {
+                    // A column the log already has under that name wins.
+                    if find(a).is_none() {
+                        self.aliases.push((i, a));
+                    }
+                }
+            }
+        }
+        self.build_uri = self.stem.is_some() && find("cs-uri").is_none() && find("c-uri").is_none();
+    }
+}
+
+/// A reusable W3C reader: one per worker thread, its buffers reused from
+/// file to file.
+#[derive(Debug)]
+pub struct W3cReader {
+    lines: LineSplitter,
+    rec: EventRecord,
+    cols: Columns,
+    /// Byte spans of the current line's values.
+    spans: Vec<(usize, usize)>,
+}
+
+impl Default for W3cReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Per-file state.
+#[derive(Default)]
+struct FileState {
+    out: W3cOutcome,
+    have_fields: bool,
+    utf8_warned: bool,
+    extra_values: u64,
+    extra_first: u64,
+}
+
+impl W3cReader {
+    pub fn new() -> Self {
+        Self::with_buffer(CHUNK, MAX_LINE)
+    }
+
+    /// A reader with another buffer size and line cap (bytes); lines longer
+    /// than `max_line` are skipped with a warning.
+    pub fn with_buffer(initial: usize, max_line: usize) -> Self {
+        W3cReader {
+            lines: LineSplitter::new(initial, max_line),
+            rec: EventRecord {
+                logsource: LogSource {
+                    category: Some("webserver".into()),
+                    product: Some("windows".into()),
+                    service: Some("iis".into()),
+                },
+                ..EventRecord::default()
+            },
+            cols: Columns::default(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// Streams one log; `on_record` sees every data line. UTF-16 logs must
+    /// be transcoded first ([`crate::csvlog::utf8_reader`]); binary content
+    /// is refused with [`SourceError::Binary`].
+    pub fn scan(
+        &mut self,
+        rdr: &mut dyn Read,
+        on_record: &mut dyn FnMut(&EventRecord),
+    ) -> Result<W3cOutcome, SourceError> {
+        let W3cReader {
+            lines,
+            rec,
+            cols,
+            spans,
+        } = self;
+        *cols = Columns::default();
+        let mut st = FileState::default();
+        let stats = lines.run(rdr, true, &mut |n, bytes| {
+            let text = match simdutf8::basic::from_utf8(bytes) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => {
+                    if !st.utf8_warned {
+                        st.utf8_warned = true;
+                        st.out.warnings.push(format!(
+                            "not valid UTF-8 (first at line {n}); read byte-wise, fields shown with replacement characters"
+                        ));
+                    }
+                    String::from_utf8_lossy(bytes)
+                }
+            };
+            let mut line: &str = &text;
+            if n == 1 {
+                line = line.strip_prefix('\u{feff}').unwrap_or(line);
+            }
+            if line.trim().is_empty() {
+                return;
+            }
+            if let Some(d) = line.strip_prefix('#') {
+                directive(d, cols, &mut st);
+                return;
+            }
+            if !st.have_fields {
+                st.have_fields = true;
+                cols.set(IIS_DEFAULT_FIELDS);
+                st.out.warnings.push(format!(
+                    "data before any #Fields: directive (line {n}); IIS's default columns assumed"
+                ));
+            }
+            fill(rec, cols, spans, line, n, &mut st);
+            widen(
+                &mut st.out.first_time,
+                &mut st.out.last_time,
+                rec.time.as_deref(),
+            );
+            st.out.records += 1;
+            on_record(rec);
+        })?;
+        let mut out = st.out;
+        if st.extra_values > 0 {
+            out.warnings.push(format!(
+                "{} line(s) with more values than #Fields: columns (first at line {}); extra values kept as field<N>",
+                st.extra_values, st.extra_first
+            ));
+        }
+        if !stats.overlong.is_empty() {
+            out.warnings.push(format!(
+                "{} line(s) longer than {} bytes skipped (first at line {})",
+                stats.overlong.len(),
+                MAX_LINE,
+                stats.overlong[0]
+            ));
+        }
+        if stats.cut_off_last {
+            out.warnings.push(
+                "the last line is cut off (file truncated, or still being written)".to_string(),
+            );
+        }
+        out.lines = stats.lines;
+        out.bytes = stats.bytes;
+        out.fields = cols.names.clone();
+        Ok(out)
+    }
+}
+
+fn directive(d: &str, cols: &mut Columns, st: &mut FileState) {
+    let Some((key, value)) = d.split_once(':') else {
+        return;
+    };
+    let key = key.trim();
+    if key.eq_ignore_ascii_case("Fields") {
+        cols.set(value);
+        st.have_fields = true;
+    } else if key.eq_ignore_ascii_case("Software") {
+        st.out.software = Some(value.trim().to_string());
+    }
+}
+
+/// Writes `name` into the record's `n`th field slot, reusing its strings,
+/// and returns the value string, cleared, for the caller to fill.
+fn slot<'r>(rec: &'r mut EventRecord, n: &mut usize, name: &str) -> &'r mut String {
+    if *n == rec.fields.len() {
+        rec.fields.push((String::new(), String::new()));
+    }
+    let (k, v) = &mut rec.fields[*n];
+    *n += 1;
+    k.clear();
+    k.push_str(name);
+    v.clear();
+    v
+}
+
+fn fill(
+    rec: &mut EventRecord,
+    cols: &Columns,
+    spans: &mut Vec<(usize, usize)>,
+    line: &str,
+    line_no: u64,
+    st: &mut FileState,
+) {
+    spans.clear();
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        let s = i;
+        while i < b.len() && b[i] != b' ' && b[i] != b'\t' {
+            i += 1;
+        }
+        if i > s {
+            spans.push((s, i));
+        }
+    }
+    let value = |c: usize| -> &str {
+        match spans.get(c) {
+            Some(&(s, e)) if &line[s..e] != "-" => &line[s..e],
+            _ => "",
+        }
+    };
+    let mut n = 0usize;
+    for (c, name) in cols.names.iter().enumerate() {
+        slot(rec, &mut n, name).push_str(value(c));
+    }
+    if spans.len() > cols.names.len() {
+        if st.extra_values == 0 {
+            st.extra_first = line_no;
+        }
+        st.extra_values += 1;
+        for c in cols.names.len()..spans.len() {
+            let name = format!("field{}", c + 1);
+            slot(rec, &mut n, &name).push_str(value(c));
+        }
+    }
+    for &(c, alias) in &cols.aliases {
+        slot(rec, &mut n, alias).push_str(value(c));
+    }
+    if let Some(stem_c) = cols.stem {
+        let stem = value(stem_c);
+        if cols.build_uri {
+            let query = cols.query.map_or("", value);
+            let v = slot(rec, &mut n, "c-uri");
+            v.push_str(stem);
+            if !query.is_empty() {
+                v.push('?');
+                v.push_str(query);
+            }
+        }
+        let last = stem.rsplit('/').next().unwrap_or(stem);
+        if let Some((_, ext)) = last.rsplit_once('.') {
+            if !ext.is_empty() {
+                slot(rec, &mut n, "c-uri-extension").push_str(ext);
+            }
+        }
+    }
+    rec.fields.truncate(n);
+    rec.line = line_no;
+    rec.raw.clear();
+    rec.raw.push_str(line);
+    let date = cols.date.map_or("", value);
+    let time = cols.time.map_or("", value);
+    if date.is_empty() || time.is_empty() {
+        rec.time = None;
+    } else {
+        let t = rec.time.get_or_insert_with(String::new);
+        t.clear();
+        t.push_str(date);
+        t.push('T');
+        t.push_str(time);
+        t.push('Z');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exhunt_core::Record;
+
+    fn scan(data: &[u8]) -> (Vec<EventRecord>, W3cOutcome) {
+        scan_with(&mut W3cReader::new(), data)
+    }
+
+    fn scan_with(rd: &mut W3cReader, data: &[u8]) -> (Vec<EventRecord>, W3cOutcome) {
+        let mut got = Vec::new();
+        let out = rd
+            .scan(&mut &data[..], &mut |r| got.push(r.clone()))
+            .unwrap();
+        (got, out)
+    }
+
+    const HEAD: &str = "#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2021-03-03 00:00:00\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n";
+
+    #[test]
+    fn fields_aliases_and_time() {
+        let data = format!(
+            "\u{feff}{HEAD}2021-03-03 06:49:42 10.0.0.5 POST /ecp/DDI/DDIService.svc/SetObject schema=ResetOAB&msExchEcpCanary=x 444 - 203.0.113.7 Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 15\r\n"
+        );
+        let (got, out) = scan(data.as_bytes());
+        assert_eq!(got.len(), 1);
+        let r = &got[0];
+        assert_eq!(r.line, 5);
+        assert_eq!(r.time(), Some("2021-03-03T06:49:42Z"));
+        assert_eq!(r.field("cs-method"), Some("POST"));
+        assert_eq!(r.field("cs-username"), Some(""));
+        assert_eq!(
+            r.field("cs(User-Agent)"),
+            Some("Mozilla/5.0+(Windows+NT+10.0)")
+        );
+        assert_eq!(
+            r.field("c-useragent"),
+            Some("Mozilla/5.0+(Windows+NT+10.0)")
+        );
+        assert_eq!(
+            r.field("cs-user-agent"),
+            Some("Mozilla/5.0+(Windows+NT+10.0)")
+        );
+        assert_eq!(r.field("cs-referrer"), Some(""));
+        assert_eq!(r.field("src_ip"), Some("203.0.113.7"));
+        assert_eq!(
+            r.field("c-uri"),
+            Some("/ecp/DDI/DDIService.svc/SetObject?schema=ResetOAB&msExchEcpCanary=x")
+        );
+        // Path info after `DDIService.svc`: the last segment has no extension.
+        assert_eq!(r.field("c-uri-extension"), None);
+        assert_eq!(r.logsource.category.as_deref(), Some("webserver"));
+        assert_eq!(r.logsource.service.as_deref(), Some("iis"));
+        assert!(r.raw.starts_with("2021-03-03 06:49:42 10.0.0.5 POST"));
+        assert_eq!(out.records, 1);
+        assert_eq!(out.lines, 5);
+        assert_eq!(
+            out.software.as_deref(),
+            Some("Microsoft Internet Information Services 10.0")
+        );
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    }
+
+    #[test]
+    fn each_fields_block_resets_the_columns() {
+        let data = format!(
+            "{HEAD}2021-03-03 06:00:00 10.0.0.5 GET /owa/ - 443 - 198.51.100.1 UA - 200 0 0 1\r\n\
+             #Software: Microsoft Internet Information Services 10.0\r\n\
+             #Fields: date time cs-method cs-uri-stem cs-uri-query c-ip cs-host sc-status\r\n\
+             2021-03-03 07:00:00 GET /ecp/y.js a=1 203.0.113.7 mail.example.org 404\r\n"
+        );
+        let (got, out) = scan(data.as_bytes());
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].field("sc-status"), Some("200"));
+        assert_eq!(got[0].field("c-uri"), Some("/owa/"));
+        assert_eq!(got[0].field("c-uri-extension"), None);
+        assert_eq!(got[1].field("sc-status"), Some("404"));
+        assert_eq!(got[1].field("cs-host"), Some("mail.example.org"));
+        assert_eq!(got[1].field("s-ip"), None);
+        assert_eq!(got[1].field("c-uri"), Some("/ecp/y.js?a=1"));
+        assert_eq!(got[1].field("c-uri-extension"), Some("js"));
+        assert_eq!(got[1].line, 8);
+        assert_eq!(out.first_time.as_deref(), Some("2021-03-03T06:00:00Z"));
+        assert_eq!(out.last_time.as_deref(), Some("2021-03-03T07:00:00Z"));
+        assert_eq!(out.fields.len(), 8);
+    }
+
+    #[test]
+    fn cut_off_last_line_bad_utf8_and_long_lines() {
+        let long_query = "q=".to_string() + &"A".repeat(5000);
+        let data = format!(
+            "#Fields: date time cs-uri-stem cs-uri-query cs(User-Agent)\n\
+             2021-03-03 06:00:00 /a {long_query} caf\u{e9}\n\
+             2021-03-03 06:00:01 /b - x"
+        );
+        let mut bytes = data.into_bytes();
+        // Replace the UTF-8 "é" by a Latin-1 byte.
+        let at = bytes.windows(2).position(|w| w == [0xC3, 0xA9]).unwrap();
+        bytes.splice(at..at + 2, [0xE9]);
+        let (got, out) = scan_with(&mut W3cReader::with_buffer(64, 1 << 20), &bytes);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].field("cs-uri-query"), Some(long_query.as_str()));
+        assert_eq!(got[0].field("cs(User-Agent)"), Some("caf\u{fffd}"));
+        assert_eq!(got[1].field("c-uri"), Some("/b"));
+        assert_eq!(out.warnings.len(), 2, "{:?}", out.warnings);
+        assert!(out.warnings[0].contains("line 2"));
+        assert!(out.warnings[1].contains("cut off"));
+    }
+
+    #[test]
+    fn data_without_header_and_extra_values() {
+        let data = "2021-03-03 06:00:00 10.0.0.5 GET /owa/auth/x.aspx - 443 - 198.51.100.1 UA - 200 0 0 1 extra\n";
+        let (got, out) = scan(data.as_bytes());
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].field("cs-uri-stem"), Some("/owa/auth/x.aspx"));
+        assert_eq!(got[0].field("field16"), Some("extra"));
+        assert_eq!(out.warnings.len(), 2, "{:?}", out.warnings);
+    }
+
+    #[test]
+    fn reader_is_reused_across_files() {
+        let mut rd = W3cReader::new();
+        let first = format!(
+            "{HEAD}2021-03-03 06:00:00 10.0.0.5 GET /owa/ - 443 - 198.51.100.1 UA - 200 0 0 1\r\n"
+        );
+        let (_, out1) = scan_with(&mut rd, first.as_bytes());
+        let second = "#Fields: date time cs-uri-stem\n2021-03-04 00:00:00 /x\n";
+        let (got, out2) = scan_with(&mut rd, second.as_bytes());
+        assert_eq!(out1.records, 1);
+        assert_eq!(out2.records, 1);
+        assert_eq!(got[0].fields.len(), 5, "{:?}", got[0].fields);
+        assert_eq!(got[0].field("sc-status"), None);
+    }
+
+    #[test]
+    fn recognition() {
+        assert!(is_w3c(HEAD.as_bytes()));
+        assert!(is_w3c(b"\xEF\xBB\xBF#Fields: date time c-ip c-port\n"));
+        assert!(is_w3c(
+            b"#Software: Microsoft HTTP API 2.0\r\n#Version: 1.0\r\n#Date: 2021-03-03 00:00:00\r\n#Fields: date time c-ip c-port s-ip s-port cs-version cs-method cs-uri\r\n"
+        ));
+        assert!(!is_w3c(
+            b"#Software: Microsoft Exchange Server\r\n#Fields: DateTime,RequestId\r\n"
+        ));
+        assert!(!is_w3c(b"DateTime,RequestId,AnchorMailbox\n"));
+        assert!(!is_w3c(b"ElfFile\0"));
+    }
+
+    #[test]
+    fn binary_is_refused() {
+        let r = W3cReader::new().scan(&mut &b"\0\0\0\x01#Fields: date"[..], &mut |_| {});
+        assert!(matches!(r, Err(SourceError::Binary)));
+    }
+}
