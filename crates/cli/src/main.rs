@@ -65,6 +65,12 @@ struct ScanArgs {
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
 
+    /// Also load the Sigma rules in DIR (SigmaHQ layout, searched
+    /// recursively for .yml/.yaml); may be given more than once. Every rule
+    /// is reported as loaded or skipped with the reason.
+    #[arg(long, value_name = "DIR")]
+    sigma: Vec<PathBuf>,
+
     /// Do not print warnings about unreadable files to standard error
     /// (they are still listed in the report).
     #[arg(long, short = 'q')]
@@ -130,7 +136,14 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     if let Some(out) = &args.output {
         check_output(out, &args.paths)?;
     }
-    let engine = scan::Engine::new(DetectorSet::builtin()).context("building detectors")?;
+    let mut rules = exhunt_detect::events::bundled_rules();
+    for dir in &args.sigma {
+        rules
+            .add_dir(dir)
+            .with_context(|| format!("cannot read Sigma rules from {}", dir.display()))?;
+    }
+    let engine =
+        scan::Engine::new(DetectorSet::builtin(), rules.build()).context("building detectors")?;
     // Progress goes to standard error, and only to a person watching it.
     let progress = if !args.quiet && std::io::stderr().is_terminal() {
         let pb = indicatif::ProgressBar::new(0);
@@ -145,7 +158,36 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let evidence = scan::scan(&engine, &args.paths, &progress);
+    let mut evidence = scan::scan(&engine, &args.paths, &progress);
+    evidence.rules = engine
+        .rules()
+        .load_report()
+        .iter()
+        .map(|l| exhunt_core::RuleLoad {
+            origin: l.origin.clone(),
+            title: l.title.clone(),
+            id: l.id.clone(),
+            status: if l.status.is_loaded() {
+                "loaded"
+            } else {
+                "skipped"
+            }
+            .to_string(),
+            reason: match &l.status {
+                exhunt_sigma::LoadStatus::Skipped { reason } => Some(reason.clone()),
+                exhunt_sigma::LoadStatus::Loaded => None,
+            },
+        })
+        .collect();
+    if !args.quiet {
+        for r in evidence.rules.iter().filter(|r| r.status != "loaded") {
+            eprintln!(
+                "exhunt: warning: Sigma rule {} skipped: {}",
+                r.origin,
+                r.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
     let report = exhunt_judge::judge(evidence, env!("CARGO_PKG_VERSION"));
     if !args.quiet {
         for e in &report.errors {

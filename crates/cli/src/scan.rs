@@ -4,16 +4,19 @@
 //! all worker threads; each thread keeps one [`Worker`] (zip handles and a
 //! log scanner with its buffers) for every file it processes.
 
-use exhunt_core::{ContextLine, ErrorEntry, Finding, FindingKind, Stats, Suppressed};
+use exhunt_core::{
+    ArtifactKind, ContextLine, ErrorEntry, EventRecord, Finding, FindingKind, Stats, Suppressed,
+};
+use exhunt_detect::events::{AttackerIps, EventDetector, SigmaDetector};
 use exhunt_detect::{files, DetectorSet, LogContext, LogFamily};
 use exhunt_judge::{Evidence, FileWindow};
 use exhunt_sources::csvlog::{read_prefix, utf8_reader};
 use exhunt_sources::{
-    classify_content, discover, path_interest, Candidate, CsvLogScanner, MemberOpener, Prefilter,
-    SourceError,
+    classify_content, discover, path_interest, read_evtx_file, read_evtx_stream, Candidate,
+    CsvLogScanner, EventsJsonlReader, Location, MemberOpener, Prefilter, SourceError, W3cReader,
 };
 use rayon::prelude::*;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -25,10 +28,12 @@ const SNIFF: usize = 16 * 1024;
 pub struct Engine {
     detectors: DetectorSet,
     prefilters: HashMap<LogFamily, Prefilter>,
+    sigma: SigmaDetector,
+    ips: AttackerIps,
 }
 
 impl Engine {
-    pub fn new(detectors: DetectorSet) -> anyhow::Result<Self> {
+    pub fn new(detectors: DetectorSet, rules: exhunt_sigma::RuleSet) -> anyhow::Result<Self> {
         let mut prefilters = HashMap::new();
         for fam in LogFamily::ALL {
             prefilters.insert(
@@ -39,7 +44,13 @@ impl Engine {
         Ok(Engine {
             detectors,
             prefilters,
+            sigma: SigmaDetector::new(rules),
+            ips: AttackerIps::bundled(),
         })
+    }
+
+    pub fn rules(&self) -> &exhunt_sigma::RuleSet {
+        self.sigma.rules()
     }
 }
 
@@ -136,6 +147,8 @@ impl NoiseGate {
 struct Worker {
     opener: MemberOpener,
     scanner: CsvLogScanner,
+    w3c: W3cReader,
+    jsonl: EventsJsonlReader,
 }
 
 /// What one file contributed.
@@ -147,6 +160,15 @@ struct FileOutcome {
     examined: bool,
     bytes: u64,
     lines: u64,
+}
+
+impl FileOutcome {
+    fn error(&mut self, c: &Candidate, message: String) {
+        self.errors.push(ErrorEntry {
+            path: c.display.clone(),
+            message,
+        });
+    }
 }
 
 /// Runs the scan over the inputs and gathers the evidence for the judge.
@@ -209,7 +231,12 @@ fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> 
     if !pi.needs_open() {
         return out;
     }
-    let Worker { opener, scanner } = w;
+    let Worker {
+        opener,
+        scanner,
+        w3c,
+        jsonl,
+    } = w;
     let res = opener.with_reader(&c.location, |r| {
         let mut dec = utf8_reader(r)?;
         let prefix = read_prefix(&mut dec, SNIFF)?;
@@ -222,57 +249,12 @@ fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> 
         });
         if let Some(kind) = kind {
             out.examined = true;
-            let fam = LogFamily::of(&kind).expect("log kinds have a family");
-            let pf = &engine.prefilters[&fam];
-            let detectors: Vec<_> = engine.detectors.for_family(fam).collect();
-            let ctx = LogContext {
-                path: &c.display,
-                kind: &kind,
-            };
-            let mut findings = Vec::new();
-            let mut chained = io::Cursor::new(&prefix[..]).chain(dec);
-            let lo = scanner.scan(&mut chained, pf, &mut |rec| {
-                let mut here = Vec::new();
-                for d in &detectors {
-                    d.check(&ctx, rec, &mut here);
+            match LogFamily::of(&kind) {
+                Some(fam) => {
+                    read_exchange_csv(engine, gate, scanner, c, &kind, fam, &prefix, dec, &mut out)?
                 }
-                if !here.is_empty() {
-                    let around = context_of(rec);
-                    for f in &mut here {
-                        f.context = around.clone();
-                    }
-                }
-                // Gate as we go, so a flood of probe rows never piles up.
-                findings.extend(here.into_iter().filter_map(|f| gate.offer(f)));
-            })?;
-            out.findings.extend(findings);
-            out.bytes += lo.bytes;
-            out.lines += lo.lines;
-            for msg in lo.warnings {
-                out.errors.push(ErrorEntry {
-                    path: c.display.clone(),
-                    message: msg,
-                });
+                None => read_events(engine, gate, w3c, jsonl, c, &kind, &prefix, dec, &mut out)?,
             }
-            if fam == LogFamily::HttpProxy {
-                let has = |n: &str| lo.fields.iter().any(|f| f.eq_ignore_ascii_case(n));
-                if lo.fields.is_empty() {
-                    out.errors.push(ErrorEntry {
-                        path: c.display.clone(),
-                        message: "HttpProxy log without a column header (no #Fields: line and no header line): its rows could not be checked".into(),
-                    });
-                } else if !has("AnchorMailbox") {
-                    out.errors.push(ErrorEntry {
-                        path: c.display.clone(),
-                        message: "HttpProxy log without an AnchorMailbox column: the CVE-2021-26855 check could not run on it".into(),
-                    });
-                }
-            }
-            out.window = Some(FileWindow {
-                family: kind.family().expect("log kinds have a family"),
-                first: lo.first_time,
-                last: lo.last_time,
-            });
         } else if pi.dump_place || pi.lsass_name {
             out.examined = true;
             if let Some(mut f) =
@@ -294,6 +276,187 @@ fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> 
         });
     }
     out
+}
+
+/// Exchange's own CSV logs: literal pre-filter, then the built-in detectors.
+#[allow(clippy::too_many_arguments)]
+fn read_exchange_csv(
+    engine: &Engine,
+    gate: &NoiseGate,
+    scanner: &mut CsvLogScanner,
+    c: &Candidate,
+    kind: &ArtifactKind,
+    fam: LogFamily,
+    prefix: &[u8],
+    dec: Box<dyn Read + '_>,
+    out: &mut FileOutcome,
+) -> Result<(), SourceError> {
+    let pf = &engine.prefilters[&fam];
+    let detectors: Vec<_> = engine.detectors.for_family(fam).collect();
+    let ctx = LogContext {
+        path: &c.display,
+        kind,
+    };
+    let mut findings = Vec::new();
+    let mut chained = io::Cursor::new(prefix).chain(dec);
+    let lo = scanner.scan(&mut chained, pf, &mut |rec| {
+        let mut here = Vec::new();
+        for d in &detectors {
+            d.check(&ctx, rec, &mut here);
+        }
+        if !here.is_empty() {
+            let around = context_of(rec);
+            for f in &mut here {
+                f.context = around.clone();
+                engine.ips.annotate(f);
+            }
+        }
+        // Gate as we go, so a flood of probe rows never piles up.
+        findings.extend(here.into_iter().filter_map(|f| gate.offer(f)));
+    })?;
+    out.findings.extend(findings);
+    out.bytes += lo.bytes;
+    out.lines += lo.lines;
+    for msg in lo.warnings {
+        out.error(c, msg);
+    }
+    if fam == LogFamily::HttpProxy {
+        let has = |n: &str| lo.fields.iter().any(|f| f.eq_ignore_ascii_case(n));
+        if lo.fields.is_empty() {
+            out.error(c, "HttpProxy log without a column header (no #Fields: line and no header line): its rows could not be checked".into());
+        } else if !has("AnchorMailbox") {
+            out.error(c, "HttpProxy log without an AnchorMailbox column: the CVE-2021-26855 check could not run on it".into());
+        }
+    }
+    out.window = Some(FileWindow {
+        family: kind.family().expect("log kinds have a family"),
+        first: lo.first_time,
+        last: lo.last_time,
+    });
+    Ok(())
+}
+
+/// Event logs and IIS web logs: every record goes through the Sigma rules
+/// of its logsource (and web requests through the attacker address list).
+#[allow(clippy::too_many_arguments)]
+fn read_events(
+    engine: &Engine,
+    gate: &NoiseGate,
+    w3c: &mut W3cReader,
+    jsonl: &mut EventsJsonlReader,
+    c: &Candidate,
+    kind: &ArtifactKind,
+    prefix: &[u8],
+    dec: Box<dyn Read + '_>,
+    out: &mut FileOutcome,
+) -> Result<(), SourceError> {
+    let ctx = LogContext {
+        path: &c.display,
+        kind,
+    };
+    let mut st = EventContext::default();
+    let mut on_record = |rec: &EventRecord| {
+        let line = ContextLine {
+            time: rec.time.clone(),
+            line: Some(rec.line),
+            text: exhunt_detect::excerpt(rec.raw.as_bytes(), 400),
+        };
+        st.follow(&line);
+        let mut here = Vec::new();
+        engine.sigma.check(&ctx, rec, &mut here);
+        if matches!(kind, ArtifactKind::IisLog { .. }) {
+            engine.ips.check(&ctx, rec, &mut here);
+        }
+        for mut f in here {
+            f.context = st.before.iter().cloned().collect();
+            engine.ips.annotate(&mut f);
+            if let Some(f) = gate.offer(f) {
+                st.pending.push((st.findings.len(), CONTEXT_LINES));
+                st.findings.push(f);
+            }
+        }
+        st.remember(line);
+    };
+    let mut chained = io::Cursor::new(prefix).chain(dec);
+    let (first, last, warnings) = match kind {
+        ArtifactKind::IisLog { .. } => {
+            let o = w3c.scan(&mut chained, &mut on_record)?;
+            out.bytes += o.bytes;
+            out.lines += o.lines;
+            (o.first_time, o.last_time, o.warnings)
+        }
+        ArtifactKind::EventJsonl => {
+            let o = jsonl.scan(&mut chained, &mut on_record)?;
+            out.bytes += o.bytes;
+            out.lines += o.lines;
+            let mut w = o.warnings;
+            if o.failed > 0 {
+                w.push(format!(
+                    "{} line(s) are not JSON events (first: {})",
+                    o.failed,
+                    o.errors.first().map(String::as_str).unwrap_or("?")
+                ));
+            }
+            (o.first_time, o.last_time, w)
+        }
+        _ => {
+            // EVTX needs to seek: a file is reopened by path, a zip member
+            // is read into memory (capped).
+            let o = match &c.location {
+                Location::File(p) => read_evtx_file(p, &mut on_record)?,
+                Location::ZipMember { .. } => read_evtx_stream(&mut chained, &mut on_record)?,
+            };
+            out.bytes += c.size;
+            out.lines += o.records;
+            let mut w = Vec::new();
+            if o.failed > 0 {
+                w.push(format!(
+                    "{} event record(s) could not be parsed (first: {})",
+                    o.failed,
+                    o.errors.first().map(String::as_str).unwrap_or("?")
+                ));
+            }
+            (o.first_time, o.last_time, w)
+        }
+    };
+    out.findings.extend(st.findings);
+    for msg in warnings {
+        out.error(c, msg);
+    }
+    out.window = Some(FileWindow {
+        family: kind.family().expect("log kinds have a family"),
+        first,
+        last,
+    });
+    Ok(())
+}
+
+/// The records around event findings: the last few seen, and findings
+/// still waiting for the records after them.
+#[derive(Default)]
+struct EventContext {
+    before: VecDeque<ContextLine>,
+    pending: Vec<(usize, usize)>,
+    findings: Vec<Finding>,
+}
+
+impl EventContext {
+    /// Gives this record to findings still collecting what came after them.
+    fn follow(&mut self, line: &ContextLine) {
+        let findings = &mut self.findings;
+        self.pending.retain_mut(|(i, left)| {
+            findings[*i].context.push(line.clone());
+            *left -= 1;
+            *left > 0
+        });
+    }
+
+    fn remember(&mut self, line: ContextLine) {
+        self.before.push_back(line);
+        if self.before.len() > CONTEXT_LINES {
+            self.before.pop_front();
+        }
+    }
 }
 
 /// Lines kept on each side of a finding for the timeline.

@@ -32,6 +32,19 @@ pub enum ArtifactKind {
     EcpServerLog,
     /// `Logging\OABGeneratorLog\*.log`: offline address book generation.
     OabGeneratorLog,
+    /// IIS W3C web log (`inetpub/logs/LogFiles/W3SVC<n>/u_ex*.log`).
+    IisLog {
+        /// The site folder (`W3SVC1`), or `IIS` when unknown.
+        site: String,
+    },
+    /// Windows event log file (`.evtx`).
+    EventLog {
+        /// The log's name from its file name (`Application`, `Security`,
+        /// `MSExchange Management`, `Microsoft-Windows-Sysmon/Operational`).
+        name: String,
+    },
+    /// Windows events exported as JSON lines (Winlogbeat, OTRF, evtx_dump).
+    EventJsonl,
     /// A file in a place where intruders dumped process memory.
     MemoryDump,
     /// An archive in a place where intruders staged stolen data.
@@ -46,6 +59,9 @@ impl ArtifactKind {
             ArtifactKind::HttpProxyLog { protocol } => Some(format!("HttpProxy/{protocol}")),
             ArtifactKind::EcpServerLog => Some("ECP/Server".to_string()),
             ArtifactKind::OabGeneratorLog => Some("OABGeneratorLog".to_string()),
+            ArtifactKind::IisLog { site } => Some(format!("IIS/{site}")),
+            ArtifactKind::EventLog { name } => Some(format!("EventLog/{name}")),
+            ArtifactKind::EventJsonl => Some("EventLog/JSON".to_string()),
             ArtifactKind::MemoryDump | ArtifactKind::Archive => None,
         }
     }
@@ -357,6 +373,20 @@ pub struct Suppressed {
     pub last: Option<String>,
 }
 
+/// Whether a Sigma rule could be used; every rule file is listed, none is
+/// silently dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleLoad {
+    /// `bundled:<path>` for exhunt's own rules, the file path for the user's.
+    pub origin: String,
+    pub title: Option<String>,
+    pub id: Option<String>,
+    /// `loaded` or `skipped`.
+    pub status: String,
+    /// Why it was skipped.
+    pub reason: Option<String>,
+}
+
 /// The whole answer of one `exhunt scan`; every output format renders this.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -374,6 +404,8 @@ pub struct Report {
     pub stats: Stats,
     /// Added field: findings of noisy rules counted but not listed.
     pub suppressed: Vec<Suppressed>,
+    /// Added field: every Sigma rule, loaded or skipped (with the reason).
+    pub rules: Vec<RuleLoad>,
 }
 
 /// Case-insensitive glob match with `*` (any run) and `?` (one char), the

@@ -13,6 +13,7 @@
 use exhunt_core::{ArtifactKind, Finding, Record};
 
 pub mod ecp;
+pub mod events;
 pub mod files;
 pub mod httpproxy;
 pub mod oab;

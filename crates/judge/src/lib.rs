@@ -37,6 +37,7 @@ pub struct Evidence {
     pub stats: Stats,
     pub patch: Option<Patch>,
     pub suppressed: Vec<Suppressed>,
+    pub rules: Vec<exhunt_core::RuleLoad>,
 }
 
 /// Builds the report.
@@ -96,6 +97,7 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
             s.sort_by(|a, b| a.rule.cmp(&b.rule));
             s
         },
+        rules: ev.rules,
     }
 }
 

@@ -341,6 +341,38 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             "  Patch status: not assessed (this version does not yet read the server's build)."
         )?,
     }
+    if !r.rules.is_empty() {
+        let loaded = r.rules.iter().filter(|x| x.status == "loaded").count();
+        let bundled = r
+            .rules
+            .iter()
+            .filter(|x| x.status == "loaded" && x.origin.starts_with("bundled:"))
+            .count();
+        let skipped: Vec<_> = r.rules.iter().filter(|x| x.status != "loaded").collect();
+        writeln!(
+            w,
+            "  Sigma rules: {loaded} loaded ({bundled} bundled, {} yours), {} skipped.",
+            loaded - bundled,
+            skipped.len()
+        )?;
+        // Skipped rules grouped by reason, so a big folder stays readable.
+        let mut reasons: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for x in &skipped {
+            reasons
+                .entry(x.reason.as_deref().unwrap_or("unknown"))
+                .or_default()
+                .push(x.origin.as_str());
+        }
+        for (reason, files) in reasons.iter().take(10) {
+            writeln!(
+                w,
+                "    skipped {}: {} (e.g. {})",
+                files.len(),
+                reason,
+                files[0]
+            )?;
+        }
+    }
     writeln!(w)?;
 
     if !r.errors.is_empty() {
@@ -401,6 +433,7 @@ mod tests {
             next_steps: vec!["Do this.".into()],
             stats: Stats::default(),
             suppressed: vec![],
+            rules: vec![],
         }
     }
 

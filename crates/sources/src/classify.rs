@@ -25,6 +25,17 @@ impl PathInterest {
     }
 }
 
+/// The name of an event log from its file name: `Application.evtx` →
+/// `Application`; `Microsoft-Windows-Sysmon%4Operational.evtx` →
+/// `Microsoft-Windows-Sysmon/Operational` (Windows writes `/` as `%4`).
+pub fn event_log_name(file_name: &str) -> String {
+    let stem = file_name
+        .rsplit_once('.')
+        .map(|(s, _)| s)
+        .unwrap_or(file_name);
+    stem.replace("%4", "/")
+}
+
 const PROTOCOLS: &[&str] = &[
     "Autodiscover",
     "Eas",
@@ -61,7 +72,8 @@ pub fn path_interest(rel_lower: &str, rel: &str) -> PathInterest {
     let name = comps.last().copied().unwrap_or("");
     let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     let mut pi = PathInterest::default();
-    let is_text_ext = matches!(ext, "log" | "txt" | "csv");
+    let is_text_ext = matches!(ext, "log" | "txt" | "csv" | "json" | "jsonl" | "ndjson");
+    let orig_name = rel.rsplit('/').next().unwrap_or(rel);
 
     if is_text_ext {
         // `.../Logging/HttpProxy/<Protocol>/HttpProxy_*.log`
@@ -80,7 +92,23 @@ pub fn path_interest(rel_lower: &str, rel: &str) -> PathInterest {
         if pi.log.is_none() && comps.contains(&"oabgeneratorlog") {
             pi.log = Some(ArtifactKind::OabGeneratorLog);
         }
+        // `inetpub/logs/LogFiles/W3SVC1/u_ex210303.log`
+        if pi.log.is_none() && ext == "log" {
+            if let Some(i) = comps.iter().position(|c| c.starts_with("w3svc")) {
+                if i + 2 == comps.len() && i > 0 && comps[i - 1] == "logfiles" {
+                    let orig: Vec<&str> = rel.split('/').collect();
+                    pi.log = Some(ArtifactKind::IisLog {
+                        site: orig.get(i).copied().unwrap_or("IIS").to_string(),
+                    });
+                }
+            }
+        }
         pi.maybe_log = pi.log.is_none();
+    }
+    if ext == "evtx" {
+        pi.log = Some(ArtifactKind::EventLog {
+            name: event_log_name(orig_name),
+        });
     }
 
     let first = comps.first().copied().unwrap_or("");
@@ -113,6 +141,23 @@ fn is_drive_folder(c: &str) -> bool {
 /// each log file. `prefix` is the start of the file, already transcoded to
 /// UTF-8 (a UTF-8 BOM may remain).
 pub fn classify_content(prefix: &[u8]) -> Option<ArtifactKind> {
+    if crate::evtx::is_evtx(prefix) {
+        return Some(ArtifactKind::EventLog {
+            name: "EVTX".to_string(),
+        });
+    }
+    if crate::w3c::is_w3c(prefix) {
+        return Some(ArtifactKind::IisLog {
+            site: "IIS".to_string(),
+        });
+    }
+    if crate::events_jsonl::is_events_jsonl(prefix) {
+        return Some(ArtifactKind::EventJsonl);
+    }
+    classify_exchange_csv(prefix)
+}
+
+fn classify_exchange_csv(prefix: &[u8]) -> Option<ArtifactKind> {
     let text = String::from_utf8_lossy(prefix);
     let text = text.trim_start_matches('\u{feff}');
     for (i, line) in text.lines().take(12).enumerate() {
@@ -222,6 +267,19 @@ mod tests {
             Some(ArtifactKind::OabGeneratorLog)
         );
         assert!(pi("collected/some.log").maybe_log);
+        assert_eq!(
+            pi("inetpub/logs/LogFiles/W3SVC1/u_ex210303.log").log,
+            Some(ArtifactKind::IisLog {
+                site: "W3SVC1".into()
+            })
+        );
+        assert_eq!(
+            pi("Windows/System32/winevt/Logs/Microsoft-Windows-Sysmon%4Operational.evtx").log,
+            Some(ArtifactKind::EventLog {
+                name: "Microsoft-Windows-Sysmon/Operational".into()
+            })
+        );
+        assert!(pi("export/events.jsonl").maybe_log);
         assert!(!pi("collected/some.dll").needs_open());
     }
 

@@ -487,7 +487,7 @@ mod tests {
         assert!(r
             .field("Data")
             .unwrap()
-            .starts_with("Install-TransportAgent\n-Name"));
+            .starts_with("Install-TransportAgent -Name"));
         assert_eq!(r.field("param1"), Some("Install-TransportAgent"));
         assert_eq!(
             r.logsource.service.as_deref(),
@@ -547,7 +547,7 @@ mod tests {
         assert_eq!(r.field("Data4"), Some(""));
         assert_eq!(
             r.field("Data"),
-            Some("Install-TransportAgent\n-Name \"Evil\"\n\n")
+            Some("Install-TransportAgent -Name \"Evil\"  ")
         );
         assert_eq!(r.field("Security"), None);
         assert_eq!(r.field("xmlns"), None);

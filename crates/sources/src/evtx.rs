@@ -5,7 +5,7 @@
 //! `Channel`, `Provider_Name`, `Computer`, `Level`, `Task`, `EventRecordID`,
 //! `TimeCreated`, then the event data by name (`Image`, `CommandLine`, ...),
 //! unnamed event data as `Data1`, `Data2`, ... and `Data` (all joined by a
-//! newline), `UserData` by leaf name. `time` is `TimeCreated` normalised to
+//! space), `UserData` by leaf name. `time` is `TimeCreated` normalised to
 //! `YYYY-MM-DDTHH:MM:SS.fffZ`; `line` is the event's `EventRecordID`, the
 //! number Event Viewer shows and `Get-WinEvent` filters on (a log saved
 //! from a filtered view renumbers its record headers from 1, but keeps each

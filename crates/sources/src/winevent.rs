@@ -243,10 +243,13 @@ impl EventBuilder {
             name.push_str(&(n + 1).to_string());
             rec.put(&name, v);
         }
+        // Joined by a space, as the cmdlet and its parameters read on a
+        // command line: SigmaHQ's MSExchange keywords carry leading spaces
+        // (`' -Mailbox '`) that a newline between the two would defeat.
         let all = rec.slot("Data");
         for (n, (_, v)) in self.unnamed.drain(..).enumerate() {
             if n > 0 {
-                all.push('\n');
+                all.push(' ');
             }
             all.push_str(&v);
         }

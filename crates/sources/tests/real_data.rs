@@ -241,7 +241,7 @@ fn msexchange_management_evtx() {
     // Sigma c7d16cae (failed transport agent install): EventID 6 and
     // Data|contains 'Install-TransportAgent'.
     assert!(f(r, "Data").contains("Install-TransportAgent"));
-    assert!(f(r, "Data").starts_with("Install-TransportAgent\n-Name \"Evil\""));
+    assert!(f(r, "Data").starts_with("Install-TransportAgent -Name \"Evil\""));
     assert_eq!(f(&got[2], "Data1"), "Enable-TransportAgent");
     assert_eq!(f(&got[2], "Data2"), "-Identity \"hack\"");
 }

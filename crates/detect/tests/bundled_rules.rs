@@ -1,0 +1,115 @@
+//! Every bundled Sigma rule against its test events (rules/sigma-tests/):
+//! each must fire on every `match` event and stay quiet on every `nomatch`
+//! one. A rule without such a file fails here.
+
+use exhunt_core::{ArtifactKind, EventRecord, LogSource};
+use exhunt_detect::events::{bundled_rules, EventDetector, SigmaDetector};
+use exhunt_detect::LogContext;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn record(ls: &LogSource, fields: &serde_json::Map<String, Value>) -> EventRecord {
+    let mut r = EventRecord {
+        logsource: ls.clone(),
+        line: 1,
+        time: Some("2021-03-03T06:49:42.000Z".into()),
+        ..Default::default()
+    };
+    for (k, v) in fields {
+        let v = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        r.push(k.clone(), v);
+    }
+    r.raw = serde_json::to_string(fields).unwrap();
+    r
+}
+
+fn logsource(v: &Value) -> LogSource {
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    LogSource {
+        category: s("category"),
+        product: s("product"),
+        service: s("service"),
+    }
+}
+
+#[test]
+fn every_bundled_rule_has_positive_and_negative_events_that_behave() {
+    let det = SigmaDetector::new(bundled_rules().build());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/sigma-tests");
+    let mut tests: BTreeMap<String, Value> = BTreeMap::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().and_then(|e| e.to_str()) == Some("json") {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            tests.insert(v["rule"].as_str().unwrap().to_string(), v);
+        }
+    }
+    let kind = ArtifactKind::EventJsonl;
+    let ctx = LogContext {
+        path: "test",
+        kind: &kind,
+    };
+    let mut checked = 0;
+    for meta in det.rules().rules() {
+        let rule = meta.custom["exhunt"]["rule"].as_str().unwrap();
+        let t = tests
+            .get(rule)
+            .unwrap_or_else(|| panic!("no rules/sigma-tests/{rule}.json for {}", meta.origin));
+        let ls = logsource(&t["logsource"]);
+        let pos = t["match"].as_array().unwrap();
+        let neg = t["nomatch"].as_array().unwrap();
+        assert!(!pos.is_empty() && !neg.is_empty(), "{rule}: needs both");
+        for (i, ev) in pos.iter().enumerate() {
+            let mut out = Vec::new();
+            det.check(&ctx, &record(&ls, ev.as_object().unwrap()), &mut out);
+            assert!(
+                out.iter().any(|f| f.rule == rule),
+                "{rule}: match event {i} did not fire: {ev}"
+            );
+        }
+        for (i, ev) in neg.iter().enumerate() {
+            let mut out = Vec::new();
+            det.check(&ctx, &record(&ls, ev.as_object().unwrap()), &mut out);
+            assert!(
+                !out.iter().any(|f| f.rule == rule),
+                "{rule}: nomatch event {i} fired: {ev}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, tests.len(), "test files without a rule");
+    assert_eq!(checked, 23);
+}
+
+#[test]
+fn rules_only_see_their_logsource() {
+    // A process-creation event must not be judged by webserver rules and
+    // the reverse: the w3wp rule's fields in a web log line do nothing.
+    let det = SigmaDetector::new(bundled_rules().build());
+    let kind = ArtifactKind::EventJsonl;
+    let ctx = LogContext {
+        path: "test",
+        kind: &kind,
+    };
+    let mut fields = serde_json::Map::new();
+    fields.insert("ParentImage".into(), "C:\\w\\w3wp.exe".into());
+    fields.insert("Image".into(), "C:\\Windows\\System32\\cmd.exe".into());
+    let web = LogSource {
+        category: Some("webserver".into()),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    det.check(&ctx, &record(&web, &fields), &mut out);
+    assert!(out.is_empty());
+    let proc_ = LogSource {
+        category: Some("process_creation".into()),
+        product: Some("windows".into()),
+        service: None,
+    };
+    det.check(&ctx, &record(&proc_, &fields), &mut out);
+    assert_eq!(out.len(), 1);
+}

@@ -1,0 +1,799 @@
+//! exhunt's Sigma engine: loads Sigma rules (ours in `rules/sigma/`, the
+//! user's from `--sigma DIR`) and tells which of them match a log record,
+//! behind exhunt's own types so that the engine underneath can be swapped.
+//!
+//! Records are exhunt-core [`Record`]s: IIS W3C lines (fields under Sigma's
+//! webserver names: `cs-method`, `cs-uri-stem`, `cs-uri-query`, `sc-status`,
+//! `cs-user-agent`, `c-uri`, ...) and Windows events (fields as the event
+//! carries them: `EventID`, `Channel`, `Image`, `CommandLine`, and for
+//! classic logs such as MSExchange Management the unnamed data as `Data1`...
+//! and `Data`, the whole). A record is evaluated in place: values are
+//! borrowed from it, never copied into an engine-specific event.
+//!
+//! ```
+//! use exhunt_core::{EventRecord, LogSource};
+//! use exhunt_sigma::RuleSetBuilder;
+//!
+//! let mut b = RuleSetBuilder::new();
+//! b.add_yaml(r#"
+//! title: ECP request with a script
+//! id: 00000000-0000-0000-0000-000000000001
+//! logsource: {category: webserver}
+//! detection:
+//!     selection:
+//!         cs-method: POST
+//!         sc-status: 200
+//!         cs-uri-stem|startswith: '/ecp/'
+//!         cs-uri-stem|endswith: '.js'
+//!     condition: selection
+//! level: high
+//! "#, "example.yml");
+//! let rules = b.build();
+//!
+//! let mut rec = EventRecord::default();
+//! rec.logsource = LogSource { category: Some("webserver".into()), ..Default::default() };
+//! rec.push("cs-method", "POST");
+//! rec.push("cs-uri-stem", "/ecp/y.js");
+//! rec.push("sc-status", "200");
+//! let hits = rules.matching(&rec.logsource, &rec);
+//! assert_eq!(hits[0].title, "ECP request with a script");
+//! ```
+//!
+//! # The engine
+//!
+//! [rsigma](https://github.com/timescale/rsigma) (`rsigma-parser` and
+//! `rsigma-eval`, pinned to 0.23.0, the last release that builds on Rust
+//! 1.95). It was chosen over `sigma-rust` 0.7 because it evaluates any
+//! record through its `Event` trait (sigma-rust needs every field copied
+//! into its own map), compares numeric rule values with string fields
+//! (`EventID: 4688` matches `"4688"`; sigma-rust's strict typing does not),
+//! treats keywords as substring searches (sigma-rust matches a keyword
+//! against a whole value only, and ignores `'|all'` keyword maps, which
+//! every MSExchange Management rule of SigmaHQ uses), reports every
+//! document it cannot parse with a reason, and indexes rules by their
+//! literals (a rule none of whose values occur in a record is not
+//! evaluated on it). ENGINE.md beside this crate has the full comparison.
+//!
+//! Two fixes are applied to rules before rsigma compiles them (in
+//! `backend.rs`): keyword items of a mapping (`'|all': [a, b]`) are made
+//! full-text searches, each keyword anywhere in the record, as Sigma means
+//! them; and rules with `|expand` placeholders are refused, since without a
+//! pipeline to define them they would compare against the placeholder name.
+//!
+//! # Semantics
+//!
+//! - Field names are matched without regard to case; values are compared
+//!   case-insensitively unless the rule says `|cased` (`|re` patterns are
+//!   case-sensitive unless `|i`, as Sigma specifies). Every value of a
+//!   record is a string: numeric rule values match their decimal text.
+//! - A keyword (field-less) value matches when some field of the record
+//!   contains it; a record that lists no fields is searched in its raw text.
+//! - A rule applies to a record when every logsource attribute the rule
+//!   states (category, product, service) equals the record's. Rules that
+//!   apply to no record exhunt's readers produce (`category: proxy`,
+//!   `product: linux`, SigmaHQ's generic `registry_event`) are skipped with
+//!   that reason rather than loaded and never evaluated (see
+//!   [`exhunt_logsources`], [`RuleSetBuilder::readable_sources`]).
+//! - [`FieldMap`] lets a Sigma field be looked up under other record field
+//!   names for a logsource; by default `cs-uri-query` of webserver records is
+//!   also looked up in `c-uri` (why: see [`FieldMap::exhunt_default`]).
+//! - Nothing is dropped silently: every rule file and every document in it
+//!   gets a [`LoadReport`], `Loaded` or `Skipped` with a reason.
+//!
+//! # Use
+//!
+//! Build one [`RuleSet`] and share it (`&RuleSet` or `Arc`) with every
+//! scanning thread. Per log file, [`RuleSet::for_source`] resolves once
+//! which rules apply to its records ([`SourceRules::is_empty`] says the file
+//! needs no Sigma evaluation at all); [`SourceRules::for_each_match`] then
+//! evaluates each record without allocating unless a rule matches.
+
+mod backend;
+
+use backend::{ActiveAlias, Doc, GroupEngine, ParsedFile, PreparedFilter, RecordEvent};
+use exhunt_core::{LogSource, Record};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+/// What exhunt knows about a loaded rule, for findings and reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleMeta {
+    /// The rule's `id`, or its title when it has none.
+    pub id: String,
+    pub title: String,
+    /// `informational`, `low`, `medium`, `high` or `critical`.
+    pub level: Option<String>,
+    /// `stable`, `test`, `experimental`, `deprecated`, `unsupported`.
+    pub status: Option<String>,
+    pub description: Option<String>,
+    pub references: Vec<String>,
+    pub tags: Vec<String>,
+    pub falsepositives: Vec<String>,
+    pub logsource: LogSource,
+    /// The file the rule was read from (or the origin given to
+    /// [`RuleSetBuilder::add_yaml`]).
+    pub origin: String,
+    /// Top-level keys that are not part of Sigma's rule schema, such as
+    /// exhunt's own `exhunt:` block (verdict, kind, CVEs of a finding),
+    /// as JSON values.
+    pub custom: BTreeMap<String, serde_json::Value>,
+}
+
+/// Whether one rule document could be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadStatus {
+    Loaded,
+    Skipped { reason: String },
+}
+
+impl LoadStatus {
+    pub fn is_loaded(&self) -> bool {
+        matches!(self, LoadStatus::Loaded)
+    }
+}
+
+/// The fate of one document of a rule file (or of the whole file, when it
+/// could not be read or held no document).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadReport {
+    pub origin: String,
+    /// The document's title, when it got far enough to have one.
+    pub title: Option<String>,
+    pub id: Option<String>,
+    pub status: LoadStatus,
+    /// Problems that did not stop the document from loading (an invalid
+    /// `date`, a malformed `related` entry).
+    pub warnings: Vec<String>,
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(t) = &self.title {
+            write!(f, " ({t})")?;
+        }
+        match &self.status {
+            LoadStatus::Loaded => write!(f, ": loaded"),
+            LoadStatus::Skipped { reason } => write!(f, ": skipped: {reason}"),
+        }
+    }
+}
+
+/// A Sigma field looked up under other record field names, for records of
+/// a logsource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldAlias {
+    /// The records it applies to: every attribute stated here must equal
+    /// the record's.
+    pub when: LogSource,
+    /// The field name rules use.
+    pub field: String,
+    /// Record fields to look in, in order (include `field` itself to keep
+    /// it). When several are present, a rule value matches if it matches
+    /// any of them.
+    pub from: Vec<String>,
+}
+
+/// Field-name mapping per logsource, applied when rules look fields up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMap {
+    pub aliases: Vec<FieldAlias>,
+}
+
+impl FieldMap {
+    /// No mapping: rules see the records' field names only.
+    pub fn none() -> Self {
+        FieldMap {
+            aliases: Vec::new(),
+        }
+    }
+
+    /// exhunt's mapping. The readers already name fields as Sigma does (the
+    /// W3C reader adds `cs-user-agent`, `c-uri`... ; the event readers add
+    /// `Data`), so one entry remains: SigmaHQ's Exchange web rules put URL
+    /// paths under `cs-uri-query` (`cs-uri-query|contains: '/ecp/'`, the
+    /// ProxyToken and HAFNIUM rules), but in IIS logs that column holds only
+    /// the part after `?`, and the path is in `cs-uri-stem`. Looking
+    /// `cs-uri-query` up in both the query and the whole URI (`c-uri`:
+    /// stem`?`query) lets those rules fire on IIS logs as their authors
+    /// meant, while an exact match on the query alone still works.
+    pub fn exhunt_default() -> Self {
+        FieldMap::none().with(FieldAlias {
+            when: LogSource {
+                category: Some("webserver".into()),
+                ..LogSource::default()
+            },
+            field: "cs-uri-query".into(),
+            from: vec!["cs-uri-query".into(), "c-uri".into()],
+        })
+    }
+
+    pub fn with(mut self, alias: FieldAlias) -> Self {
+        self.aliases.push(alias);
+        self
+    }
+
+    fn active(&self, ls: &LogSource) -> Vec<ActiveAlias> {
+        self.aliases
+            .iter()
+            .filter(|a| fits(&a.when, ls))
+            .map(|a| ActiveAlias {
+                field: a.field.clone(),
+                from: a.from.clone(),
+            })
+            .collect()
+    }
+}
+
+impl Default for FieldMap {
+    fn default() -> Self {
+        FieldMap::exhunt_default()
+    }
+}
+
+/// True when every attribute `pattern` states equals the one `ls` states.
+fn fits(pattern: &LogSource, ls: &LogSource) -> bool {
+    fn dim(p: &Option<String>, v: &Option<String>) -> bool {
+        match (p, v) {
+            (None, _) => true,
+            (Some(p), Some(v)) => p.eq_ignore_ascii_case(v),
+            (Some(_), None) => false,
+        }
+    }
+    dim(&pattern.category, &ls.category)
+        && dim(&pattern.product, &ls.product)
+        && dim(&pattern.service, &ls.service)
+}
+
+fn describe(ls: &LogSource) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [
+        ("category", &ls.category),
+        ("product", &ls.product),
+        ("service", &ls.service),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{k}: {v}"));
+        }
+    }
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// The logsources of the records exhunt's readers produce: IIS W3C lines
+/// (`webserver`, `windows`, `iis`) and Windows events, whose service comes
+/// from the channel and whose category from the channel and event id
+/// (Sigma's taxonomy, as `exhunt-sources`' `windows_logsource` assigns
+/// them; events of other channels carry only `product: windows`). Kept in
+/// step with that table by hand: a reader that starts producing another
+/// logsource needs it added here, or passed with
+/// [`RuleSetBuilder::readable_sources`].
+pub fn exhunt_logsources() -> Vec<LogSource> {
+    let ls = |c: Option<&str>, s: Option<&str>| LogSource {
+        category: c.map(str::to_string),
+        product: Some("windows".to_string()),
+        service: s.map(str::to_string),
+    };
+    let mut v = vec![ls(Some("webserver"), Some("iis")), ls(None, None)];
+    for s in [
+        "application",
+        "security",
+        "system",
+        "sysmon",
+        "powershell",
+        "powershell-classic",
+        "msexchange-management",
+        "taskscheduler",
+        "wmi",
+        "windefend",
+        "bits-client",
+        "ntlm",
+        "terminalservices-localsessionmanager",
+        "codeintegrity-operational",
+        "dns-server-audit",
+        "dns-server",
+    ] {
+        v.push(ls(None, Some(s)));
+    }
+    for c in [
+        "process_creation",
+        "file_change",
+        "network_connection",
+        "process_termination",
+        "driver_load",
+        "image_load",
+        "create_remote_thread",
+        "raw_access_thread",
+        "process_access",
+        "file_event",
+        "registry_add",
+        "registry_delete",
+        "registry_set",
+        "registry_rename",
+        "create_stream_hash",
+        "pipe_created",
+        "wmi_event",
+        "dns_query",
+        "file_delete",
+        "clipboard_capture",
+        "process_tampering",
+    ] {
+        v.push(ls(Some(c), Some("sysmon")));
+    }
+    for (c, s) in [
+        ("process_creation", "security"),
+        ("ps_module", "powershell"),
+        ("ps_script", "powershell"),
+        ("ps_classic_start", "powershell-classic"),
+        ("ps_classic_provider_start", "powershell-classic"),
+        ("ps_classic_script", "powershell-classic"),
+    ] {
+        v.push(ls(Some(c), Some(s)));
+    }
+    v
+}
+
+/// Collects rule files, then builds an immutable [`RuleSet`].
+pub struct RuleSetBuilder {
+    rules: Vec<(RuleMeta, backend::PreparedRule)>,
+    /// Filters and the index of their report.
+    filters: Vec<(usize, PreparedFilter)>,
+    reports: Vec<LoadReport>,
+    readable: Option<Vec<LogSource>>,
+    field_map: FieldMap,
+    /// Rule id → origin of the rule loaded under it.
+    ids: HashMap<String, String>,
+}
+
+impl Default for RuleSetBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RuleSetBuilder {
+    /// A builder that accepts the rules that apply to some record exhunt's
+    /// readers produce ([`exhunt_logsources`]) and uses
+    /// [`FieldMap::exhunt_default`].
+    pub fn new() -> Self {
+        RuleSetBuilder {
+            rules: Vec::new(),
+            filters: Vec::new(),
+            reports: Vec::new(),
+            readable: Some(exhunt_logsources()),
+            field_map: FieldMap::exhunt_default(),
+            ids: HashMap::new(),
+        }
+    }
+
+    /// The logsources of the records that will be evaluated. A rule loads
+    /// only when it applies to one of them (every attribute it states
+    /// equals that logsource's); others are skipped as "no exhunt reader
+    /// produces records it applies to" rather than loaded and never
+    /// evaluated. `None` loads rules of any logsource.
+    pub fn readable_sources(mut self, sources: Option<Vec<LogSource>>) -> Self {
+        self.readable = sources;
+        self
+    }
+
+    pub fn field_map(mut self, map: FieldMap) -> Self {
+        self.field_map = map;
+        self
+    }
+
+    /// Adds every document of one YAML text; returns how many rules loaded.
+    pub fn add_yaml(&mut self, text: &str, origin: &str) -> usize {
+        let parsed = backend::parse_file(text);
+        self.add_parsed(parsed, origin)
+    }
+
+    /// Adds one rule file; returns how many rules loaded. A file that
+    /// cannot be read is reported as skipped.
+    pub fn add_file(&mut self, path: &Path) -> usize {
+        let origin = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => self.add_yaml(&text, &origin),
+                Err(_) => {
+                    self.skip_file(&origin, "not UTF-8 text".into());
+                    0
+                }
+            },
+            Err(e) => {
+                self.skip_file(&origin, format!("cannot read: {e}"));
+                0
+            }
+        }
+    }
+
+    /// Adds every `*.yml` / `*.yaml` file under `dir`, recursively, in name
+    /// order, leaving out hidden entries (`.git`). Returns how many files
+    /// were read; fails only when `dir` itself cannot be listed (entries
+    /// below it that cannot be read are reported as skipped).
+    pub fn add_dir(&mut self, dir: &Path) -> std::io::Result<usize> {
+        let mut files = 0;
+        let top = std::fs::read_dir(dir)?;
+        self.walk(dir, top, &mut files);
+        Ok(files)
+    }
+
+    fn walk(&mut self, dir: &Path, entries: std::fs::ReadDir, files: &mut usize) {
+        let mut paths = Vec::new();
+        for e in entries {
+            match e {
+                Ok(e) => paths.push(e.path()),
+                Err(e) => self.skip_file(
+                    &dir.display().to_string(),
+                    format!("cannot list folder: {e}"),
+                ),
+            }
+        }
+        paths.sort();
+        for p in paths {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            if name.as_deref().is_some_and(|n| n.starts_with('.')) {
+                continue;
+            }
+            if p.is_dir() {
+                match std::fs::read_dir(&p) {
+                    Ok(sub) => self.walk(&p, sub, files),
+                    Err(e) => {
+                        self.skip_file(&p.display().to_string(), format!("cannot list folder: {e}"))
+                    }
+                }
+            } else if p
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml"))
+            {
+                *files += 1;
+                self.add_file(&p);
+            }
+        }
+    }
+
+    fn skip_file(&mut self, origin: &str, reason: String) {
+        self.reports.push(LoadReport {
+            origin: origin.to_string(),
+            title: None,
+            id: None,
+            status: LoadStatus::Skipped { reason },
+            warnings: Vec::new(),
+        });
+    }
+
+    fn add_parsed(&mut self, parsed: ParsedFile, origin: &str) -> usize {
+        let ParsedFile {
+            docs,
+            lost,
+            warnings,
+        } = parsed;
+        if docs.is_empty() && lost.is_empty() {
+            self.skip_file(origin, "no Sigma document in the file".into());
+            return 0;
+        }
+        let mut loaded = 0;
+        for doc in docs {
+            let (title, id, status) = match doc {
+                Doc::Rule(p) => {
+                    let title = p.meta.title.clone();
+                    let id = p.rule_id.clone();
+                    let status = self.accept_rule(*p, origin);
+                    loaded += status.is_loaded() as usize;
+                    (Some(title), id, status)
+                }
+                Doc::Filter(f) => {
+                    let (title, id) = (f.title.clone(), f.id.clone());
+                    self.filters.push((self.reports.len(), *f));
+                    // Settled in build(), once every rule is known.
+                    (Some(title), id, LoadStatus::Loaded)
+                }
+                Doc::Unsupported { title, id, reason } => {
+                    (title, id, LoadStatus::Skipped { reason })
+                }
+            };
+            self.reports.push(LoadReport {
+                origin: origin.to_string(),
+                title,
+                id,
+                status,
+                warnings: warnings.clone(),
+            });
+        }
+        for reason in lost {
+            self.skip_file(origin, reason);
+        }
+        loaded
+    }
+
+    fn accept_rule(&mut self, p: backend::PreparedRule, origin: &str) -> LoadStatus {
+        let ls = &p.meta.logsource;
+        if ls.category.is_none() && ls.product.is_none() && ls.service.is_none() {
+            return LoadStatus::Skipped {
+                reason: "logsource states no category, product or service".into(),
+            };
+        }
+        if let Some(readable) = &self.readable {
+            if !readable.iter().any(|r| fits(ls, r)) {
+                return LoadStatus::Skipped {
+                    reason: format!(
+                        "logsource {}: no exhunt reader produces records it applies to",
+                        describe(ls)
+                    ),
+                };
+            }
+        }
+        if p.meta.status.as_deref() == Some("unsupported") {
+            return LoadStatus::Skipped {
+                reason: "status: unsupported (its authors mark it as not usable as is)".into(),
+            };
+        }
+        if let Some(id) = &p.rule_id {
+            if let Some(first) = self.ids.get(id) {
+                return LoadStatus::Skipped {
+                    reason: format!("same id as the rule already loaded from {first}"),
+                };
+            }
+            self.ids.insert(id.clone(), origin.to_string());
+        }
+        let mut meta = p.meta.clone();
+        meta.origin = origin.to_string();
+        self.rules.push((meta, p));
+        LoadStatus::Loaded
+    }
+
+    /// Compiles the loaded rules into a [`RuleSet`].
+    pub fn build(mut self) -> RuleSet {
+        // One engine per rule logsource, so that a record is only ever
+        // evaluated against the rules written for its kind of log.
+        let mut keys: Vec<LogSource> = Vec::new();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for (i, (meta, _)) in self.rules.iter().enumerate() {
+            let key = LogSource {
+                category: meta
+                    .logsource
+                    .category
+                    .as_deref()
+                    .map(str::to_ascii_lowercase),
+                product: meta
+                    .logsource
+                    .product
+                    .as_deref()
+                    .map(str::to_ascii_lowercase),
+                service: meta
+                    .logsource
+                    .service
+                    .as_deref()
+                    .map(str::to_ascii_lowercase),
+            };
+            match keys.iter().position(|k| *k == key) {
+                Some(g) => members[g].push(i),
+                None => {
+                    keys.push(key);
+                    members.push(vec![i]);
+                }
+            }
+        }
+        let mut groups: Vec<Group> = keys
+            .into_iter()
+            .zip(&members)
+            .map(|(logsource, m)| Group {
+                logsource,
+                rules: m.clone(),
+                engine: GroupEngine::new(m.iter().map(|&i| (i, &self.rules[i].1)).collect()),
+            })
+            .collect();
+        for (report, filter) in &self.filters {
+            let mut reached = 0;
+            let mut error = None;
+            for g in &mut groups {
+                match g.engine.apply_filter(filter) {
+                    Ok(n) => reached += n,
+                    Err(e) => error = Some(e),
+                }
+            }
+            let status = if let Some(e) = error {
+                LoadStatus::Skipped {
+                    reason: format!("filter does not compile: {e}"),
+                }
+            } else if reached == 0 {
+                LoadStatus::Skipped {
+                    reason: match &filter.targets {
+                        Some(t) => format!("filter names no loaded rule ({})", t.join(", ")),
+                        None => "filter reaches no loaded rule".into(),
+                    },
+                }
+            } else {
+                LoadStatus::Loaded
+            };
+            self.reports[*report].status = status;
+        }
+        RuleSet {
+            rules: self.rules.into_iter().map(|(m, _)| m).collect(),
+            reports: self.reports,
+            groups,
+            field_map: self.field_map,
+            plans: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+struct Group {
+    /// The rules' logsource, lower-cased.
+    logsource: LogSource,
+    /// Indices into `RuleSet::rules`.
+    rules: Vec<usize>,
+    engine: GroupEngine,
+}
+
+/// What applies to records of one logsource.
+struct Plan {
+    groups: Vec<usize>,
+    aliases: Vec<ActiveAlias>,
+    rules: usize,
+}
+
+/// Loaded Sigma rules, ready to be shared by every scanning thread.
+pub struct RuleSet {
+    rules: Vec<RuleMeta>,
+    reports: Vec<LoadReport>,
+    groups: Vec<Group>,
+    field_map: FieldMap,
+    /// Per record logsource, which groups apply: computed on first use.
+    plans: RwLock<HashMap<LogSource, Arc<Plan>>>,
+}
+
+impl fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules.len())
+            .field("reports", &self.reports.len())
+            .field("groups", &self.groups.len())
+            .finish()
+    }
+}
+
+impl RuleSet {
+    pub fn builder() -> RuleSetBuilder {
+        RuleSetBuilder::new()
+    }
+
+    /// One entry per document (and per file that gave none), in load order.
+    pub fn load_report(&self) -> &[LoadReport] {
+        &self.reports
+    }
+
+    /// Loaded detection rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Loaded rules in load order.
+    pub fn rules(&self) -> &[RuleMeta] {
+        &self.rules
+    }
+
+    /// The rules that apply to records of `ls`, for evaluating many records
+    /// of one log without looking the logsource up each time.
+    pub fn for_source(&self, ls: &LogSource) -> SourceRules<'_> {
+        SourceRules {
+            set: self,
+            plan: self.plan(ls),
+        }
+    }
+
+    /// The rules matching `rec`, a record of `ls`, in load order.
+    pub fn matching(&self, ls: &LogSource, rec: &dyn Record) -> Vec<&RuleMeta> {
+        self.for_source(ls).matching(rec)
+    }
+
+    /// Calls `f` with each rule matching `rec`; allocates nothing when no
+    /// rule matches.
+    pub fn for_each_match(&self, ls: &LogSource, rec: &dyn Record, f: &mut dyn FnMut(&RuleMeta)) {
+        self.for_source(ls).for_each_match(rec, f)
+    }
+
+    fn plan(&self, ls: &LogSource) -> Arc<Plan> {
+        let cached = self
+            .plans
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(ls)
+            .cloned();
+        if let Some(p) = cached {
+            return p;
+        }
+        let groups: Vec<usize> = (0..self.groups.len())
+            .filter(|&g| fits(&self.groups[g].logsource, ls))
+            .collect();
+        let plan = Arc::new(Plan {
+            rules: groups.iter().map(|&g| self.groups[g].rules.len()).sum(),
+            groups,
+            aliases: self.field_map.active(ls),
+        });
+        self.plans
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(ls.clone())
+            .or_insert(plan)
+            .clone()
+    }
+
+    /// Every applicable rule evaluated without rsigma's candidate index:
+    /// what the tests hold the indexed evaluation to.
+    #[cfg(test)]
+    fn matching_unindexed(&self, ls: &LogSource, rec: &dyn Record) -> Vec<&RuleMeta> {
+        let plan = self.plan(ls);
+        let ev = RecordEvent {
+            rec,
+            aliases: &plan.aliases,
+        };
+        let mut idx = Vec::new();
+        for &g in &plan.groups {
+            self.groups[g].engine.eval_all(&ev, &mut |i| idx.push(i));
+        }
+        idx.sort_unstable();
+        idx.into_iter().map(|i| &self.rules[i]).collect()
+    }
+}
+
+/// The rules of a [`RuleSet`] that apply to one logsource.
+pub struct SourceRules<'a> {
+    set: &'a RuleSet,
+    plan: Arc<Plan>,
+}
+
+impl<'a> SourceRules<'a> {
+    /// How many rules apply; `0` means records of this logsource need not
+    /// be evaluated at all.
+    pub fn len(&self) -> usize {
+        self.plan.rules
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.plan.rules == 0
+    }
+
+    /// The applicable rules.
+    pub fn rules(&self) -> impl Iterator<Item = &'a RuleMeta> + '_ {
+        let set = self.set;
+        self.plan
+            .groups
+            .iter()
+            .flat_map(move |&g| set.groups[g].rules.iter().map(move |&i| &set.rules[i]))
+    }
+
+    /// Calls `f` with each rule matching `rec`; allocates nothing when no
+    /// rule matches.
+    pub fn for_each_match(&self, rec: &dyn Record, f: &mut dyn FnMut(&'a RuleMeta)) {
+        let ev = RecordEvent {
+            rec,
+            aliases: &self.plan.aliases,
+        };
+        let set = self.set;
+        for &g in &self.plan.groups {
+            set.groups[g].engine.eval(&ev, &mut |i| f(&set.rules[i]));
+        }
+    }
+
+    /// The rules matching `rec`, in load order.
+    pub fn matching(&self, rec: &dyn Record) -> Vec<&'a RuleMeta> {
+        let ev = RecordEvent {
+            rec,
+            aliases: &self.plan.aliases,
+        };
+        let mut idx = Vec::new();
+        for &g in &self.plan.groups {
+            self.set.groups[g].engine.eval(&ev, &mut |i| idx.push(i));
+        }
+        idx.sort_unstable();
+        idx.into_iter().map(|i| &self.set.rules[i]).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
