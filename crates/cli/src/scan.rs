@@ -16,7 +16,7 @@ use exhunt_sources::{
     CsvLogScanner, EventsJsonlReader, Location, MemberOpener, Prefilter, SourceError, W3cReader,
 };
 use rayon::prelude::*;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -30,6 +30,9 @@ pub struct Engine {
     prefilters: HashMap<LogFamily, Prefilter>,
     sigma: SigmaDetector,
     ips: AttackerIps,
+    /// Literal pre-filter for IIS lines (`None`: a rule without declared
+    /// literals is loaded, so every line is evaluated).
+    iis_prefilter: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Engine {
@@ -41,11 +44,20 @@ impl Engine {
                 Prefilter::new(&detectors.literals(fam), detectors.case_sensitive(fam))?,
             );
         }
+        let sigma = SigmaDetector::new(rules);
+        let ips = AttackerIps::bundled();
+        let iis = exhunt_core::LogSource {
+            category: Some("webserver".into()),
+            product: Some("windows".into()),
+            service: Some("iis".into()),
+        };
+        let iis_prefilter = sigma.line_prefilter(&iis, &ips.addresses());
         Ok(Engine {
             detectors,
             prefilters,
-            sigma: SigmaDetector::new(rules),
-            ips: AttackerIps::bundled(),
+            sigma,
+            ips,
+            iis_prefilter,
         })
     }
 
@@ -354,33 +366,38 @@ fn read_events(
         path: &c.display,
         kind,
     };
-    let mut st = EventContext::default();
+    let st = std::cell::RefCell::new(EventContext::default());
+    let skipped = &st;
     let mut on_record = |rec: &EventRecord| {
-        let line = ContextLine {
-            time: rec.time.clone(),
-            line: Some(rec.line),
-            text: exhunt_detect::excerpt(rec.raw.as_bytes(), 400),
-        };
-        st.follow(&line);
+        let mut st = st.borrow_mut();
+        st.see(rec.line, rec.time.as_deref(), rec.raw.as_bytes());
         let mut here = Vec::new();
         engine.sigma.check(&ctx, rec, &mut here);
         if matches!(kind, ArtifactKind::IisLog { .. }) {
             engine.ips.check(&ctx, rec, &mut here);
         }
         for mut f in here {
-            f.context = st.before.iter().cloned().collect();
+            f.context = st.before();
             engine.ips.annotate(&mut f);
             if let Some(f) = gate.offer(f) {
-                st.pending.push((st.findings.len(), CONTEXT_LINES));
+                let at = st.findings.len();
+                st.pending.push((at, CONTEXT_LINES));
                 st.findings.push(f);
             }
         }
-        st.remember(line);
     };
     let mut chained = io::Cursor::new(prefix).chain(dec);
     let (first, last, warnings) = match kind {
         ArtifactKind::IisLog { .. } => {
-            let o = w3c.scan(&mut chained, &mut on_record)?;
+            let o = match &engine.iis_prefilter {
+                Some(pf) => w3c.scan_filtered(
+                    &mut chained,
+                    &|line| pf.is_match(line),
+                    &mut on_record,
+                    &mut |n, raw| skipped.borrow_mut().see(n, None, raw),
+                )?,
+                None => w3c.scan(&mut chained, &mut on_record)?,
+            };
             out.bytes += o.bytes;
             out.lines += o.lines;
             (o.first_time, o.last_time, o.warnings)
@@ -419,7 +436,7 @@ fn read_events(
             (o.first_time, o.last_time, w)
         }
     };
-    out.findings.extend(st.findings);
+    out.findings.extend(st.into_inner().findings);
     for msg in warnings {
         out.error(c, msg);
     }
@@ -431,36 +448,125 @@ fn read_events(
     Ok(())
 }
 
-/// The records around event findings: the last few seen, and findings
-/// still waiting for the records after them.
+/// The records around event findings: the last few seen (kept raw, in
+/// reused buffers: most lines never become context), and findings still
+/// waiting for the records after them.
 #[derive(Default)]
 struct EventContext {
-    before: VecDeque<ContextLine>,
+    /// The current record and the `CONTEXT_LINES` before it.
+    ring: [RawLine; RING],
+    /// Slots filled, and the next slot to write.
+    filled: usize,
+    next: usize,
     pending: Vec<(usize, usize)>,
     findings: Vec<Finding>,
 }
 
+#[derive(Default)]
+struct RawLine {
+    n: u64,
+    time: Option<String>,
+    bytes: Vec<u8>,
+}
+
+impl RawLine {
+    fn to_context(&self) -> ContextLine {
+        ContextLine {
+            // A record knows its time; a skipped IIS line is read for it.
+            time: self
+                .time
+                .clone()
+                .or_else(|| exhunt_sources::w3c::line_time(&self.bytes)),
+            line: Some(self.n),
+            text: exhunt_detect::excerpt(&self.bytes, 400),
+        }
+    }
+}
+
 impl EventContext {
-    /// Gives this record to findings still collecting what came after them.
-    fn follow(&mut self, line: &ContextLine) {
-        let findings = &mut self.findings;
-        self.pending.retain_mut(|(i, left)| {
-            findings[*i].context.push(line.clone());
-            *left -= 1;
-            *left > 0
-        });
+    /// Sees one record or line: gives it to findings still collecting what
+    /// came after them, then remembers it for findings to come.
+    fn see(&mut self, n: u64, time: Option<&str>, bytes: &[u8]) {
+        if !self.pending.is_empty() {
+            let line = RawLine {
+                n,
+                time: time.map(str::to_string),
+                bytes: bytes.to_vec(),
+            }
+            .to_context();
+            let findings = &mut self.findings;
+            self.pending.retain_mut(|(i, left)| {
+                findings[*i].context.push(line.clone());
+                *left -= 1;
+                *left > 0
+            });
+        }
+        let slot = &mut self.ring[self.next];
+        slot.n = n;
+        slot.time = time.map(str::to_string);
+        slot.bytes.clear();
+        slot.bytes.extend_from_slice(bytes);
+        self.next = (self.next + 1) % RING;
+        self.filled = (self.filled + 1).min(RING);
     }
 
-    fn remember(&mut self, line: ContextLine) {
-        self.before.push_back(line);
-        if self.before.len() > CONTEXT_LINES {
-            self.before.pop_front();
+    /// The remembered lines, oldest first, without the one just seen.
+    fn before(&self) -> Vec<ContextLine> {
+        // `see` has already stored the current record: skip it.
+        let mut out = Vec::new();
+        for k in (1..self.filled).rev() {
+            let i = (self.next + RING - 1 - k) % RING;
+            out.push(self.ring[i].to_context());
         }
+        out
     }
 }
 
 /// Lines kept on each side of a finding for the timeline.
 const CONTEXT_LINES: usize = 3;
+const RING: usize = CONTEXT_LINES + 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_context_before_and_after() {
+        let mut st = EventContext::default();
+        for n in 1..=5u64 {
+            st.see(n, None, format!("line {n}").as_bytes());
+        }
+        let before = st.before();
+        assert_eq!(
+            before.iter().map(|c| c.line.unwrap()).collect::<Vec<_>>(),
+            vec![2, 3, 4]
+        );
+        st.findings.push(Finding::new(
+            "r",
+            "t",
+            &[],
+            FindingKind::Attempt,
+            exhunt_core::Verdict::Attempted,
+            exhunt_core::Severity::Low,
+            "p",
+            "s",
+        ));
+        st.pending.push((0, CONTEXT_LINES));
+        for n in 6..=10u64 {
+            st.see(n, Some("2021-03-03T00:00:00Z"), b"x");
+        }
+        let after: Vec<u64> = st.findings[0]
+            .context
+            .iter()
+            .map(|c| c.line.unwrap())
+            .collect();
+        assert_eq!(after, vec![6, 7, 8]);
+        assert!(st.pending.is_empty());
+        let mut short = EventContext::default();
+        short.see(1, None, b"only");
+        assert!(short.before().is_empty());
+    }
+}
 
 /// The lines around a flagged log line, with their timestamps (the first
 /// field of Exchange's CSV logs).

@@ -4,7 +4,8 @@
 //! attacked Exchange in March 2021 are matched as data ([`AttackerIps`]).
 
 use crate::LogContext;
-use exhunt_core::{EventRecord, Finding, FindingKind, Record, Severity, Verdict};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use exhunt_core::{EventRecord, Finding, FindingKind, LogSource, Record, Severity, Verdict};
 use exhunt_sigma::{RuleMeta, RuleSet};
 use std::collections::HashMap;
 
@@ -45,6 +46,29 @@ impl SigmaDetector {
 
     pub fn rules(&self) -> &RuleSet {
         &self.rules
+    }
+
+    /// A pre-filter for raw lines of a text log of this logsource (IIS):
+    /// every rule that applies declares in its `exhunt: literals:` the
+    /// strings a line must hold for it to match; with `extra` (the attacker
+    /// addresses) they make one case-insensitive searcher. `None` when some
+    /// rule declares none (a user's rule): then every line is evaluated.
+    pub fn line_prefilter(&self, ls: &LogSource, extra: &[&str]) -> Option<AhoCorasick> {
+        let mut lits: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        for meta in self.rules.for_source(ls).rules() {
+            let declared = meta
+                .custom
+                .get("exhunt")
+                .and_then(|e| e.get("literals"))
+                .and_then(|l| l.as_array())?;
+            for l in declared {
+                lits.push(l.as_str()?.to_string());
+            }
+        }
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(&lits)
+            .ok()
     }
 }
 
@@ -192,6 +216,11 @@ impl AttackerIps {
 
     pub fn is_empty(&self) -> bool {
         self.by_ip.is_empty()
+    }
+
+    /// The addresses, for a pre-filter.
+    pub fn addresses(&self) -> Vec<&str> {
+        self.by_ip.keys().map(String::as_str).collect()
     }
 
     /// The list's source for an address on it.

@@ -113,3 +113,51 @@ fn rules_only_see_their_logsource() {
     det.check(&ctx, &record(&proc_, &fields), &mut out);
     assert_eq!(out.len(), 1);
 }
+
+#[test]
+fn webserver_rules_declare_literals_that_their_match_events_hold() {
+    let det = SigmaDetector::new(bundled_rules().build());
+    let web = LogSource {
+        category: Some("webserver".into()),
+        product: Some("windows".into()),
+        service: Some("iis".into()),
+    };
+    let pf = det
+        .line_prefilter(&web, &[])
+        .expect("every bundled webserver rule declares literals");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/sigma-tests");
+    let mut seen = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap();
+        if v["logsource"]["category"] != "webserver" {
+            continue;
+        }
+        for ev in v["match"].as_array().unwrap() {
+            // What a raw IIS line holds: the values, space-separated.
+            let line: Vec<String> = ev
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| k.as_str() != "c-uri")
+                .map(|(_, v)| v.as_str().unwrap_or("").to_string())
+                .collect();
+            assert!(
+                pf.is_match(line.join(" ").as_bytes()),
+                "{}: the pre-filter would skip {ev}",
+                v["rule"]
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 10);
+    // A user's rule without literals turns the pre-filter off.
+    let mut b = bundled_rules();
+    b.add_yaml(
+        "title: t\nid: 21111111-1111-1111-1111-111111111111\nlogsource:\n  category: webserver\ndetection:\n  sel:\n    cs-uri-stem: '/x'\n  condition: sel\n",
+        "user/t.yml",
+    );
+    assert!(SigmaDetector::new(b.build())
+        .line_prefilter(&web, &[])
+        .is_none());
+}

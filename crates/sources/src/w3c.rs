@@ -202,6 +202,20 @@ impl W3cReader {
         rdr: &mut dyn Read,
         on_record: &mut dyn FnMut(&EventRecord),
     ) -> Result<W3cOutcome, SourceError> {
+        self.scan_filtered(rdr, &|_| true, on_record, &mut |_, _| {})
+    }
+
+    /// As [`W3cReader::scan`], but a data line is split into a record only
+    /// when `keep` says so (a literal pre-filter: most requests can match
+    /// no rule); the others go to `on_skipped` as raw bytes with their line
+    /// number, so a caller can still show them as context.
+    pub fn scan_filtered(
+        &mut self,
+        rdr: &mut dyn Read,
+        keep: &dyn Fn(&[u8]) -> bool,
+        on_record: &mut dyn FnMut(&EventRecord),
+        on_skipped: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<W3cOutcome, SourceError> {
         let W3cReader {
             lines,
             rec,
@@ -211,6 +225,24 @@ impl W3cReader {
         *cols = Columns::default();
         let mut st = FileState::default();
         let stats = lines.run(rdr, true, &mut |n, bytes| {
+            // Skipping needs the line's time without splitting it: only when
+            // the columns start with date and time, as IIS writes them.
+            let plain = cols.date == Some(0) && cols.time == Some(1);
+            if n > 1 && plain && bytes.first() != Some(&b'#') && st.have_fields && !keep(bytes) {
+                st.out.records += 1;
+                if !st.utf8_warned && simdutf8::basic::from_utf8(bytes).is_err() {
+                    st.utf8_warned = true;
+                    st.out.warnings.push(format!(
+                        "not valid UTF-8 (first at line {n}); read byte-wise, fields shown with replacement characters"
+                    ));
+                }
+                // Coverage still needs the time of every line.
+                if let Some(t) = line_time(bytes) {
+                    widen(&mut st.out.first_time, &mut st.out.last_time, Some(&t));
+                }
+                on_skipped(n, bytes);
+                return;
+            }
             let text = match simdutf8::basic::from_utf8(bytes) {
                 Ok(s) => Cow::Borrowed(s),
                 Err(_) => {
@@ -539,4 +571,22 @@ mod tests {
         let r = W3cReader::new().scan(&mut &b"\0\0\0\x01#Fields: date"[..], &mut |_| {});
         assert!(matches!(r, Err(SourceError::Binary)));
     }
+}
+
+/// `2019-09-03 10:13:36 ...` → `2019-09-03T10:13:36Z`: the time of a line
+/// that is not split into fields (IIS's default columns start with date and
+/// time, in UTC).
+pub fn line_time(line: &[u8]) -> Option<String> {
+    let b = line.get(..19)?;
+    let ok = b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':';
+    ok.then(|| {
+        let s = std::str::from_utf8(b).ok()?;
+        Some(format!("{}T{}Z", &s[..10], &s[11..19]))
+    })
+    .flatten()
 }

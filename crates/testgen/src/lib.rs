@@ -25,6 +25,7 @@ pub mod rng;
 pub mod site;
 pub mod time;
 pub mod tree;
+pub mod w3c;
 
 pub use rng::SplitMix64;
 pub use time::Time;

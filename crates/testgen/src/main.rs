@@ -11,6 +11,7 @@ usage: exhunt-testgen example DIR          compromised example tree
        exhunt-testgen bench DIR --bytes N [--seed S]
                                            large tree of about N bytes (N may end in K, M or G)
        exhunt-testgen example-zip FILE     the example as a zip
+       exhunt-testgen iis DIR --bytes N    IIS W3C logs of about N bytes (benchmark)
 
 DIR must not exist or be empty; FILE must not exist.";
 
@@ -72,6 +73,20 @@ fn main() -> ExitCode {
     let rest = &args[2..];
     let started = Instant::now();
     let result = match cmd {
+        "iis" => {
+            if let Err(e) = check_dir(target) {
+                return fail(&e);
+            }
+            match (
+                rest.first().map(String::as_str),
+                rest.get(1).and_then(|v| parse_bytes(v)),
+            ) {
+                (Some("--bytes"), Some(b)) if rest.len() == 2 => {
+                    exhunt_testgen::w3c::write_iis_bench(target, b)
+                }
+                _ => return fail("iis needs --bytes N"),
+            }
+        }
         "example" | "clean" | "bench" => {
             if let Err(e) = check_dir(target) {
                 return fail(&e);
