@@ -179,7 +179,7 @@ mod tests {
 pub fn write_iis_bench(dir: &std::path::Path, total_bytes: u64) -> io::Result<crate::Summary> {
     let site = dir.join("inetpub/logs/LogFiles/W3SVC1");
     std::fs::create_dir_all(&site)?;
-    let mut rng = SplitMix64::new(0x11_5B_E4C1);
+    let mut rng = SplitMix64::new(0x115B_E4C1);
     let per_file: u64 = 100 << 20;
     let files = total_bytes.div_ceil(per_file).max(1);
     let mut bytes = 0;
