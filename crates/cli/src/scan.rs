@@ -526,6 +526,26 @@ impl EventContext {
 const CONTEXT_LINES: usize = 3;
 const RING: usize = CONTEXT_LINES + 1;
 
+/// The lines around a flagged log line, with their timestamps (the first
+/// field of Exchange's CSV logs).
+fn context_of(rec: &exhunt_sources::CsvRecord<'_>) -> Vec<ContextLine> {
+    rec.around(CONTEXT_LINES)
+        .into_iter()
+        .map(|(n, l)| {
+            let text = String::from_utf8_lossy(l);
+            let first = text.split(',').next().unwrap_or("");
+            let time =
+                (first.len() >= 19 && first.as_bytes()[4] == b'-' && first.as_bytes()[10] == b'T')
+                    .then(|| first.to_string());
+            ContextLine {
+                time,
+                line: Some(n),
+                text: exhunt_detect::excerpt(l, 400),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,24 +586,4 @@ mod tests {
         short.see(1, None, b"only");
         assert!(short.before().is_empty());
     }
-}
-
-/// The lines around a flagged log line, with their timestamps (the first
-/// field of Exchange's CSV logs).
-fn context_of(rec: &exhunt_sources::CsvRecord<'_>) -> Vec<ContextLine> {
-    rec.around(CONTEXT_LINES)
-        .into_iter()
-        .map(|(n, l)| {
-            let text = String::from_utf8_lossy(l);
-            let first = text.split(',').next().unwrap_or("");
-            let time =
-                (first.len() >= 19 && first.as_bytes()[4] == b'-' && first.as_bytes()[10] == b'T')
-                    .then(|| first.to_string());
-            ContextLine {
-                time,
-                line: Some(n),
-                text: exhunt_detect::excerpt(l, 400),
-            }
-        })
-        .collect()
 }

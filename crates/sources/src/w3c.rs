@@ -418,6 +418,24 @@ fn fill(
     }
 }
 
+/// `2019-09-03 10:13:36 ...` → `2019-09-03T10:13:36Z`: the time of a line
+/// that is not split into fields (IIS's default columns start with date and
+/// time, in UTC).
+pub fn line_time(line: &[u8]) -> Option<String> {
+    let b = line.get(..19)?;
+    let ok = b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && b[16] == b':';
+    ok.then(|| {
+        let s = std::str::from_utf8(b).ok()?;
+        Some(format!("{}T{}Z", &s[..10], &s[11..19]))
+    })
+    .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,22 +589,4 @@ mod tests {
         let r = W3cReader::new().scan(&mut &b"\0\0\0\x01#Fields: date"[..], &mut |_| {});
         assert!(matches!(r, Err(SourceError::Binary)));
     }
-}
-
-/// `2019-09-03 10:13:36 ...` → `2019-09-03T10:13:36Z`: the time of a line
-/// that is not split into fields (IIS's default columns start with date and
-/// time, in UTC).
-pub fn line_time(line: &[u8]) -> Option<String> {
-    let b = line.get(..19)?;
-    let ok = b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b[10] == b' '
-        && b[13] == b':'
-        && b[16] == b':';
-    ok.then(|| {
-        let s = std::str::from_utf8(b).ok()?;
-        Some(format!("{}T{}Z", &s[..10], &s[11..19]))
-    })
-    .flatten()
 }
