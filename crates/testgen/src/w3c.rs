@@ -146,33 +146,6 @@ pub fn write_day<W: Write>(
     Ok(written)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_have_every_field() {
-        let mut rng = SplitMix64::new(1);
-        let mut buf = Vec::new();
-        write_day(
-            &mut buf,
-            &mut rng,
-            Time::utc(2021, 3, 3, 0, 0, 0),
-            200_000,
-            true,
-        )
-        .unwrap();
-        let text = String::from_utf8(buf).unwrap();
-        let n = FIELDS.split(' ').count();
-        let mut attacks = 0;
-        for l in text.lines().filter(|l| !l.starts_with('#')) {
-            assert_eq!(l.split(' ').count(), n, "{l}");
-            attacks += l.contains("103.77.192.219") as usize;
-        }
-        assert_eq!(attacks, 5);
-    }
-}
-
 /// A benchmark tree of IIS logs of about `total_bytes`: daily files of
 /// 100 MB or less under `inetpub/logs/LogFiles/W3SVC1/`, the campaign's
 /// requests in one of them.
@@ -200,4 +173,31 @@ pub fn write_iis_bench(dir: &std::path::Path, total_bytes: u64) -> io::Result<cr
         rows: 0,
         planted: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_have_every_field() {
+        let mut rng = SplitMix64::new(1);
+        let mut buf = Vec::new();
+        write_day(
+            &mut buf,
+            &mut rng,
+            Time::utc(2021, 3, 3, 0, 0, 0),
+            200_000,
+            true,
+        )
+        .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let n = FIELDS.split(' ').count();
+        let mut attacks = 0;
+        for l in text.lines().filter(|l| !l.starts_with('#')) {
+            assert_eq!(l.split(' ').count(), n, "{l}");
+            attacks += l.contains("103.77.192.219") as usize;
+        }
+        assert_eq!(attacks, 5);
+    }
 }
