@@ -407,13 +407,7 @@ fn read_events(
             out.bytes += o.bytes;
             out.lines += o.lines;
             let mut w = o.warnings;
-            if o.failed > 0 {
-                w.push(format!(
-                    "{} line(s) are not JSON events (first: {})",
-                    o.failed,
-                    o.errors.first().map(String::as_str).unwrap_or("?")
-                ));
-            }
+            w.extend(lost(o.failed, &o.errors, "line(s) are not JSON events"));
             (o.first_time, o.last_time, w)
         }
         _ => {
@@ -425,15 +419,8 @@ fn read_events(
             };
             out.bytes += c.size;
             out.lines += o.records;
-            let mut w = Vec::new();
-            if o.failed > 0 {
-                w.push(format!(
-                    "{} event record(s) could not be parsed (first: {})",
-                    o.failed,
-                    o.errors.first().map(String::as_str).unwrap_or("?")
-                ));
-            }
-            (o.first_time, o.last_time, w)
+            let w = lost(o.failed, &o.errors, "event record(s) could not be parsed");
+            (o.first_time, o.last_time, w.into_iter().collect())
         }
     };
     out.findings.extend(st.into_inner().findings);
@@ -446,6 +433,16 @@ fn read_events(
         last,
     });
     Ok(())
+}
+
+/// One warning for the records a reader could not use, naming the first.
+fn lost(failed: u64, errors: &[String], what: &str) -> Option<String> {
+    (failed > 0).then(|| {
+        format!(
+            "{failed} {what} (first: {})",
+            errors.first().map(String::as_str).unwrap_or("?")
+        )
+    })
 }
 
 /// The records around event findings: the last few seen (kept raw, in

@@ -234,6 +234,22 @@ pub fn next_steps(
             }) {
                 s.push("The logs show a web shell being written. Look for unknown .aspx files in inetpub\\wwwroot\\aspnet_client, in the Exchange FrontEnd\\HttpProxy\\owa\\auth, ecp\\auth and OAB folders and at the paths named in the findings; keep copies as evidence before removing them. Check every virtual directory's ExternalUrl/InternalUrl (Get-OabVirtualDirectory | fl *Url*) for script text.".to_string());
             }
+            if has(findings, |f| {
+                f.rule == "webserver-spawns-shell"
+                    || f.rule == "webshell-request"
+                    || f.rule == "webshell-tunnel-traffic"
+                    || f.rule == "exchange-webshell-file-write"
+            }) {
+                s.push("A web shell was used on this server (a web server process started commands, or a shell or tunnel page answered requests). Find the page named in the findings (and any other unknown .aspx in the web folders), keep a copy, and look at what the commands did and which internal hosts a tunnel reached.".to_string());
+            }
+            if has(findings, |f| {
+                f.rule == "proxyshell-mailbox-export-web" || f.kind == FindingKind::Collection
+            }) {
+                s.push("Mailboxes were exported or read: list them (Get-MailboxExportRequest, the MSExchange Management log) and treat their content as stolen; the people concerned may have to be notified.".to_string());
+            }
+            if has(findings, |f| f.rule == "exchange-transport-agent-install") {
+                s.push("A transport agent was installed: check Get-TransportAgent for agents you do not know and where their DLL lives; a malicious agent sees every message.".to_string());
+            }
             if has(findings, |f| f.kind == FindingKind::Staging) {
                 s.push("Archives were staged for theft: open copies of them (not the originals) to learn which mailboxes or files were taken; you may have to notify the people whose data was in them.".to_string());
             }
