@@ -5,6 +5,7 @@
 //! 21, 31) when some input could not be read completely; 2 when the scan
 //! could not run at all (bad arguments, unwritable output).
 
+mod collect;
 mod scan;
 
 use anyhow::{bail, Context, Result};
@@ -64,6 +65,12 @@ struct ScanArgs {
     /// Number of worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
+
+    /// Copy every flagged file into DIR (new or empty, never inside an
+    /// input), with a SHA-256 manifest (manifest.json, manifest.csv) and the
+    /// report (report.json, report.txt) beside the copies.
+    #[arg(long, value_name = "DIR")]
+    collect: Option<PathBuf>,
 
     /// Also load the Sigma rules in DIR (SigmaHQ layout, searched
     /// recursively for .yml/.yaml); may be given more than once. Every rule
@@ -136,6 +143,9 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     if let Some(out) = &args.output {
         check_output(out, &args.paths)?;
     }
+    if let Some(dir) = &args.collect {
+        collect::check_dir(dir, &args.paths)?;
+    }
     let mut rules = exhunt_detect::events::bundled_rules();
     for dir in &args.sigma {
         rules
@@ -158,7 +168,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut evidence = scan::scan(&engine, &args.paths, &progress);
+    let (mut evidence, candidates) = scan::scan(&engine, &args.paths, &progress);
     evidence.rules = engine
         .rules()
         .load_report()
@@ -189,6 +199,17 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         }
     }
     let report = exhunt_judge::judge(evidence, env!("CARGO_PKG_VERSION"));
+    if let Some(dir) = &args.collect {
+        let copied = collect::collect(dir, &report, &candidates)
+            .with_context(|| format!("collecting evidence into {}", dir.display()))?;
+        if !args.quiet {
+            eprintln!(
+                "exhunt: copied {} flagged file(s) into {} (manifest.json, manifest.csv, report.json)",
+                copied.len(),
+                dir.display()
+            );
+        }
+    }
     if !args.quiet {
         for e in &report.errors {
             eprintln!("exhunt: warning: {}: {}", e.path, e.message);

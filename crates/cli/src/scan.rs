@@ -185,7 +185,11 @@ impl FileOutcome {
 
 /// Runs the scan over the inputs and gathers the evidence for the judge.
 /// `progress` is told the number of files, then ticked once per file.
-pub fn scan(engine: &Engine, inputs: &[PathBuf], progress: &indicatif::ProgressBar) -> Evidence {
+pub fn scan(
+    engine: &Engine,
+    inputs: &[PathBuf],
+    progress: &indicatif::ProgressBar,
+) -> (Evidence, Vec<Candidate>) {
     let disc = discover(inputs);
     let mut candidates = disc.candidates;
     progress.set_length(candidates.len() as u64);
@@ -226,7 +230,7 @@ pub fn scan(engine: &Engine, inputs: &[PathBuf], progress: &indicatif::ProgressB
         ev.stats.bytes_read += o.bytes;
         ev.stats.lines_read += o.lines;
     }
-    ev
+    (ev, candidates)
 }
 
 fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> FileOutcome {

@@ -433,3 +433,83 @@ fn timeline_of_the_example_is_sorted_csv_with_context() {
         .iter()
         .any(|r| &r[1] == "context" && r[6].contains("HttpProxy/Ecp")));
 }
+
+#[test]
+fn collect_copies_flagged_files_with_a_manifest_and_leaves_the_input_alone() {
+    use sha2::{Digest, Sha256};
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("server");
+    tree::write_example(&input).unwrap();
+    let zip = dir.path().join("triage.zip");
+    tree::write_example_zip(&zip).unwrap();
+    let before = fingerprint(dir.path());
+    let out_dir = dir.path().join("evidence");
+    let out = exhunt()
+        .args(["scan", "-q", "--format", "json", "--collect"])
+        .arg(&out_dir)
+        .arg(&input)
+        .arg(&zip)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(30),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing in the inputs changed (content and modification times).
+    let after: Vec<_> = fingerprint(dir.path())
+        .into_iter()
+        .filter(|(p, _, _)| !p.contains("/evidence/"))
+        .collect();
+    assert_eq!(before, after);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    let files = manifest["files"].as_array().unwrap();
+    // Every flagged file, from the folder and from the zip, once.
+    let flagged: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let copied: BTreeSet<&str> = files
+        .iter()
+        .map(|e| e["original"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, copied);
+    assert!(copied.iter().any(|p| p.starts_with("triage.zip!/")));
+    for e in files {
+        let copy = out_dir.join(e["copy"].as_str().unwrap());
+        let bytes = std::fs::read(&copy).unwrap();
+        assert_eq!(bytes.len() as u64, e["size"].as_u64().unwrap());
+        let h: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(h, e["sha256"].as_str().unwrap());
+        assert!(!e["findings"].as_array().unwrap().is_empty());
+    }
+    let csv_rows = std::fs::read_to_string(out_dir.join("manifest.csv")).unwrap();
+    assert_eq!(csv_rows.lines().count(), files.len() + 1);
+    assert!(out_dir.join("report.json").is_file());
+    assert!(out_dir.join("report.txt").is_file());
+
+    // A folder that is not empty, or one inside an input, is refused.
+    let again = exhunt()
+        .args(["scan", "-q", "--collect"])
+        .arg(&out_dir)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    let inside = exhunt()
+        .args(["scan", "-q", "--collect"])
+        .arg(input.join("new-evidence"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(inside.status.code(), Some(2));
+    assert!(!input.join("new-evidence").exists());
+}

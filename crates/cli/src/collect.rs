@@ -1,0 +1,205 @@
+//! `--collect DIR`: evidence copies of every flagged file, with a SHA-256
+//! manifest (JSON and CSV) and the report beside them.
+//!
+//! The originals are only read. DIR must be new or empty and may not lie
+//! inside a scanned input. Copies keep each file's path relative to its
+//! input under `DIR/files/` (zip members under `DIR/files/<zip>!/...`);
+//! path components that could climb out of DIR (`..`, drive letters,
+//! absolute paths inside zips) are neutralised.
+
+use anyhow::{bail, Context, Result};
+use exhunt_core::Report;
+use exhunt_sources::{Candidate, MemberOpener, SourceError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One row of the manifest.
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    /// The path as the report names it (relative to its input).
+    pub original: String,
+    /// Where it was read from (the file, or `zip!member`).
+    pub source: String,
+    /// Where the copy is, relative to DIR.
+    pub copy: String,
+    pub size: u64,
+    pub sha256: String,
+    /// The original's modification time, as the file system or zip says.
+    pub modified: Option<String>,
+    /// Findings that flagged it.
+    pub findings: Vec<String>,
+}
+
+/// Checks DIR before the scan, so a bad DIR fails fast.
+pub fn check_dir(dir: &Path, inputs: &[PathBuf]) -> Result<()> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            bail!("--collect {}: exists and is not a folder", dir.display());
+        }
+        if std::fs::read_dir(dir)?.next().is_some() {
+            bail!(
+                "--collect {}: the folder is not empty; give a new or empty folder",
+                dir.display()
+            );
+        }
+    }
+    // Where DIR will be, resolved through the part of it that exists.
+    let existing = dir
+        .ancestors()
+        .find(|a| !a.as_os_str().is_empty() && a.exists());
+    let target = match existing {
+        Some(e) => e
+            .canonicalize()?
+            .join(dir.strip_prefix(e).unwrap_or(Path::new(""))),
+        None => std::env::current_dir()?.join(dir),
+    };
+    for i in inputs {
+        if let Ok(ci) = i.canonicalize() {
+            if target.starts_with(&ci) {
+                bail!(
+                    "--collect {} is inside the scanned input {}: exhunt never writes into evidence",
+                    dir.display(),
+                    i.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A safe relative path for a copy: no `..`, no roots, no drive letters.
+fn safe_rel(display: &str) -> PathBuf {
+    let mut p = PathBuf::new();
+    for c in display.split(['/', '\\']) {
+        match c {
+            "" | "." | ".." => {}
+            c => p.push(c.replace(':', "_")),
+        }
+    }
+    p
+}
+
+/// Copies the flagged files and writes the manifest and the report.
+pub fn collect(dir: &Path, report: &Report, candidates: &[Candidate]) -> Result<Vec<Entry>> {
+    std::fs::create_dir_all(dir.join("files"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut flagged: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for f in &report.findings {
+        flagged
+            .entry(f.path.as_str())
+            .or_default()
+            .push(f.id.clone());
+    }
+    let by_display: HashMap<&str, &Candidate> =
+        candidates.iter().map(|c| (c.display.as_str(), c)).collect();
+    let mut opener = MemberOpener::new();
+    let mut entries = Vec::new();
+    let mut used: HashMap<PathBuf, usize> = HashMap::new();
+    for (path, ids) in flagged {
+        let Some(c) = by_display.get(path) else {
+            continue;
+        };
+        let mut rel = Path::new("files").join(safe_rel(path));
+        // Two inputs can hold the same relative path: number the later ones.
+        let n = used.entry(rel.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            let name = format!(
+                "{}.{}",
+                rel.file_name().unwrap_or_default().to_string_lossy(),
+                n
+            );
+            rel.set_file_name(name);
+        }
+        let dest = dir.join(&rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut out = std::fs::File::create_new(&dest)
+            .with_context(|| format!("cannot create {}", dest.display()))?;
+        let (size, sha) = opener
+            .with_reader(&c.location, |r| {
+                let mut h = Sha256::new();
+                let mut buf = vec![0u8; 1 << 20];
+                let mut size = 0u64;
+                loop {
+                    let k = r.read(&mut buf)?;
+                    if k == 0 {
+                        break;
+                    }
+                    h.update(&buf[..k]);
+                    out.write_all(&buf[..k])?;
+                    size += k as u64;
+                }
+                Ok::<_, SourceError>((size, h.finalize()))
+            })
+            .with_context(|| format!("cannot copy {path}"))?;
+        out.flush()?;
+        entries.push(Entry {
+            original: path.to_string(),
+            source: match &c.location {
+                exhunt_sources::Location::File(p) => p.display().to_string(),
+                exhunt_sources::Location::ZipMember { zip, .. } => {
+                    format!("{}!{}", zip.display(), c.rel)
+                }
+            },
+            copy: rel.to_string_lossy().replace('\\', "/"),
+            size,
+            sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
+            modified: c.modified.clone(),
+            findings: ids,
+        });
+    }
+    write_manifest(dir, &entries)?;
+    let mut f = std::fs::File::create_new(dir.join("report.json"))?;
+    exhunt_report::render(report, exhunt_report::Format::Json, &mut f)?;
+    let mut f = std::fs::File::create_new(dir.join("report.txt"))?;
+    exhunt_report::render(report, exhunt_report::Format::Text, &mut f)?;
+    Ok(entries)
+}
+
+fn write_manifest(dir: &Path, entries: &[Entry]) -> Result<()> {
+    let f = std::fs::File::create_new(dir.join("manifest.json"))?;
+    serde_json::to_writer_pretty(
+        f,
+        &serde_json::json!({
+            "schema": "exhunt/collect/v1",
+            "files": entries,
+        }),
+    )?;
+    let mut w = csv::Writer::from_path(dir.join("manifest.csv"))?;
+    w.write_record([
+        "original", "source", "copy", "size", "sha256", "modified", "findings",
+    ])?;
+    for e in entries {
+        w.write_record([
+            e.original.as_str(),
+            e.source.as_str(),
+            e.copy.as_str(),
+            &e.size.to_string(),
+            e.sha256.as_str(),
+            e.modified.as_deref().unwrap_or(""),
+            &e.findings.join(" "),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_cannot_climb_out() {
+        assert_eq!(safe_rel("../../etc/passwd"), PathBuf::from("etc/passwd"));
+        assert_eq!(
+            safe_rel("bundle.zip!/C:\\inetpub\\x.aspx"),
+            PathBuf::from("bundle.zip!/C_/inetpub/x.aspx")
+        );
+        assert_eq!(safe_rel("/abs/./x"), PathBuf::from("abs/x"));
+    }
+}
