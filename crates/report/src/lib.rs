@@ -265,7 +265,20 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 None => f.path.clone(),
             };
             writeln!(w, "           first seen in {loc} [{}]", f.id)?;
-            if let Some(p) = f.evidence.get("path").or(f.evidence.get("AnchorMailbox")) {
+            // The one piece of evidence a reader checks first, by record type.
+            let key = [
+                "path",
+                "AnchorMailbox",
+                "CommandLine",
+                "TargetFilename",
+                "c-uri",
+                "Data",
+                "line",
+            ]
+            .iter()
+            .find_map(|k| f.evidence.get(*k));
+            if let Some(p) = key {
+                let p: String = p.chars().take(160).collect();
                 writeln!(w, "           {p}")?;
             }
         }
