@@ -17,6 +17,7 @@ pub mod events;
 pub mod files;
 pub mod httpproxy;
 pub mod oab;
+pub mod webfiles;
 
 /// Sources cited by the rules.
 pub mod sources {
