@@ -78,10 +78,50 @@ struct ScanArgs {
     #[arg(long, value_name = "DIR")]
     sigma: Vec<PathBuf>,
 
+    /// Also load the YARA rules in PATH (a .yar/.yara file, or a folder
+    /// searched recursively, e.g. a signature-base checkout's `yara`); may be
+    /// given more than once. Each file is reported as loaded or skipped.
+    #[arg(long, value_name = "PATH")]
+    yara: Vec<PathBuf>,
+
+    /// Also load file indicators from FILE: SHA-256/SHA-1/MD5 lists, file
+    /// names and paths (plain lists, exhunt's CSVs, the MSTIC feed CSV,
+    /// signature-base's hash-iocs.txt and filename-iocs.txt); may be given
+    /// more than once.
+    #[arg(long, value_name = "FILE")]
+    iocs: Vec<PathBuf>,
+
+    /// Largest file whose content is hashed and YARA-scanned, in bytes
+    /// (suffixes K, M, G); larger files are listed as skipped. Logs are read
+    /// whatever their size.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    max_filesize: u64,
+
     /// Do not print warnings about unreadable files to standard error
     /// (they are still listed in the report).
     #[arg(long, short = 'q')]
     quiet: bool,
+}
+
+/// `64M`, `512K`, `1G` or plain bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix in {s:?} (use K, M or G)")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .map(|n| n.saturating_mul(mult))
+        .map_err(|_| format!("not a size: {s:?}"))
 }
 
 fn main() -> ExitCode {
@@ -152,8 +192,32 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
             .add_dir(dir)
             .with_context(|| format!("cannot read Sigma rules from {}", dir.display()))?;
     }
-    let engine =
-        scan::Engine::new(DetectorSet::builtin(), rules.build()).context("building detectors")?;
+    let mut yara = exhunt_yara::YaraRulesBuilder::new().bundled();
+    for p in &args.yara {
+        yara.add_path(p)
+            .with_context(|| format!("cannot read YARA rules from {}", p.display()))?;
+    }
+    let mut iocs = exhunt_detect::iocs::FileIocsBuilder::new().bundled();
+    let mut ioc_loads = Vec::new();
+    for p in &args.iocs {
+        let n = iocs
+            .add_file(p)
+            .with_context(|| format!("cannot use indicator file {}", p.display()))?;
+        ioc_loads.push((p.display().to_string(), n));
+    }
+    if !args.quiet {
+        for w in iocs.warnings() {
+            eprintln!("exhunt: warning: indicators: {w}");
+        }
+    }
+    let sweep = scan::Sweep {
+        iocs: iocs.build().context("building the indicator lists")?,
+        yara: yara.build(),
+        max_file: args.max_filesize,
+        timeout: std::time::Duration::from_secs(60),
+    };
+    let engine = scan::Engine::new(DetectorSet::builtin(), rules.build(), sweep)
+        .context("building detectors")?;
     // Progress goes to standard error, and only to a person watching it.
     let progress = if !args.quiet && std::io::stderr().is_terminal() {
         let pb = indicatif::ProgressBar::new(0);
@@ -174,6 +238,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         .load_report()
         .iter()
         .map(|l| exhunt_core::RuleLoad {
+            engine: "sigma".to_string(),
             origin: l.origin.clone(),
             title: l.title.clone(),
             id: l.id.clone(),
@@ -189,13 +254,52 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
             },
         })
         .collect();
+    evidence
+        .rules
+        .extend(engine.yara().loads().iter().map(|l| exhunt_core::RuleLoad {
+            engine: "yara".to_string(),
+            origin: l.origin.clone(),
+            title: Some(format!("{} rule(s)", l.rules)),
+            id: None,
+            status: if l.is_loaded() { "loaded" } else { "skipped" }.to_string(),
+            reason: if l.is_loaded() {
+                None
+            } else if l.errors.is_empty() {
+                Some("no rules in file".to_string())
+            } else {
+                Some(l.errors.join("; "))
+            },
+        }));
+    let bundled_iocs = exhunt_detect::iocs::FileIocs::bundled().counts().total();
+    for (origin, n) in
+        std::iter::once(("bundled:rules/iocs".to_string(), bundled_iocs)).chain(ioc_loads)
+    {
+        evidence.rules.push(exhunt_core::RuleLoad {
+            engine: "iocs".to_string(),
+            origin,
+            title: Some(format!("{n} indicator(s)")),
+            id: None,
+            status: "loaded".to_string(),
+            reason: None,
+        });
+    }
     if !args.quiet {
         for r in evidence.rules.iter().filter(|r| r.status != "loaded") {
+            let what = if r.engine == "yara" {
+                "YARA rule file"
+            } else {
+                "Sigma rule"
+            };
             eprintln!(
-                "exhunt: warning: Sigma rule {} skipped: {}",
+                "exhunt: warning: {what} {} skipped: {}",
                 r.origin,
                 r.reason.as_deref().unwrap_or("")
             );
+        }
+        for l in engine.yara().loads() {
+            for w in l.warnings.iter().take(3) {
+                eprintln!("exhunt: note: YARA {}: {w}", l.origin);
+            }
         }
     }
     let report = exhunt_judge::judge(evidence, env!("CARGO_PKG_VERSION"));

@@ -5,9 +5,12 @@
 //! log scanner with its buffers) for every file it processes.
 
 use exhunt_core::{
-    ArtifactKind, ContextLine, ErrorEntry, EventRecord, Finding, FindingKind, Stats, Suppressed,
+    ArtifactKind, ContextLine, ErrorEntry, EventRecord, Finding, FindingKind, Record, Severity,
+    Skipped, Stats, Suppressed, Verdict,
 };
 use exhunt_detect::events::{AttackerIps, EventDetector, SigmaDetector};
+use exhunt_detect::iocs::{FileIocs, PathIocKind};
+use exhunt_detect::webfiles::{self, Baselines, Known};
 use exhunt_detect::{files, DetectorSet, LogContext, LogFamily};
 use exhunt_judge::{Evidence, FileWindow};
 use exhunt_sources::csvlog::{read_prefix, utf8_reader};
@@ -15,14 +18,31 @@ use exhunt_sources::{
     classify_content, discover, path_interest, read_evtx_file, read_evtx_stream, Candidate,
     CsvLogScanner, EventsJsonlReader, Location, MemberOpener, Prefilter, SourceError, W3cReader,
 };
+use exhunt_yara::{FileInfo, FileScanner, YaraRules};
 use rayon::prelude::*;
-use std::collections::{BinaryHeap, HashMap};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// Bytes read from the top of a file to recognise it.
 const SNIFF: usize = 16 * 1024;
+
+/// What the file sweep uses: the YARA rules, the known-good baselines of
+/// Exchange's web folders, and its limits.
+pub struct Sweep {
+    pub yara: YaraRules,
+    /// File hashes, names and paths of known web shells and tools.
+    pub iocs: FileIocs,
+    /// Largest file whose content is read whole (hashed, YARA-scanned);
+    /// larger ones are named under `skipped` (logs are streamed whatever
+    /// their size).
+    pub max_file: u64,
+    /// Longest a YARA scan of one file may take.
+    pub timeout: Duration,
+}
 
 /// Detectors and one pre-filter per log family, built once.
 pub struct Engine {
@@ -33,10 +53,16 @@ pub struct Engine {
     /// Literal pre-filter for IIS lines (`None`: a rule without declared
     /// literals is loaded, so every line is evaluated).
     iis_prefilter: Option<aho_corasick::AhoCorasick>,
+    sweep: Sweep,
+    baselines: &'static Baselines,
 }
 
 impl Engine {
-    pub fn new(detectors: DetectorSet, rules: exhunt_sigma::RuleSet) -> anyhow::Result<Self> {
+    pub fn new(
+        detectors: DetectorSet,
+        rules: exhunt_sigma::RuleSet,
+        sweep: Sweep,
+    ) -> anyhow::Result<Self> {
         let mut prefilters = HashMap::new();
         for fam in LogFamily::ALL {
             prefilters.insert(
@@ -58,11 +84,111 @@ impl Engine {
             sigma,
             ips,
             iis_prefilter,
+            sweep,
+            baselines: Baselines::builtin(),
         })
     }
 
     pub fn rules(&self) -> &exhunt_sigma::RuleSet {
         self.sigma.rules()
+    }
+
+    pub fn yara(&self) -> &YaraRules {
+        &self.sweep.yara
+    }
+
+    /// The IIS pre-filter of the log pass: the engine's, plus the names of
+    /// the web shells the file pass found (`None` stays `None`: every line
+    /// is read anyway).
+    fn iis_prefilter_with(&self, shells: &ShellNames) -> Option<aho_corasick::AhoCorasick> {
+        if shells.names.is_empty() || self.iis_prefilter.is_none() {
+            return self.iis_prefilter.clone();
+        }
+        let iis = exhunt_core::LogSource {
+            category: Some("webserver".into()),
+            product: Some("windows".into()),
+            service: Some("iis".into()),
+        };
+        let mut extra = self.ips.addresses();
+        extra.extend(shells.names.keys().map(String::as_str));
+        self.sigma.line_prefilter(&iis, &extra)
+    }
+}
+
+/// Web shells found on disk in the file pass, by lower-case file name: the
+/// log pass ties requests for them to the file finding.
+#[derive(Default)]
+struct ShellNames {
+    /// name → display path of the file.
+    names: BTreeMap<String, String>,
+}
+
+impl ShellNames {
+    /// Script files that a finding of `high` or above calls a web shell;
+    /// names Exchange itself ships (logon.aspx) are left out: requests for
+    /// them are everyone's.
+    fn from_findings(findings: &[Finding], baselines: &Baselines) -> Self {
+        let mut names = BTreeMap::new();
+        for f in findings {
+            if f.kind != FindingKind::Webshell || f.severity > Severity::High {
+                continue;
+            }
+            let name = f
+                .path
+                .rsplit(['/', '!'])
+                .next()
+                .unwrap_or("")
+                .to_lowercase();
+            if webfiles::is_script_name(&name) && !baselines.is_stock_file_name(&name) {
+                names.entry(name).or_insert_with(|| f.path.clone());
+            }
+        }
+        ShellNames { names }
+    }
+
+    /// A finding when an IIS request's URI names one of the shells.
+    fn check(&self, ctx: &LogContext<'_>, rec: &EventRecord) -> Option<Finding> {
+        if self.names.is_empty() {
+            return None;
+        }
+        let stem = rec.field("cs-uri-stem")?;
+        let name = stem.rsplit('/').next()?.to_lowercase();
+        let file = self.names.get(&name)?;
+        let status = rec.field("sc-status").unwrap_or("");
+        let served = status.starts_with('2');
+        let mut f = Finding::new(
+            "webshell-requested",
+            if served {
+                "Request for a web shell found on disk, answered with success: the intruder used it"
+            } else {
+                "Request for a web shell found on disk (not answered with success)"
+            },
+            &[],
+            FindingKind::Webshell,
+            if served {
+                Verdict::Compromised
+            } else {
+                Verdict::Attempted
+            },
+            if served {
+                Severity::Critical
+            } else {
+                Severity::Medium
+            },
+            ctx.path,
+            "exhunt: the file finding's name in the IIS log's cs-uri-stem (Microsoft HAFNIUM blog 2021-03-02 and CISA AA21-062A: look for requests to the web shells found)",
+        );
+        f.time = rec.time.clone();
+        f.line = Some(rec.line);
+        f = f
+            .with("file_name", name)
+            .with("web_shell_file", file.clone())
+            .with("cs-uri-stem", stem)
+            .with("sc-status", status)
+            .with("c-ip", rec.field("c-ip").unwrap_or(""))
+            .with("cs-method", rec.field("cs-method").unwrap_or(""))
+            .with("cs(User-Agent)", rec.field("cs(User-Agent)").unwrap_or(""));
+        Some(f)
     }
 }
 
@@ -155,12 +281,29 @@ impl NoiseGate {
 }
 
 /// Per-thread reusable state.
-#[derive(Default)]
-struct Worker {
+struct Worker<'e> {
     opener: MemberOpener,
     scanner: CsvLogScanner,
     w3c: W3cReader,
     jsonl: EventsJsonlReader,
+    /// Made on first use (yara-x scanners are not `Send`: each thread makes
+    /// its own).
+    yara: Option<FileScanner<'e>>,
+    /// The current file's bytes in the file sweep (reused).
+    buf: Vec<u8>,
+}
+
+impl Worker<'_> {
+    fn new() -> Self {
+        Worker {
+            opener: MemberOpener::default(),
+            scanner: CsvLogScanner::default(),
+            w3c: W3cReader::default(),
+            jsonl: EventsJsonlReader::default(),
+            yara: None,
+            buf: Vec::new(),
+        }
+    }
 }
 
 /// What one file contributed.
@@ -169,7 +312,12 @@ struct FileOutcome {
     findings: Vec<Finding>,
     window: Option<FileWindow>,
     errors: Vec<ErrorEntry>,
+    skipped: Vec<Skipped>,
     examined: bool,
+    content_scanned: bool,
+    /// Its content is a file Microsoft ships there (not judged as newer
+    /// than its neighbours: updates rewrite such files).
+    stock: bool,
     bytes: u64,
     lines: u64,
 }
@@ -185,6 +333,11 @@ impl FileOutcome {
 
 /// Runs the scan over the inputs and gathers the evidence for the judge.
 /// `progress` is told the number of files, then ticked once per file.
+///
+/// Two passes over the candidates, each on all cores: first every file that
+/// is not a log by its path (the file sweep, plus logs recognised only by
+/// their content), then the logs, so that requests in the IIS logs for a
+/// web shell found on disk are tied to it.
 pub fn scan(
     engine: &Engine,
     inputs: &[PathBuf],
@@ -196,14 +349,31 @@ pub fn scan(
     // Biggest files first, so one large log does not finish last on one core.
     candidates.sort_by_key(|c| std::cmp::Reverse(c.size));
     let gate = NoiseGate::default();
-    let outcomes: Vec<FileOutcome> = candidates
-        .par_iter()
-        .map_init(Worker::default, |w, c| {
-            let o = process(engine, &gate, w, c);
-            progress.inc(1);
-            o
-        })
-        .collect();
+    let (logs, others): (Vec<usize>, Vec<usize>) = (0..candidates.len()).partition(|&i| {
+        path_interest(&candidates[i].rel_lower, &candidates[i].rel)
+            .log
+            .is_some()
+    });
+    let no_shells = ShellNames::default();
+    let pass = |idx: &[usize], shells: &ShellNames, iis: Option<&aho_corasick::AhoCorasick>| {
+        idx.par_iter()
+            .map_init(Worker::new, |w, &i| {
+                let o = process(engine, &gate, shells, iis, w, &candidates[i]);
+                progress.inc(1);
+                (i, o)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut outcomes = pass(&others, &no_shells, engine.iis_prefilter.as_ref());
+    let shells = ShellNames::from_findings(
+        &outcomes
+            .iter()
+            .flat_map(|(_, o)| o.findings.iter().cloned())
+            .collect::<Vec<_>>(),
+        engine.baselines,
+    );
+    let iis = engine.iis_prefilter_with(&shells);
+    outcomes.extend(pass(&logs, &shells, iis.as_ref()));
     progress.finish_and_clear();
 
     let mut ev = Evidence {
@@ -222,18 +392,81 @@ pub fn scan(
             .into_iter()
             .map(|(path, message)| ErrorEntry { path, message }),
     );
-    for o in outcomes {
+    ev.skipped.extend(
+        disc.skipped
+            .into_iter()
+            .map(|(path, reason)| Skipped { path, reason }),
+    );
+    ev.findings
+        .extend(newer_than_neighbours(&candidates, &outcomes));
+    for (_, o) in outcomes {
         ev.findings.extend(o.findings);
         ev.windows.extend(o.window);
         ev.errors.extend(o.errors);
+        ev.skipped.extend(o.skipped);
         ev.stats.files_examined += o.examined as u64;
+        ev.stats.files_content_scanned += o.content_scanned as u64;
         ev.stats.bytes_read += o.bytes;
         ev.stats.lines_read += o.lines;
     }
     (ev, candidates)
 }
 
-fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> FileOutcome {
+/// Script files in web folders much newer than the files beside them
+/// (leads). Stock content is not judged (updates rewrite it) but still
+/// counts as a neighbour.
+fn newer_than_neighbours(
+    candidates: &[Candidate],
+    outcomes: &[(usize, FileOutcome)],
+) -> Vec<Finding> {
+    let mut stock = vec![false; candidates.len()];
+    for (i, o) in outcomes {
+        stock[*i] = o.stock;
+    }
+    // Only folders that hold a web-folder script file matter.
+    let mut dirs = std::collections::HashSet::new();
+    for c in candidates {
+        if webfiles::is_script_name(&c.rel_lower) && webfiles::web_place(&c.rel_lower).is_some() {
+            dirs.insert(c.rel_lower.rsplit_once('/').map_or("", |(d, _)| d));
+        }
+    }
+    let picked: Vec<usize> = (0..candidates.len())
+        .filter(|&i| {
+            let d = candidates[i]
+                .rel_lower
+                .rsplit_once('/')
+                .map_or("", |(d, _)| d);
+            dirs.contains(d)
+        })
+        .collect();
+    let files: Vec<(String, Option<String>)> = picked
+        .iter()
+        .map(|&i| {
+            (
+                candidates[i].rel_lower.clone(),
+                candidates[i].modified.clone(),
+            )
+        })
+        .collect();
+    webfiles::newer_than_neighbours_detail(&files)
+        .into_iter()
+        .filter(|n| !stock[picked[n.index]])
+        .map(|n| {
+            let c = &candidates[picked[n.index]];
+            let name = c.rel.rsplit('/').next().unwrap_or(&c.rel);
+            n.finding(&c.display).with("file_name", name)
+        })
+        .collect()
+}
+
+fn process<'e>(
+    engine: &'e Engine,
+    gate: &NoiseGate,
+    shells: &ShellNames,
+    iis: Option<&aho_corasick::AhoCorasick>,
+    w: &mut Worker<'e>,
+    c: &Candidate,
+) -> FileOutcome {
     let pi = path_interest(&c.rel_lower, &c.rel);
     let mut out = FileOutcome::default();
     if pi.programdata_archive {
@@ -244,46 +477,58 @@ fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> 
         out.findings.push(f);
         out.examined = true;
     }
-    if !pi.needs_open() {
-        return out;
-    }
+    out.findings.extend(path_ioc_findings(engine, c));
     let Worker {
         opener,
         scanner,
         w3c,
         jsonl,
+        yara,
+        buf,
     } = w;
+    let logs = LogReaders {
+        scanner,
+        w3c,
+        jsonl,
+        shells,
+        iis,
+    };
+    let sweep = pi.log.is_none() && c.size <= engine.sweep.max_file;
     let res = opener.with_reader(&c.location, |r| {
-        let mut dec = utf8_reader(r)?;
-        let prefix = read_prefix(&mut dec, SNIFF)?;
-        let kind = pi.log.clone().or_else(|| {
-            if pi.maybe_log {
-                classify_content(&prefix)
-            } else {
-                None
-            }
-        });
-        if let Some(kind) = kind {
-            out.examined = true;
-            match LogFamily::of(&kind) {
-                Some(fam) => {
-                    read_exchange_csv(engine, gate, scanner, c, &kind, fam, &prefix, dec, &mut out)?
+        if !sweep {
+            if pi.needs_open() {
+                let mut dec = utf8_reader(r)?;
+                let prefix = read_prefix(&mut dec, SNIFF)?;
+                let is_log = read_if_log(engine, gate, logs, c, &pi, &prefix, dec, &mut out)?;
+                if !is_log && (pi.dump_place || pi.lsass_name) {
+                    out.examined = true;
+                    check_dump(c, &pi, &prefix, &mut io::empty(), &mut out)?;
                 }
-                None => read_events(engine, gate, w3c, jsonl, c, &kind, &prefix, dec, &mut out)?,
             }
-        } else if pi.dump_place || pi.lsass_name {
-            out.examined = true;
-            if let Some(mut f) =
-                files::check_dump(&c.display, pi.lsass_name, pi.dump_place, &prefix, &mut dec)?
-            {
-                f = f.with("size", c.size.to_string());
-                if let Some(m) = &c.modified {
-                    f = f.with("modified", m.clone());
-                }
-                out.findings.push(f);
+            if pi.log.is_none() {
+                out.skipped.push(Skipped {
+                    path: c.display.clone(),
+                    reason: format!(
+                        "larger than --max-filesize ({} bytes > {}): content not hashed or YARA-scanned",
+                        c.size, engine.sweep.max_file
+                    ),
+                });
+            }
+            return Ok(());
+        }
+        // The file sweep reads a file once, whole: hash, YARA and the web
+        // checks all look at the same bytes.
+        buf.clear();
+        r.take(engine.sweep.max_file + 1).read_to_end(buf)?;
+        if pi.maybe_log {
+            let mut dec = utf8_reader(io::Cursor::new(&buf[..]))?;
+            let prefix = read_prefix(&mut dec, SNIFF)?;
+            if read_if_log(engine, gate, logs, c, &pi, &prefix, dec, &mut out)? {
+                return Ok(());
             }
         }
-        Ok::<(), SourceError>(())
+        let scanner = yara.get_or_insert_with(|| FileScanner::new(&engine.sweep.yara, engine.sweep.timeout));
+        sweep_file(engine, scanner, c, &pi, buf, &mut out)
     });
     if let Err(e) = res {
         out.errors.push(ErrorEntry {
@@ -291,7 +536,280 @@ fn process(engine: &Engine, gate: &NoiseGate, w: &mut Worker, c: &Candidate) -> 
             message: e.to_string(),
         });
     }
+    // A zip member's buffer can be large: do not keep a big one around.
+    if buf.capacity() > 8 << 20 {
+        *buf = Vec::new();
+    }
     out
+}
+
+/// The log readers of one worker, and what the log pass knows of the file
+/// pass.
+struct LogReaders<'a> {
+    scanner: &'a mut CsvLogScanner,
+    w3c: &'a mut W3cReader,
+    jsonl: &'a mut EventsJsonlReader,
+    shells: &'a ShellNames,
+    iis: Option<&'a aho_corasick::AhoCorasick>,
+}
+
+/// Reads the file as a log if its path or its first lines say it is one;
+/// returns whether it did.
+#[allow(clippy::too_many_arguments)]
+fn read_if_log(
+    engine: &Engine,
+    gate: &NoiseGate,
+    logs: LogReaders<'_>,
+    c: &Candidate,
+    pi: &exhunt_sources::PathInterest,
+    prefix: &[u8],
+    dec: Box<dyn Read + '_>,
+    out: &mut FileOutcome,
+) -> Result<bool, SourceError> {
+    let kind = pi.log.clone().or_else(|| {
+        if pi.maybe_log {
+            classify_content(prefix)
+        } else {
+            None
+        }
+    });
+    let Some(kind) = kind else {
+        return Ok(false);
+    };
+    out.examined = true;
+    match LogFamily::of(&kind) {
+        Some(fam) => {
+            read_exchange_csv(engine, gate, logs.scanner, c, &kind, fam, prefix, dec, out)?
+        }
+        None => read_events(engine, gate, logs, c, &kind, prefix, dec, out)?,
+    }
+    Ok(true)
+}
+
+fn check_dump(
+    c: &Candidate,
+    pi: &exhunt_sources::PathInterest,
+    prefix: &[u8],
+    rest: &mut dyn Read,
+    out: &mut FileOutcome,
+) -> Result<(), SourceError> {
+    if let Some(mut f) = files::check_dump(&c.display, pi.lsass_name, pi.dump_place, prefix, rest)?
+    {
+        f = f.with("size", c.size.to_string());
+        if let Some(m) = &c.modified {
+            f = f.with("modified", m.clone());
+        }
+        out.findings.push(f);
+    }
+    Ok(())
+}
+
+/// Score (0–100, as the lists give it) from which a path indicator is a
+/// finding on its own; below it, a lead.
+const IOC_PATH_FINDING: u8 = 75;
+
+/// Findings for a file whose path or name is on an indicator list: the
+/// name alone is enough, the file need not be read.
+fn path_ioc_findings(engine: &Engine, c: &Candidate) -> Vec<Finding> {
+    let hits = engine.sweep.iocs.path(&c.rel);
+    // The best match speaks for all (the lists overlap).
+    let Some(best) = hits.first() else {
+        return Vec::new();
+    };
+    let name = c.rel.rsplit('/').next().unwrap_or(&c.rel);
+    let strong = best.score >= IOC_PATH_FINDING;
+    let what = match best.kind {
+        PathIocKind::Path => "the path of a web shell",
+        PathIocKind::Name => "the name of a web shell",
+        PathIocKind::Regex => "a web-shell place and name",
+    };
+    let mut f = Finding::new(
+        "ioc-path",
+        format!("File at {what} published after the 2021 intrusions"),
+        &[],
+        FindingKind::Webshell,
+        Verdict::Compromised,
+        if strong {
+            Severity::High
+        } else {
+            Severity::Info
+        },
+        &c.display,
+        &best.source,
+    );
+    if !strong {
+        f.escalate_to = Some(Severity::Medium);
+    }
+    let mut f = f
+        .with("file_name", name)
+        .with("ioc_pattern", best.pattern.clone())
+        .with("ioc_kind", best.kind.as_str())
+        .with("ioc_score", best.score.to_string())
+        .with("size", c.size.to_string());
+    if hits.len() > 1 {
+        f = f.with("ioc_also", format!("{} more list entries", hits.len() - 1));
+    }
+    if let Some(m) = &c.modified {
+        f = f.with("modified", m.clone());
+    }
+    vec![f]
+}
+
+/// Largest start of a file handed to the web-folder checks (compiled pages
+/// are a few kilobytes).
+const WEB_HEAD: usize = 1 << 20;
+
+/// The file sweep over one file's bytes: YARA, the web-folder checks, the
+/// IIS configuration checks and the dump check.
+fn sweep_file(
+    engine: &Engine,
+    yara: &mut FileScanner<'_>,
+    c: &Candidate,
+    pi: &exhunt_sources::PathInterest,
+    data: &[u8],
+    out: &mut FileOutcome,
+) -> Result<(), SourceError> {
+    out.examined = true;
+    out.content_scanned = true;
+    out.bytes += data.len() as u64;
+    let name_lower = c.rel_lower.rsplit('/').next().unwrap_or(&c.rel_lower);
+    let name = c.rel.rsplit('/').next().unwrap_or(&c.rel);
+    let mut found = Vec::new();
+    match yara.scan(
+        data,
+        FileInfo {
+            name: name_lower,
+            path: &c.rel_lower,
+        },
+    ) {
+        Ok(hits) => {
+            let quoted = is_document(name_lower) && !in_web_tree(&c.rel_lower);
+            for h in &hits {
+                let mut f = exhunt_yara::hit_finding(h, &c.display).with("file_name", name);
+                if quoted {
+                    // Write-ups, notes and IOC reports quote shell code; IIS
+                    // does not run a .md or .txt. A lead, not a finding.
+                    f.severity = Severity::Info;
+                    f.escalate_to = None;
+                    f = f.with(
+                        "why",
+                        "the code is in a text document outside the web folders, where IIS does not run it (a write-up or notes quoting a shell, or a shell staged under another name)",
+                    );
+                }
+                found.push(f);
+            }
+        }
+        Err(e) => out.error(c, format!("YARA scan incomplete: {e}")),
+    }
+    // Every file read is hashed: the indicator lists (ours and the user's)
+    // name files by SHA-256, and every finding carries it.
+    let digest: [u8; 32] = Sha256::digest(data).into();
+    let sha = hex(&digest);
+    if let Some(ioc) = engine.sweep.iocs.hash_bytes(&digest) {
+        found.push(
+            Finding::new(
+                "ioc-sha256",
+                format!(
+                    "File is a known web shell or intrusion tool ({})",
+                    ioc.describe()
+                ),
+                &[],
+                FindingKind::Webshell,
+                Verdict::Compromised,
+                Severity::Critical,
+                &c.display,
+                &ioc.source,
+            )
+            .with("file_name", name)
+            .with("ioc", ioc.describe())
+            .with("ioc_note", ioc.note.clone()),
+        );
+    }
+    if webfiles::wants_file(&c.rel_lower) {
+        let sha = &sha;
+        let head = &data[..data.len().min(WEB_HEAD)];
+        found.extend(webfiles::check_web_file(
+            &c.rel_lower,
+            &c.display,
+            sha,
+            head,
+            None,
+            engine.baselines,
+        ));
+        out.stock = webfiles::install_relative(&c.rel_lower).is_some_and(|inst| {
+            matches!(
+                engine.baselines.hash_known_for(inst, sha, None),
+                Known::StockSame | Known::StockOtherBuild
+            )
+        });
+    }
+    if name_lower == "applicationhost.config"
+        || (name_lower == "web.config" && in_web_tree(&c.rel_lower))
+    {
+        let text = String::from_utf8_lossy(data);
+        let res = if name_lower == "web.config" {
+            webfiles::check_web_config(&c.display, &text)
+        } else {
+            webfiles::check_application_host_config(&c.display, &text)
+        };
+        match res {
+            Ok(f) => found.extend(f),
+            Err(e) => out.error(c, format!("IIS configuration not checked: {e}")),
+        }
+    }
+    if pi.dump_place || pi.lsass_name {
+        check_dump(c, pi, data, &mut io::empty(), out)?;
+    }
+    for mut f in found {
+        f = f
+            .with("sha256", sha.clone())
+            .with("size", c.size.to_string());
+        if let Some(m) = &c.modified {
+            f = f.with("modified", m.clone());
+        }
+        out.findings.push(f);
+    }
+    Ok(())
+}
+
+/// Whether a web.config is one IIS serves Exchange from (under inetpub or
+/// Exchange's web folders): others belong to unrelated software.
+fn in_web_tree(rel_lower: &str) -> bool {
+    webfiles::web_place(rel_lower).is_some()
+        || rel_lower.split('/').any(|c| c == "inetpub")
+        || webfiles::install_relative(rel_lower).is_some()
+}
+
+/// Text documents (reports, notes, data): shell code in them is quoted,
+/// not served.
+fn is_document(name_lower: &str) -> bool {
+    let ext = name_lower.rsplit_once('.').map_or("", |(_, e)| e);
+    matches!(
+        ext,
+        "md" | "markdown"
+            | "rst"
+            | "txt"
+            | "log"
+            | "csv"
+            | "tsv"
+            | "json"
+            | "jsonl"
+            | "yml"
+            | "yaml"
+            | "pdf"
+            // Detection rules quote what they detect.
+            | "yar"
+            | "yara"
+    )
+}
+
+fn hex(b: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
 }
 
 /// Exchange's own CSV logs: literal pre-filter, then the built-in detectors.
@@ -358,14 +876,20 @@ fn read_exchange_csv(
 fn read_events(
     engine: &Engine,
     gate: &NoiseGate,
-    w3c: &mut W3cReader,
-    jsonl: &mut EventsJsonlReader,
+    logs: LogReaders<'_>,
     c: &Candidate,
     kind: &ArtifactKind,
     prefix: &[u8],
     dec: Box<dyn Read + '_>,
     out: &mut FileOutcome,
 ) -> Result<(), SourceError> {
+    let LogReaders {
+        w3c,
+        jsonl,
+        shells,
+        iis,
+        ..
+    } = logs;
     let ctx = LogContext {
         path: &c.display,
         kind,
@@ -379,6 +903,7 @@ fn read_events(
         engine.sigma.check(&ctx, rec, &mut here);
         if matches!(kind, ArtifactKind::IisLog { .. }) {
             engine.ips.check(&ctx, rec, &mut here);
+            here.extend(shells.check(&ctx, rec));
         }
         for mut f in here {
             f.context = st.before();
@@ -393,7 +918,7 @@ fn read_events(
     let mut chained = io::Cursor::new(prefix).chain(dec);
     let (first, last, warnings) = match kind {
         ArtifactKind::IisLog { .. } => {
-            let o = match &engine.iis_prefilter {
+            let o = match iis {
                 Some(pf) => w3c.scan_filtered(
                     &mut chained,
                     &|line| pf.is_match(line),

@@ -360,6 +360,10 @@ pub struct Stats {
     pub bytes_read: u64,
     /// Log lines read.
     pub lines_read: u64,
+    /// Added field: files whose content went through the file sweep
+    /// (hashes, YARA, web-folder checks).
+    #[serde(default)]
+    pub files_content_scanned: u64,
 }
 
 /// Rows of a noisy rule (scans, failed attempts) beyond what is listed one
@@ -377,6 +381,10 @@ pub struct Suppressed {
 /// silently dropped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleLoad {
+    /// Added field: `sigma` (one entry per rule) or `yara` (one entry per
+    /// rule file).
+    #[serde(default = "sigma_engine")]
+    pub engine: String,
     /// `bundled:<path>` for exhunt's own rules, the file path for the user's.
     pub origin: String,
     pub title: Option<String>,
@@ -385,6 +393,18 @@ pub struct RuleLoad {
     pub status: String,
     /// Why it was skipped.
     pub reason: Option<String>,
+}
+
+fn sigma_engine() -> String {
+    "sigma".to_string()
+}
+
+/// A file the scan deliberately did not read (too large for the content
+/// scan, a link): named with the reason, so that "clean" is read against it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
 }
 
 /// The whole answer of one `exhunt scan`; every output format renders this.
@@ -404,8 +424,12 @@ pub struct Report {
     pub stats: Stats,
     /// Added field: findings of noisy rules counted but not listed.
     pub suppressed: Vec<Suppressed>,
-    /// Added field: every Sigma rule, loaded or skipped (with the reason).
+    /// Added field: every Sigma rule and YARA rule file, loaded or skipped
+    /// (with the reason).
     pub rules: Vec<RuleLoad>,
+    /// Added field: files not read on purpose, with the reason.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
 }
 
 /// Case-insensitive glob match with `*` (any run) and `?` (one char), the

@@ -16,6 +16,7 @@ pub mod ecp;
 pub mod events;
 pub mod files;
 pub mod httpproxy;
+pub mod iocs;
 pub mod oab;
 pub mod webfiles;
 

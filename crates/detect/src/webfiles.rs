@@ -265,6 +265,14 @@ impl Baselines {
     }
 
     /// Whether any covered build ships this install-relative path.
+    /// Whether any build ships a file of this name (lower-case) anywhere in
+    /// the web folders: requests to such a name say nothing on their own.
+    pub fn is_stock_file_name(&self, name_lower: &str) -> bool {
+        self.files
+            .keys()
+            .any(|k| k.rsplit('/').next() == Some(name_lower))
+    }
+
     pub fn is_stock_path(&self, path_rel_to_install: &str) -> bool {
         self.lookup(path_rel_to_install).is_some()
     }

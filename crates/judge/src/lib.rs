@@ -38,6 +38,7 @@ pub struct Evidence {
     pub patch: Option<Patch>,
     pub suppressed: Vec<Suppressed>,
     pub rules: Vec<exhunt_core::RuleLoad>,
+    pub skipped: Vec<exhunt_core::Skipped>,
 }
 
 /// Builds the report.
@@ -98,6 +99,11 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
             s
         },
         rules: ev.rules,
+        skipped: {
+            let mut s = ev.skipped;
+            s.sort();
+            s
+        },
     }
 }
 

@@ -354,17 +354,24 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             "  Patch status: not assessed (this version does not yet read the server's build)."
         )?,
     }
-    if !r.rules.is_empty() {
-        let loaded = r.rules.iter().filter(|x| x.status == "loaded").count();
-        let bundled = r
-            .rules
+    for (engine, label) in [
+        ("sigma", "Sigma rules"),
+        ("yara", "YARA rule files"),
+        ("iocs", "Indicator files"),
+    ] {
+        let rules: Vec<_> = r.rules.iter().filter(|x| x.engine == engine).collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let loaded = rules.iter().filter(|x| x.status == "loaded").count();
+        let bundled = rules
             .iter()
             .filter(|x| x.status == "loaded" && x.origin.starts_with("bundled:"))
             .count();
-        let skipped: Vec<_> = r.rules.iter().filter(|x| x.status != "loaded").collect();
+        let skipped: Vec<_> = rules.iter().filter(|x| x.status != "loaded").collect();
         writeln!(
             w,
-            "  Sigma rules: {loaded} loaded ({bundled} bundled, {} yours), {} skipped.",
+            "  {label}: {loaded} loaded ({bundled} bundled, {} yours), {} skipped.",
             loaded - bundled,
             skipped.len()
         )?;
@@ -384,6 +391,16 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 reason,
                 files[0]
             )?;
+        }
+    }
+    if !r.skipped.is_empty() {
+        writeln!(
+            w,
+            "  Not read on purpose: {} file(s) (too large or links); listed under \"skipped\" in --format json.",
+            r.skipped.len()
+        )?;
+        for s in r.skipped.iter().take(5) {
+            writeln!(w, "    {}: {}", s.path, s.reason)?;
         }
     }
     writeln!(w)?;
@@ -447,6 +464,7 @@ mod tests {
             stats: Stats::default(),
             suppressed: vec![],
             rules: vec![],
+            skipped: vec![],
         }
     }
 

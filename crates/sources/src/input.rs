@@ -44,6 +44,9 @@ pub struct Discovery {
     pub candidates: Vec<Candidate>,
     /// `(path, message)` for every folder entry or zip that could not be read.
     pub errors: Vec<(String, String)>,
+    /// `(path, reason)` for entries deliberately not read: links (never
+    /// followed) and special files.
+    pub skipped: Vec<(String, String)>,
 }
 
 /// True when the path names a zip file by extension.
@@ -111,7 +114,7 @@ fn walk_dir(root: &Path, out: &mut Discovery) {
         let Some(ft) = entry.file_type() else {
             continue;
         };
-        if !ft.is_file() {
+        if ft.is_dir() {
             continue;
         }
         let path = entry.path();
@@ -121,6 +124,23 @@ fn walk_dir(root: &Path, out: &mut Discovery) {
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
+        if ft.is_symlink() {
+            let target = std::fs::read_link(path)
+                .map(|t| format!(" (to {})", t.display()))
+                .unwrap_or_default();
+            out.skipped.push((
+                display,
+                format!("symbolic link{target}: links are never followed"),
+            ));
+            continue;
+        }
+        if !ft.is_file() {
+            out.skipped.push((
+                display,
+                "not a regular file (device, pipe or socket)".into(),
+            ));
+            continue;
+        }
         let (size, modified) = match entry.metadata() {
             Ok(m) => (m.len(), m.modified().ok().map(system_time_iso)),
             Err(e) => {

