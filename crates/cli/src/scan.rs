@@ -494,25 +494,30 @@ fn process<'e>(
         iis,
     };
     let sweep = pi.log.is_none() && c.size <= engine.sweep.max_file;
+    if !sweep && pi.log.is_none() {
+        out.skipped.push(Skipped {
+            path: c.display.clone(),
+            reason: format!(
+                "larger than --max-filesize ({} bytes > {}): content not hashed or YARA-scanned",
+                c.size, engine.sweep.max_file
+            ),
+        });
+    }
+    if !sweep && !pi.needs_open() {
+        return out;
+    }
     let res = opener.with_reader(&c.location, |r| {
         if !sweep {
-            if pi.needs_open() {
-                let mut dec = utf8_reader(r)?;
-                let prefix = read_prefix(&mut dec, SNIFF)?;
-                let is_log = read_if_log(engine, gate, logs, c, &pi, &prefix, dec, &mut out)?;
-                if !is_log && (pi.dump_place || pi.lsass_name) {
-                    out.examined = true;
-                    check_dump(c, &pi, &prefix, &mut io::empty(), &mut out)?;
-                }
-            }
-            if pi.log.is_none() {
-                out.skipped.push(Skipped {
-                    path: c.display.clone(),
-                    reason: format!(
-                        "larger than --max-filesize ({} bytes > {}): content not hashed or YARA-scanned",
-                        c.size, engine.sweep.max_file
-                    ),
-                });
+            // Too large for the sweep, but maybe a log (streamed whatever
+            // its size) or a dump (checked from its start).
+            let mut dec = utf8_reader(r)?;
+            let prefix = read_prefix(&mut dec, SNIFF)?;
+            if log_kind(&pi, &prefix).is_some() {
+                out.skipped.retain(|s| s.path != c.display);
+                read_if_log(engine, gate, logs, c, &pi, &prefix, dec, &mut out)?;
+            } else if pi.dump_place || pi.lsass_name {
+                out.examined = true;
+                check_dump(c, &pi, &prefix, &mut dec, &mut out)?;
             }
             return Ok(());
         }
@@ -527,7 +532,8 @@ fn process<'e>(
                 return Ok(());
             }
         }
-        let scanner = yara.get_or_insert_with(|| FileScanner::new(&engine.sweep.yara, engine.sweep.timeout));
+        let scanner =
+            yara.get_or_insert_with(|| FileScanner::new(&engine.sweep.yara, engine.sweep.timeout));
         sweep_file(engine, scanner, c, &pi, buf, &mut out)
     });
     if let Err(e) = res {
@@ -566,14 +572,7 @@ fn read_if_log(
     dec: Box<dyn Read + '_>,
     out: &mut FileOutcome,
 ) -> Result<bool, SourceError> {
-    let kind = pi.log.clone().or_else(|| {
-        if pi.maybe_log {
-            classify_content(prefix)
-        } else {
-            None
-        }
-    });
-    let Some(kind) = kind else {
+    let Some(kind) = log_kind(pi, prefix) else {
         return Ok(false);
     };
     out.examined = true;
@@ -584,6 +583,17 @@ fn read_if_log(
         None => read_events(engine, gate, logs, c, &kind, prefix, dec, out)?,
     }
     Ok(true)
+}
+
+/// The log kind of a file, from its path or its first lines.
+fn log_kind(pi: &exhunt_sources::PathInterest, prefix: &[u8]) -> Option<ArtifactKind> {
+    pi.log.clone().or_else(|| {
+        if pi.maybe_log {
+            classify_content(prefix)
+        } else {
+            None
+        }
+    })
 }
 
 fn check_dump(

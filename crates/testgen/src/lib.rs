@@ -13,12 +13,15 @@
 //! - [`tree`]: whole trees laid out like the server's system drive: the
 //!   compromised example, its clean twin, a large benchmark tree, the
 //!   example as a zip.
+//! - [`files`]: a large tree of ordinary server files with a few web
+//!   shells, for the file-sweep benchmark.
 //!
 //! Facts about the formats and traces follow the project's reference notes
 //! (`shared/reference/exchange-detection-facts.md` §1.1, §1.2, §5).
 
 pub mod csv;
 pub mod ecp;
+pub mod files;
 pub mod httpproxy;
 pub mod oab;
 pub mod rng;

@@ -12,6 +12,8 @@ usage: exhunt-testgen example DIR          compromised example tree
                                            large tree of about N bytes (N may end in K, M or G)
        exhunt-testgen example-zip FILE     the example as a zip
        exhunt-testgen iis DIR --bytes N    IIS W3C logs of about N bytes (benchmark)
+       exhunt-testgen files DIR --count N [--seed S]
+                                           N ordinary server files with a web shell in every 5,000 (benchmark)
 
 DIR must not exist or be empty; FILE must not exist.";
 
@@ -86,6 +88,31 @@ fn main() -> ExitCode {
                 }
                 _ => return fail("iis needs --bytes N"),
             }
+        }
+        "files" => {
+            if let Err(e) = check_dir(target) {
+                return fail(&e);
+            }
+            let mut count = None;
+            let mut seed = 0x5EED_F11E;
+            let mut it = rest.iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--count" => match it.next().and_then(|v| v.parse().ok()) {
+                        Some(n) => count = Some(n),
+                        None => return fail("--count needs a number of files"),
+                    },
+                    "--seed" => match it.next().and_then(|v| v.parse().ok()) {
+                        Some(s) => seed = s,
+                        None => return fail("--seed needs an unsigned integer"),
+                    },
+                    other => return fail(&format!("unknown argument {other:?}\n{USAGE}")),
+                }
+            }
+            let Some(count) = count else {
+                return fail("files needs --count N");
+            };
+            exhunt_testgen::files::write_file_tree(target, count, seed)
         }
         "example" | "clean" | "bench" => {
             if let Err(e) = check_dir(target) {
