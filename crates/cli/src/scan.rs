@@ -19,11 +19,11 @@ use exhunt_sources::{
     CsvLogScanner, EventsJsonlReader, Location, MemberOpener, Prefilter, SourceError, W3cReader,
 };
 use exhunt_yara::{FileInfo, FileScanner, YaraRules};
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -355,14 +355,33 @@ pub fn scan(
             .is_some()
     });
     let no_shells = ShellNames::default();
+    // One worker per thread for the whole pass (a yara-x scanner is costly
+    // to make, so not one per rayon split); threads take the next file from
+    // a shared counter, biggest files first.
     let pass = |idx: &[usize], shells: &ShellNames, iis: Option<&aho_corasick::AhoCorasick>| {
-        idx.par_iter()
-            .map_init(Worker::new, |w, &i| {
-                let o = process(engine, &gate, shells, iis, w, &candidates[i]);
+        let next = AtomicUsize::new(0);
+        let done = Mutex::new(Vec::with_capacity(idx.len()));
+        rayon::broadcast(|_| {
+            let mut w = Worker::new();
+            let mut mine = Vec::new();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = idx.get(k) else {
+                    break;
+                };
+                mine.push((
+                    i,
+                    process(engine, &gate, shells, iis, &mut w, &candidates[i]),
+                ));
                 progress.inc(1);
-                (i, o)
-            })
-            .collect::<Vec<_>>()
+            }
+            done.lock()
+                .expect("no panics while scanning")
+                .append(&mut mine);
+        });
+        let mut done = done.into_inner().expect("no panics while scanning");
+        done.sort_by_key(|(i, _)| *i);
+        done
     };
     let mut outcomes = pass(&others, &no_shells, engine.iis_prefilter.as_ref());
     let shells = ShellNames::from_findings(
@@ -523,10 +542,10 @@ fn process<'e>(
         }
         // The file sweep reads a file once, whole: hash, YARA and the web
         // checks all look at the same bytes.
-        buf.clear();
-        r.take(engine.sweep.max_file + 1).read_to_end(buf)?;
+        let n = read_whole(r, buf, c.size, engine.sweep.max_file)?;
+        let buf = &buf[..n];
         if pi.maybe_log {
-            let mut dec = utf8_reader(io::Cursor::new(&buf[..]))?;
+            let mut dec = utf8_reader(io::Cursor::new(buf))?;
             let prefix = read_prefix(&mut dec, SNIFF)?;
             if read_if_log(engine, gate, logs, c, &pi, &prefix, dec, &mut out)? {
                 return Ok(());
@@ -543,10 +562,38 @@ fn process<'e>(
         });
     }
     // A zip member's buffer can be large: do not keep a big one around.
-    if buf.capacity() > 8 << 20 {
-        *buf = Vec::new();
+    if w.buf.len() > 8 << 20 {
+        w.buf = Vec::new();
     }
     out
+}
+
+/// Reads a whole file (at most `max` bytes) into `buf`, which only ever
+/// grows: it stays initialised between files, so no file pays for zeroing
+/// memory (`read_to_end` on a cleared buffer does, every time). `size` is
+/// what the walk saw; the file may have grown or shrunk since.
+fn read_whole(r: &mut dyn Read, buf: &mut Vec<u8>, size: u64, max: u64) -> io::Result<usize> {
+    let mut n = 0;
+    let mut want = (size.min(max) as usize).saturating_add(1);
+    loop {
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        match r.read(&mut buf[n..want]) {
+            Ok(0) => return Ok(n),
+            Ok(k) => {
+                n += k;
+                if n as u64 > max {
+                    return Ok(max as usize);
+                }
+                if n == want {
+                    want = want.saturating_mul(2).min(max as usize + 1);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The log readers of one worker, and what the log pass knows of the file

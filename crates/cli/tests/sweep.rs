@@ -330,3 +330,113 @@ fn shell_code_quoted_in_a_write_up_is_only_a_lead() {
     let r = scan(&[dir.path()]);
     assert_eq!(r.verdict(), "compromised");
 }
+
+fn utf16(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+#[test]
+fn exchange_tree_places_configs_and_compiled_pages() {
+    let dir = TempDir::new().unwrap();
+    let v15 = "Program Files/Microsoft/Exchange Server/V15";
+    // Microsoft's real web.configs (Health Checker test data) where Exchange
+    // keeps them: nothing to say.
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../detect/tests/data/css-exchange-benign-config");
+    for (file, place) in [
+        (
+            "DefaultWebSite-ECP_web.config",
+            "FrontEnd/HttpProxy/ecp/web.config",
+        ),
+        (
+            "DefaultWebSite-OAB_web.config",
+            "FrontEnd/HttpProxy/OAB/web.config",
+        ),
+        (
+            "DefaultWebSite-OWA_web.config",
+            "FrontEnd/HttpProxy/owa/web.config",
+        ),
+        (
+            "ExchangeBackEnd-OAB_web.config",
+            "ClientAccess/OAB/web.config",
+        ),
+    ] {
+        write(
+            dir.path(),
+            &format!("{v15}/{place}"),
+            &fs::read(cfg.join(file)).unwrap(),
+        );
+    }
+    // A page no build ships, in owa\auth, with harmless content.
+    let odd = format!("{v15}/FrontEnd/HttpProxy/owa/auth/errorPages2.aspx");
+    write(
+        dir.path(),
+        &odd,
+        b"<%@ Page Language=\"C#\" %><html><body>Sorry.</body></html>",
+    );
+    // ProxyShell persistence: a virtual directory served from ProgramData.
+    let app_host = r#"<?xml version="1.0" encoding="UTF-8"?>
+<configuration>
+  <system.applicationHost>
+    <sites>
+      <site name="Default Web Site" id="1">
+        <application path="/" applicationPool="DefaultAppPool">
+          <virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub\wwwroot" />
+        </application>
+        <application path="/aspnet_client/system_web" applicationPool="DefaultAppPool">
+          <virtualDirectory path="/" physicalPath="C:\ProgramData\COM\" />
+        </application>
+      </site>
+    </sites>
+  </system.applicationHost>
+</configuration>
+"#;
+    write(
+        dir.path(),
+        "Windows/System32/inetsrv/config/applicationHost.config",
+        app_host.as_bytes(),
+    );
+    // A malformed web.config under inetpub: named, the scan goes on.
+    write(
+        dir.path(),
+        "inetpub/wwwroot/web.config",
+        b"<configuration><system.webServer>",
+    );
+    // The compiled form of a shell requested from aspnet_client.
+    let mut dll = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
+    dll.extend_from_slice(&[0u8; 120]);
+    dll.extend(utf16("~/aspnet_client/system_web/Xc9Kd2Lm.aspx"));
+    dll.extend_from_slice(b"\x00\x00JScriptEvaluate\x00");
+    let compiled = "Windows/Microsoft.NET/Framework64/v4.0.30319/Temporary ASP.NET Files/root/1a2b3c4d/5e6f7a8b/App_Web_xc9kd2lm.aspx.cdcab7d2.dll";
+    write(dir.path(), compiled, &dll);
+
+    let r = scan(&[dir.path()]);
+    assert_eq!(r.verdict(), "compromised");
+    assert!(at(&r, &odd)
+        .iter()
+        .any(|f| f["rule"] == "webshell-exchange-auth-folder" && f["severity"] == "high"));
+    let vd = r.rule("iis-vdir-programdata-users");
+    assert_eq!(vd.len(), 1, "{:#?}", r.findings());
+    assert!(
+        at(&r, compiled)
+            .iter()
+            .any(|f| f["rule"] == "webshell-compiled-aspnet"),
+        "{:#?}",
+        at(&r, compiled)
+    );
+    for f in r.findings() {
+        assert!(
+            !f["path"].as_str().unwrap().ends_with("web.config"),
+            "benign config flagged: {f:#}"
+        );
+    }
+    let errs = r.errors();
+    assert!(
+        errs.iter()
+            .any(|e| e["path"] == "inetpub/wwwroot/web.config"
+                && e["message"].as_str().unwrap().contains("not well-formed")),
+        "{errs:#?}"
+    );
+    assert_eq!(r.report["incomplete"], true);
+    assert_eq!(r.code, 31);
+}
