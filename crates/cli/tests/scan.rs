@@ -36,9 +36,17 @@ fn example_tree_is_compromised_and_every_planted_trace_is_found() {
         "proxylogon-26858-oab-path",
         "lsass-dump",
         "programdata-archive",
+        "webshell-aspnet-client",
+        "webshell-requested",
     ] {
         assert!(!r.rule(rule).is_empty(), "{rule} missing");
     }
+    // The requests for the page are tied to the page on disk.
+    let page = &r.rule("webshell-aspnet-client")[0]["id"];
+    assert!(r
+        .rule("webshell-requested")
+        .iter()
+        .all(|f| f["related"].as_array().unwrap().contains(page)));
     // Every planted log trace is reported at its file, at or after its line.
     for p in &summary.planted {
         assert!(

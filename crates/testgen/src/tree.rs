@@ -314,6 +314,10 @@ Planted traces of the March 2021 ProxyLogon campaign:
                          script in ExternalUrl
   2021-03-03 06:50  OABGenerator log: temporary file written to
                          C:\\inetpub\\wwwroot\\aspnet_client\\system_web\\<name>.aspx (CVE-2021-26858)
+  2021-03-03 06:50  inetpub/wwwroot/aspnet_client/system_web/<name>.aspx: the page that
+                         write left (a HARMLESS stand-in: the real one held China
+                         Chopper code, which antivirus software would quarantine)
+  2021-03-03 07:13  IIS log (W3SVC1): requests for that page from 103.77.192.219
   2021-03-03 07:12  Windows/Temp/lsass.dmp (a tiny stand-in minidump naming lsass.exe)
   2021-03-03 07:20  ProgramData/it.zip (staged archive name from the CISA alert)
   2021-03-04 02:xx  Ecp  SSRF in BackEndCookie (Server~...:444/ecp/...) from 104.140.114.110
@@ -324,8 +328,15 @@ an administrator using ECP and PowerShell (including Set-OabVirtualDirectory
 with a normal URL), an OAB temporary file inside ClientAccess\\OAB, and an
 antivirus update zip under ProgramData/McAfee.
 
-The web shell file itself is deliberately not included: the OABGenerator
-line names it. Timestamps are UTC.
+Timestamps are UTC.
+";
+
+/// What the example puts where the OAB write left its web shell.
+const SHELL_STAND_IN: &str = "<%@ Page Language=\"C#\" %>
+<%-- exhunt example: a HARMLESS stand-in for the web shell that the
+     OABGenerator log line names (CVE-2021-26858). The real page held
+     China Chopper code; this one does nothing. --%>
+<html><body></body></html>
 ";
 
 const README_CLEAN: &str = "\
@@ -500,12 +511,14 @@ fn build_small(compromised: bool) -> Bundle {
         (EXAMPLE_CHAIN_TIME.day_start(), true),
         (Time::utc(2021, 3, 9, 0, 0, 0), false),
     ];
+    let mut shell_path = None;
     for (day, trap) in oab_days {
         let mut rng = master.fork();
         let mut lines = oab::benign_day(&mut rng, day, 24, trap);
         let path = oab_path(day);
         if compromised && day == EXAMPLE_CHAIN_TIME.day_start() {
-            let (l, _) = oab::shell_write(&mut rng, EXAMPLE_CHAIN_TIME.plus_ms(27_455));
+            let (l, written) = oab::shell_write(&mut rng, EXAMPLE_CHAIN_TIME.plus_ms(27_455));
+            shell_path = Some(written);
             b.planted.push(Planted {
                 path: path.clone(),
                 time: l.time.iso(),
@@ -549,6 +562,53 @@ fn build_small(compromised: bool) -> Bundle {
                 1 + u.len() % 3
             ));
         }
+        // The page the OAB write left in aspnet_client, as a harmless
+        // stand-in (the real one held China Chopper code; antivirus
+        // software would quarantine that from a checkout), and the
+        // intruder's requests for it in the IIS log.
+        let win = shell_path.expect("the example writes a shell");
+        let rel = win.trim_start_matches("C:\\").replace('\\', "/");
+        let name = rel.rsplit('/').next().unwrap_or("").to_string();
+        let t_shell = EXAMPLE_CHAIN_TIME.plus_ms(27_455);
+        b.add(
+            rel.clone(),
+            SHELL_STAND_IN.replace('\n', "\r\n").into_bytes(),
+            t_shell,
+        );
+        b.planted.push(Planted {
+            path: rel,
+            time: String::new(),
+            what: "webshell-file",
+            lines: 0,
+        });
+        let day = EXAMPLE_CHAIN_TIME.day_start();
+        let mut log = Vec::new();
+        crate::w3c::write_day(&mut log, &mut rng, day, 24 << 10, false).expect("writing to memory");
+        let mut lines = 0;
+        for (secs, method, ua, status) in [
+            (26_000, "POST", "antSword/v2.1", "200"),
+            (26_030, "POST", "antSword/v2.1", "200"),
+            (26_200, "GET", "curl/7.55.1", "200"),
+        ] {
+            let at = day.plus_secs(secs).iso();
+            log.extend_from_slice(
+                format!(
+                    "{} {} 10.0.0.10 {method} /aspnet_client/system_web/{name} - 443 - 103.77.192.219 {ua} - {status} 0 0 31\r\n",
+                    &at[..10],
+                    &at[11..19]
+                )
+                .as_bytes(),
+            );
+            lines += 1;
+        }
+        let iis = "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log".to_string();
+        b.planted.push(Planted {
+            path: iis.clone(),
+            time: day.plus_secs(26_000).iso(),
+            what: "webshell-request",
+            lines,
+        });
+        b.add(iis, log, day.plus_secs(86_399));
         let zip = small_zip(&[("export/mailboxes.csv", csv.as_bytes())], t);
         b.add("ProgramData/it.zip".into(), zip, t);
         b.planted.push(Planted {
