@@ -5,6 +5,7 @@
 //! 21, 31) when some input could not be read completely; 2 when the scan
 //! could not run at all (bad arguments, unwritable output).
 
+mod build;
 mod collect;
 mod scan;
 
@@ -33,6 +34,28 @@ struct Cli {
 enum Command {
     /// Scan Exchange logs and files for traces of exploitation.
     Scan(ScanArgs),
+    /// Explain an Exchange build number: product, CU, update level, the CVEs
+    /// it leaves open (by campaign) and what to install.
+    Build(BuildArgs),
+}
+
+#[derive(clap::Args)]
+struct BuildArgs {
+    /// The build, as Exchange, OWA or a file version shows it:
+    /// `15.1.2106.2`, `15.01.2106.002`, or `15.1.2106` (the update level is
+    /// then unknown, and said so).
+    #[arg(required = true, value_name = "VERSION")]
+    versions: Vec<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    format: BuildFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BuildFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -134,6 +157,15 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Build(args) => {
+            match build::run(&args.versions, matches!(args.format, BuildFormat::Json)) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("exhunt: error: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }
 
