@@ -7,6 +7,7 @@
 
 mod build;
 mod collect;
+mod patchstatus;
 mod scan;
 
 use anyhow::{bail, Context, Result};

@@ -313,6 +313,8 @@ struct FileOutcome {
     window: Option<FileWindow>,
     errors: Vec<ErrorEntry>,
     skipped: Vec<Skipped>,
+    /// Exchange builds this file shows (log header, file version, registry).
+    builds: Vec<exhunt_core::BuildSeen>,
     examined: bool,
     content_scanned: bool,
     /// Its content is a file Microsoft ships there (not judged as newer
@@ -418,16 +420,19 @@ pub fn scan(
     );
     ev.findings
         .extend(newer_than_neighbours(&candidates, &outcomes));
+    let mut builds = Vec::new();
     for (_, o) in outcomes {
         ev.findings.extend(o.findings);
         ev.windows.extend(o.window);
         ev.errors.extend(o.errors);
         ev.skipped.extend(o.skipped);
+        builds.extend(o.builds);
         ev.stats.files_examined += o.examined as u64;
         ev.stats.files_content_scanned += o.content_scanned as u64;
         ev.stats.bytes_read += o.bytes;
         ev.stats.lines_read += o.lines;
     }
+    ev.patch = crate::patchstatus::patch_status(builds);
     (ev, candidates)
 }
 
@@ -817,6 +822,7 @@ fn sweep_file(
     if pi.dump_place || pi.lsass_name {
         check_dump(c, pi, data, &mut io::empty(), out)?;
     }
+    build_evidence(c, name_lower, data, out);
     for mut f in found {
         f = f
             .with("sha256", sha.clone())
@@ -827,6 +833,35 @@ fn sweep_file(
         out.findings.push(f);
     }
     Ok(())
+}
+
+/// The build a file shows: ExSetup.exe's version resource (what Health
+/// Checker reads), or an exported Exchange Setup registry key.
+fn build_evidence(c: &Candidate, name_lower: &str, data: &[u8], out: &mut FileOutcome) {
+    let (build, source) = if name_lower == "exsetup.exe" {
+        match exhunt_sources::buildinfo::pe_file_version(data) {
+            Some([a, b, cc, d]) => (
+                format!("{a}.{b}.{cc}.{d}"),
+                "ExSetup.exe file version".to_string(),
+            ),
+            None => return,
+        }
+    } else if name_lower.ends_with(".reg") {
+        match exhunt_sources::buildinfo::reg_exchange_build(data) {
+            Some((b, key)) => (b, format!("registry export ({key})")),
+            None => return,
+        }
+    } else {
+        return;
+    };
+    out.builds.push(exhunt_core::BuildSeen {
+        build,
+        source,
+        path: c.display.clone(),
+        first: None,
+        last: c.modified.clone(),
+        files: 1,
+    });
 }
 
 /// Whether a web.config is one IIS serves Exchange from (under inetpub or
@@ -917,6 +952,25 @@ fn read_exchange_csv(
             out.error(c, "HttpProxy log without a column header (no #Fields: line and no header line): its rows could not be checked".into());
         } else if !has("AnchorMailbox") {
             out.error(c, "HttpProxy log without an AnchorMailbox column: the CVE-2021-26855 check could not run on it".into());
+        }
+    }
+    if let Some(v) = lo.version.as_deref() {
+        if let Ok(exhunt_patch::Parsed::Full(b)) = exhunt_patch::parse_version(v) {
+            out.builds.push(exhunt_core::BuildSeen {
+                build: b.to_string(),
+                source: format!(
+                    "{} log header (#Version)",
+                    match fam {
+                        LogFamily::HttpProxy => "HttpProxy",
+                        LogFamily::EcpServer => "ECP Server",
+                        LogFamily::OabGenerator => "OABGenerator",
+                    }
+                ),
+                path: c.display.clone(),
+                first: lo.first_time.clone(),
+                last: lo.last_time.clone(),
+                files: 1,
+            });
         }
     }
     out.window = Some(FileWindow {

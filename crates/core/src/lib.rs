@@ -340,6 +340,34 @@ pub struct Patch {
     pub source: String,
     pub open_cves: Vec<String>,
     pub install: String,
+    /// Added field: the update installed (`Mar21SU`, `RTM` for none).
+    #[serde(default)]
+    pub update_level: Option<String>,
+    /// Added field: the open CVEs by campaign (ProxyLogon, ProxyShell,
+    /// ProxyNotShell, OWASSRF, other).
+    #[serde(default)]
+    pub campaigns: std::collections::BTreeMap<String, Vec<String>>,
+    /// Added field: every build seen in the input, with where and when.
+    #[serde(default)]
+    pub history: Vec<BuildSeen>,
+    /// Added field: caveats (ambiguous or unconfirmed builds) and the
+    /// campaign windows the server ran unpatched through.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// One build the scan saw evidence of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildSeen {
+    pub build: String,
+    /// `ExSetup.exe file version`, `registry export`, `HttpProxy log header`, ...
+    pub source: String,
+    /// A file it was read from.
+    pub path: String,
+    /// For log headers: the first and last log time written by this build.
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub files: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

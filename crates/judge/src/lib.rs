@@ -77,7 +77,27 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
     let coverage = merge_coverage(&ev.windows);
     ev.errors.sort();
     ev.errors.dedup();
-    let next_steps = next_steps(verdict, &ev.findings, &coverage, &ev.errors);
+    let mut next_steps = next_steps(verdict, &ev.findings, &coverage, &ev.errors);
+    if let Some(p) = ev.patch.as_ref().filter(|p| !p.open_cves.is_empty()) {
+        let campaigns: Vec<&str> = p
+            .campaigns
+            .keys()
+            .map(String::as_str)
+            .filter(|c| *c != "other")
+            .collect();
+        next_steps.push(format!(
+            "Patch the server: build {} ({}) leaves {} CVE(s) open{}. {} Patching closes the holes but does not remove an intruder already inside.",
+            p.build,
+            p.product,
+            p.open_cves.len(),
+            if campaigns.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", campaigns.join(", "))
+            },
+            p.install
+        ));
+    }
     Report {
         schema: REPORT_SCHEMA.to_string(),
         tool: Tool {

@@ -344,14 +344,43 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         r.stats.bytes_read as f64 / 1e6
     )?;
     match &r.patch {
-        Some(p) => writeln!(
-            w,
-            "  Exchange build {} ({}), from {}.",
-            p.build, p.product, p.source
-        )?,
+        Some(p) => {
+            writeln!(
+                w,
+                "  Exchange build {} ({}, update level {}), from {}.",
+                p.build,
+                p.product,
+                p.update_level.as_deref().unwrap_or("unknown"),
+                p.source
+            )?;
+            let campaigns: Vec<&str> = p
+                .campaigns
+                .keys()
+                .map(String::as_str)
+                .filter(|c| *c != "other")
+                .collect();
+            if p.open_cves.is_empty() {
+                writeln!(w, "  Patch status: none of the campaigns' CVEs open.")?;
+            } else {
+                writeln!(
+                    w,
+                    "  Patch status: {} CVE(s) open{}.",
+                    p.open_cves.len(),
+                    if campaigns.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", exploitable by {}", campaigns.join(", "))
+                    }
+                )?;
+                writeln!(w, "  To install: {}", p.install)?;
+            }
+            for n in &p.notes {
+                writeln!(w, "  Note: {n}")?;
+            }
+        }
         None => writeln!(
             w,
-            "  Patch status: not assessed (this version does not yet read the server's build)."
+            "  Patch status: no build found (no ExSetup.exe, Setup registry export or Exchange log header in the input)."
         )?,
     }
     for (engine, label) in [

@@ -17,6 +17,7 @@
 //!
 //! Nothing here writes to an input: files and zips are opened read-only.
 
+pub mod buildinfo;
 pub mod classify;
 pub mod csvlog;
 pub mod events_jsonl;
