@@ -8,6 +8,7 @@
 mod build;
 mod collect;
 mod patchstatus;
+mod probe;
 mod scan;
 
 use anyhow::{bail, Context, Result};
@@ -38,6 +39,60 @@ enum Command {
     /// Explain an Exchange build number: product, CU, update level, the CVEs
     /// it leaves open (by campaign) and what to install.
     Build(BuildArgs),
+    /// Ask Exchange servers on the network for their build (plain GET
+    /// requests to /owa/ and the ECP export tool manifest), for hosts you are
+    /// authorised to test.
+    Probe(ProbeArgs),
+}
+
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// Targets: host, host:port, https://host[:port], or a CIDR block.
+    #[arg(value_name = "TARGET")]
+    targets: Vec<String>,
+
+    /// Read more targets from FILE, one per line (`#` comments allowed).
+    #[arg(long, value_name = "FILE")]
+    targets_file: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    format: ProbeFormat,
+
+    /// Write the results to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Targets probed at the same time.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+
+    /// Most requests started per second, over all targets.
+    #[arg(long, default_value_t = 100.0)]
+    rate: f64,
+
+    /// Seconds one request may take.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+
+    /// Port for targets given without one (443 means https, 80 http, others https).
+    #[arg(long, default_value_t = 443)]
+    port: u16,
+
+    /// Most targets (CIDR blocks expand to every address).
+    #[arg(long, default_value_t = 1 << 20)]
+    max_targets: usize,
+
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProbeFormat {
+    Text,
+    Json,
+    Csv,
 }
 
 #[derive(clap::Args)]
@@ -152,6 +207,31 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => match run_scan(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("exhunt: error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Probe(args) => match probe::run(
+            &args.targets,
+            args.targets_file.as_deref(),
+            match args.format {
+                ProbeFormat::Text => probe::Out::Text,
+                ProbeFormat::Json => probe::Out::Json,
+                ProbeFormat::Csv => probe::Out::Csv,
+            },
+            args.output.as_deref(),
+            exhunt_probe::ProbeConfig {
+                concurrency: args.concurrency.max(1),
+                rate: args.rate,
+                timeout: std::time::Duration::from_secs_f64(args.timeout.max(0.1)),
+                port: args.port,
+                ..exhunt_probe::ProbeConfig::default()
+            },
+            args.max_targets,
+            args.quiet,
+        ) {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
                 eprintln!("exhunt: error: {e:#}");

@@ -1,0 +1,156 @@
+//! `exhunt probe TARGET...`: the build of each server, from the network.
+
+use anyhow::{bail, Context, Result};
+use exhunt_probe::{expand_targets, probe_all, ProbeConfig, ProbeResult};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+pub enum Out {
+    Text,
+    Json,
+    Csv,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    targets: &[String],
+    file: Option<&Path>,
+    out: Out,
+    output: Option<&Path>,
+    cfg: ProbeConfig,
+    max_targets: usize,
+    quiet: bool,
+) -> Result<u8> {
+    let mut specs = targets.to_vec();
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read targets from {}", f.display()))?;
+        specs.extend(text.lines().map(str::to_string));
+    }
+    let urls = expand_targets(&specs, cfg.port, max_targets).map_err(anyhow::Error::msg)?;
+    if urls.is_empty() {
+        bail!("no targets (give hosts, host:port, URLs or CIDR blocks, or --targets-file FILE)");
+    }
+    if cfg.rate <= 0.0 {
+        bail!("--rate must be above 0");
+    }
+    let pb = if !quiet && std::io::stderr().is_terminal() {
+        let pb = indicatif::ProgressBar::new(urls.len() as u64);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} probing [{bar:30}] {pos}/{len} targets {elapsed}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let results = rt
+        .block_on(probe_all(&urls, &cfg, &|| pb.inc(1)))
+        .map_err(anyhow::Error::msg)?;
+    pb.finish_and_clear();
+    let mut sink: Box<dyn Write> = match output {
+        Some(p) => Box::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match out {
+        Out::Json => {
+            let doc = json!({"schema": "exhunt/probe/v1", "results": results});
+            serde_json::to_writer_pretty(&mut sink, &doc)?;
+            writeln!(sink)?;
+        }
+        Out::Csv => write_csv(&mut sink, &results)?,
+        Out::Text => write_text(&mut sink, &results)?,
+    }
+    sink.flush()?;
+    Ok(0)
+}
+
+fn campaigns(r: &ProbeResult) -> String {
+    r.campaigns
+        .iter()
+        .filter(|(c, _)| c != "other")
+        .map(|(c, _)| c.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn write_csv(w: &mut dyn Write, results: &[ProbeResult]) -> Result<()> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record([
+        "target",
+        "reachable",
+        "build",
+        "build_source",
+        "product",
+        "open_campaigns",
+        "open_cves",
+        "tls_unverified",
+        "error",
+    ])?;
+    for r in results {
+        c.write_record([
+            r.target.as_str(),
+            if r.reachable { "true" } else { "false" },
+            r.build.as_deref().unwrap_or(""),
+            r.build_source.as_deref().unwrap_or(""),
+            r.product.as_deref().unwrap_or(""),
+            &campaigns(r),
+            &r.open_cves.join(" "),
+            if r.tls_unverified { "true" } else { "false" },
+            r.error.as_deref().unwrap_or(""),
+        ])?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
+fn write_text(w: &mut dyn Write, results: &[ProbeResult]) -> Result<()> {
+    writeln!(
+        w,
+        "{:<28} {:<14} {:<36} OPEN (campaigns) / ERROR",
+        "TARGET", "BUILD", "PRODUCT"
+    )?;
+    for r in results {
+        let tail = match (&r.error, r.build.is_some()) {
+            (Some(e), _) => e.clone(),
+            (None, true) => {
+                let c = campaigns(r);
+                if c.is_empty() {
+                    format!("{} CVE(s) open, none of the campaigns'", r.open_cves.len())
+                } else {
+                    format!("{} CVE(s) open: {c}", r.open_cves.len())
+                }
+            }
+            (None, false) => String::new(),
+        };
+        writeln!(
+            w,
+            "{:<28} {:<14} {:<36} {}{}",
+            r.target,
+            r.build.as_deref().unwrap_or("-"),
+            r.product.as_deref().unwrap_or("-"),
+            tail,
+            if r.tls_unverified {
+                "  [certificate not verified]"
+            } else {
+                ""
+            }
+        )?;
+    }
+    let found = results.iter().filter(|r| r.build.is_some()).count();
+    let exposed = results.iter().filter(|r| !campaigns(r).is_empty()).count();
+    writeln!(
+        w,
+        "\n{} target(s): {found} with a build, {exposed} open to a campaign, {} unreachable.",
+        results.len(),
+        results.iter().filter(|r| !r.reachable).count()
+    )?;
+    Ok(())
+}
