@@ -83,6 +83,11 @@ struct ProbeArgs {
     #[arg(long, default_value_t = 1 << 20)]
     max_targets: usize,
 
+    /// Also send the non-destructive ProxyShell and ProxyNotShell checks:
+    /// exploit-shaped requests (they leave traces in the target's logs).
+    #[arg(long)]
+    active_checks: bool,
+
     /// No progress bar.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -227,6 +232,7 @@ fn main() -> ExitCode {
                 rate: args.rate,
                 timeout: std::time::Duration::from_secs_f64(args.timeout.max(0.1)),
                 port: args.port,
+                active_checks: args.active_checks,
                 ..exhunt_probe::ProbeConfig::default()
             },
             args.max_targets,

@@ -35,6 +35,11 @@ pub fn run(
     if cfg.rate <= 0.0 {
         bail!("--rate must be above 0");
     }
+    if cfg.active_checks {
+        eprintln!(
+            "exhunt: warning: --active-checks sends exploit-shaped requests (the public, non-destructive ProxyShell and ProxyNotShell checks) to every target: they show up in the targets' logs as attack attempts. Use them only on servers you are authorised to test."
+        );
+    }
     let pb = if !quiet && std::io::stderr().is_terminal() {
         let pb = indicatif::ProgressBar::new(urls.len() as u64);
         pb.set_style(
@@ -81,6 +86,14 @@ fn campaigns(r: &ProbeResult) -> String {
         .join(" ")
 }
 
+fn active(r: &ProbeResult) -> String {
+    r.active
+        .iter()
+        .map(|a| format!("{}: {}", a.check, a.result))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn write_csv(w: &mut dyn Write, results: &[ProbeResult]) -> Result<()> {
     let mut c = csv::Writer::from_writer(w);
     c.write_record([
@@ -93,6 +106,7 @@ fn write_csv(w: &mut dyn Write, results: &[ProbeResult]) -> Result<()> {
         "open_cves",
         "tls_unverified",
         "error",
+        "active_checks",
     ])?;
     for r in results {
         c.write_record([
@@ -105,6 +119,7 @@ fn write_csv(w: &mut dyn Write, results: &[ProbeResult]) -> Result<()> {
             &r.open_cves.join(" "),
             if r.tls_unverified { "true" } else { "false" },
             r.error.as_deref().unwrap_or(""),
+            &active(r),
         ])?;
     }
     c.flush()?;

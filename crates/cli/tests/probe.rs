@@ -119,3 +119,29 @@ fn bad_target_lists_are_refused_with_a_message() {
     let out = exhunt().args(["probe"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn active_checks_warn_and_report() {
+    let port = server(Behaviour::OwaActive {
+        header: "15.1.2308.8".into(),
+        vulnerable: true,
+    });
+    let out = exhunt()
+        .args([
+            "probe",
+            &format!("http://127.0.0.1:{port}"),
+            "--active-checks",
+            "-f",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exploit-shaped"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let active = v["results"][0]["active"].as_array().unwrap();
+    assert_eq!(active.len(), 2);
+    assert!(
+        active.iter().all(|a| a["result"] == "vulnerable"),
+        "{active:#?}"
+    );
+}

@@ -348,3 +348,42 @@ fn every_build_explains_without_panicking() {
         }
     }
 }
+
+/// Exceptions: re-releases (v2) and hotfix updates (HU) are ordinary later
+/// builds within their CU.
+#[test]
+fn rereleases_and_hotfix_updates_are_later_builds() {
+    let e = t().explain("15.2.1544.14").unwrap(); // 2019 CU14 Nov24SUv2
+    assert_eq!(e.level.as_deref(), Some("Nov24SUv2"));
+    assert!(e.open.is_empty());
+    assert!(e.install.contains("Install "), "{}", e.install);
+    let e = t().explain("15.2.1544.11").unwrap(); // Apr24HU
+    assert_eq!(e.level.as_deref(), Some("Apr24HU"));
+    // Between two listed builds: the lower one is taken as installed, and said so.
+    let e = t().explain("15.2.1544.12").unwrap();
+    assert_eq!(e.level.as_deref(), Some("Apr24HU"));
+    assert!(
+        e.notes
+            .iter()
+            .any(|n| n.contains("not itself a listed build")),
+        "{:?}",
+        e.notes
+    );
+}
+
+/// Still-unconfirmed rows named in exchange-builds.md say so.
+#[test]
+fn conflicting_sources_are_presented_as_unconfirmed() {
+    let e = t().explain("15.1.1531.8").unwrap(); // 2016 CU10: Oct18SU per HC, Dec18 per 821
+    assert!(
+        e.notes.iter().any(|n| n.contains("not confirmed")),
+        "{:?}",
+        e.notes
+    );
+    let e = t().explain("15.1.1466.10").unwrap(); // 2016 CU9 Aug18SU, 821's number
+    assert!(
+        e.notes.iter().any(|n| n.contains("one source gives")),
+        "{:?}",
+        e.notes
+    );
+}

@@ -21,6 +21,10 @@ pub enum Behaviour {
         /// The export tool manifest's version, if the server has one.
         exporttool: Option<String>,
     },
+    /// Answers `/owa/` with an `X-OWA-Version` header, and the
+    /// ProxyShell/ProxyNotShell autodiscover checks as an unpatched server
+    /// (302 to OWA) or a patched or mitigated one (401).
+    OwaActive { header: String, vulnerable: bool },
     /// Reads the request, never answers.
     Hang,
     /// Answers with bytes that are not HTTP.
@@ -103,6 +107,17 @@ pub async fn handle<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, b: &Behaviour, 
             let block = vec![b'x'; 64 << 10];
             while s.write_all(&block).await.is_ok() {}
             return;
+        }
+        Behaviour::OwaActive { header, vulnerable } => {
+            if path.starts_with("/autodiscover/autodiscover.json") {
+                if *vulnerable {
+                    "HTTP/1.1 302 Found\r\nLocation: /owa/auth/logon.aspx\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+                } else {
+                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+                }
+            } else {
+                format!("HTTP/1.1 200 OK\r\nX-OWA-Version: {header}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            }
         }
         Behaviour::Owa {
             header,

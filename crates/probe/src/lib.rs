@@ -43,6 +43,10 @@ pub struct ProbeConfig {
     pub max_redirects: usize,
     /// Default port for targets given without one (443 → https, else http).
     pub port: u16,
+    /// Also send the non-destructive ProxyShell and ProxyNotShell checks
+    /// (reference §4.2, §4.4): exploit-shaped requests that leave traces in
+    /// the target's logs.
+    pub active_checks: bool,
 }
 
 impl Default for ProbeConfig {
@@ -54,6 +58,7 @@ impl Default for ProbeConfig {
             max_body: 512 << 10,
             max_redirects: 5,
             port: 443,
+            active_checks: false,
         }
     }
 }
@@ -82,7 +87,31 @@ pub struct ProbeResult {
     pub notes: Vec<String>,
     /// Added: requests sent to this target.
     pub requests: u32,
+    /// Added: results of `--active-checks` (empty without it).
+    pub active: Vec<ActiveCheck>,
 }
+
+/// The outcome of one active check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActiveCheck {
+    /// `proxyshell` or `proxynotshell`.
+    pub check: String,
+    pub cves: Vec<String>,
+    /// `vulnerable`, `not vulnerable` or `inconclusive`.
+    pub result: String,
+    /// Status and what decided it.
+    pub evidence: String,
+}
+
+/// ProxyShell (CVE-2021-34473): the autodiscover SSRF path. A 302 to OWA
+/// (Kevin Beaumont's check) or OWA's user-not-found exception in the body
+/// (nuclei CVE-2021-34473) means the path reached the back end.
+const PROXYSHELL_PATH: &str =
+    "/autodiscover/autodiscover.json?@test.com/owa/?&Email=autodiscover/autodiscover.json%3F@test.com";
+/// ProxyNotShell (CVE-2022-41040): 302 without "Protocol" in the body means
+/// the request was not blocked (nuclei CVE-2022-41040); 401 on this path
+/// reads as patched or mitigated (CronUp's checker).
+const PROXYNOTSHELL_PATH: &str = "/autodiscover/autodiscover.json?a@foo.var/owa/?&Email=autodiscover/autodiscover.json?a@foo.var&Protocol=XYZ&FooProtocol=Powershell";
 
 /// A target as given (`host`, `host:port`, `https://host[:port]/`,
 /// `10.0.0.0/24`) turned into base URLs. CIDR blocks expand to every
@@ -412,6 +441,26 @@ impl Prober {
         ))
     }
 
+    /// One GET, redirects not followed (the active checks read the 302).
+    async fn get_once(&self, url: &str) -> Result<Page, String> {
+        self.limiter.wait().await;
+        let resp = self.client.get(url).send().await.map_err(describe)?;
+        let status = resp.status().as_u16();
+        let mut body = Vec::new();
+        let mut resp = resp;
+        while body.len() < 64 << 10 {
+            match resp.chunk().await {
+                Ok(Some(c)) => body.extend_from_slice(&c),
+                _ => break,
+            }
+        }
+        Ok(Page {
+            status,
+            owa_version: None,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+
     async fn probe(&self, base: &str) -> ProbeResult {
         let mut r = ProbeResult {
             target: base.split("://").nth(1).unwrap_or(base).to_string(),
@@ -427,6 +476,7 @@ impl Prober {
             install: None,
             notes: Vec::new(),
             requests: 0,
+            active: Vec::new(),
         };
         let mut found: Option<(String, &'static str)> = None;
         let mut errors = Vec::new();
@@ -476,6 +526,32 @@ impl Prober {
                 }
             }
         }
+        if self.cfg.active_checks && r.reachable {
+            for (check, path, cves) in [
+                (
+                    "proxyshell",
+                    PROXYSHELL_PATH,
+                    vec!["CVE-2021-34473", "CVE-2021-34523", "CVE-2021-31207"],
+                ),
+                (
+                    "proxynotshell",
+                    PROXYNOTSHELL_PATH,
+                    vec!["CVE-2022-41040", "CVE-2022-41082"],
+                ),
+            ] {
+                r.requests += 1;
+                let (result, evidence) = match self.get_once(&format!("{base}{path}")).await {
+                    Ok(page) => judge_active(check, &page),
+                    Err(e) => ("inconclusive", e),
+                };
+                r.active.push(ActiveCheck {
+                    check: check.to_string(),
+                    cves: cves.into_iter().map(str::to_string).collect(),
+                    result: result.to_string(),
+                    evidence,
+                });
+            }
+        }
         let host = base.split("://").nth(1).unwrap_or(base);
         let host = host
             .rsplit_once(':')
@@ -521,6 +597,23 @@ impl Prober {
             None => r.error = Some(errors.join("; ")),
         }
         r
+    }
+}
+
+/// Reads an active check's answer.
+fn judge_active(check: &str, page: &Page) -> (&'static str, String) {
+    let st = page.status;
+    match check {
+        "proxyshell" if st == 302 || page.body.contains("OwaADUserNotFoundException") => (
+            "vulnerable",
+            format!("HTTP {st}: the autodiscover path reached the back end"),
+        ),
+        "proxynotshell" if st == 302 && !page.body.contains("Protocol") => (
+            "vulnerable",
+            format!("HTTP {st}: the request was not blocked (no patch, no mitigation)"),
+        ),
+        _ if matches!(st, 400 | 401 | 403 | 404) => ("not vulnerable", format!("HTTP {st}")),
+        _ => ("inconclusive", format!("HTTP {st}")),
     }
 }
 

@@ -209,3 +209,43 @@ async fn the_configured_rate_is_never_exceeded() {
         "{peak} requests within one second at a rate of 50/s"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn active_checks_only_when_asked() {
+    let open = http(Behaviour::OwaActive {
+        header: "15.1.2308.8".into(),
+        vulnerable: true,
+    })
+    .await;
+    let closed = http(Behaviour::OwaActive {
+        header: "15.1.2507.16".into(),
+        vulnerable: false,
+    })
+    .await;
+    let targets = vec![open.clone(), closed.clone()];
+    let passive = probe_all(&targets, &ProbeConfig::default(), &|| {})
+        .await
+        .unwrap();
+    assert!(passive
+        .iter()
+        .all(|r| r.active.is_empty() && r.requests == 1));
+    let cfg = ProbeConfig {
+        active_checks: true,
+        ..ProbeConfig::default()
+    };
+    let r = probe_all(&targets, &cfg, &|| {}).await.unwrap();
+    let a = by_url(&r, &open);
+    assert_eq!(a.active.len(), 2);
+    assert!(
+        a.active.iter().all(|c| c.result == "vulnerable"),
+        "{:#?}",
+        a.active
+    );
+    assert!(a.active[0].cves.contains(&"CVE-2021-34473".to_string()));
+    let b = by_url(&r, &closed);
+    assert!(
+        b.active.iter().all(|c| c.result == "not vulnerable"),
+        "{:#?}",
+        b.active
+    );
+}
