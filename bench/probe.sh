@@ -28,7 +28,7 @@ PY
 server=$!
 sleep 0.5
 /usr/bin/time -f "exhunt probe: %e s wall, %U s user, %S s sys, peak RSS %M KB" \
-  ./target/release/exhunt probe -q --targets-file "$list" --rate "$RATE" --concurrency "$CONC" \
+  ./target/release/exhunt probe -q --targets "$list" --rate "$RATE" --concurrency "$CONC" \
   --timeout 10 -f json -o /tmp/exhunt-probe.json
 wait "$server"
 python3 - "$RATE" <<'PY'

@@ -52,7 +52,7 @@ struct ProbeArgs {
     targets: Vec<String>,
 
     /// Read more targets from FILE, one per line (`#` comments allowed).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "targets", alias = "targets-file", value_name = "FILE")]
     targets_file: Option<PathBuf>,
 
     /// Output format.

@@ -30,7 +30,7 @@ pub fn run(
     }
     let urls = expand_targets(&specs, cfg.port, max_targets).map_err(anyhow::Error::msg)?;
     if urls.is_empty() {
-        bail!("no targets (give hosts, host:port, URLs or CIDR blocks, or --targets-file FILE)");
+        bail!("no targets (give hosts, host:port, URLs or CIDR blocks, or --targets FILE)");
     }
     if cfg.rate <= 0.0 {
         bail!("--rate must be above 0");

@@ -46,7 +46,7 @@ fn json_csv_and_text_for_a_mixed_list() {
         .args([
             "probe",
             &format!("http://127.0.0.1:{unpatched}"),
-            "--targets-file",
+            "--targets",
         ])
         .arg(&list)
         .args(["--format", "json", "--timeout", "3", "--rate", "200"])

@@ -380,6 +380,12 @@ fn conflicting_sources_are_presented_as_unconfirmed() {
         "{:?}",
         e.notes
     );
+    let e = t().explain("15.2.330.9").unwrap(); // 2019 CU1 Jul19SU: KB4509408 (821) or KB4509409 (HC)
+    assert!(
+        e.notes.iter().any(|n| n.contains("not confirmed")),
+        "{:?}",
+        e.notes
+    );
     let e = t().explain("15.1.1466.10").unwrap(); // 2016 CU9 Aug18SU, 821's number
     assert!(
         e.notes.iter().any(|n| n.contains("one source gives")),

@@ -463,7 +463,11 @@ impl Prober {
 
     async fn probe(&self, base: &str) -> ProbeResult {
         let mut r = ProbeResult {
-            target: base.split("://").nth(1).unwrap_or(base).to_string(),
+            // `host:port`, as DESIGN.md's probe contract shows it.
+            target: reqwest::Url::parse(base)
+                .ok()
+                .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+                .unwrap_or_else(|| base.to_string()),
             reachable: false,
             build: None,
             build_source: None,
