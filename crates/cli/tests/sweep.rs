@@ -183,6 +183,13 @@ fn shell_in_aspnet_client_and_its_request_in_the_iis_log_are_tied() {
         ids.iter().any(|id| related.contains(id)),
         "{served:#?} vs {ids:?}"
     );
+    // The next steps name the file.
+    assert!(r.report["next_steps"].as_array().unwrap().iter().any(|s| s
+        .as_str()
+        .unwrap()
+        .starts_with(
+        "Web shell file(s) found on disk: inetpub/wwwroot/aspnet_client/system_web/Xc9Kd2Lm.aspx"
+    )));
     // The stock logon page request is not tied to anything.
     assert!(!r
         .findings()

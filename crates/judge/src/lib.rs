@@ -268,6 +268,28 @@ pub fn next_steps(
             }) {
                 s.push("A web shell was used on this server (a web server process started commands, or a shell or tunnel page answered requests). Find the page named in the findings (and any other unknown .aspx in the web folders), keep a copy, and look at what the commands did and which internal hosts a tunnel reached.".to_string());
             }
+            // Web shells found on disk (content, place or indicator), not
+            // leads: name up to three.
+            let mut on_disk: Vec<&str> = findings
+                .iter()
+                .filter(|f| {
+                    f.kind == FindingKind::Webshell
+                        && f.line.is_none()
+                        && f.severity.moves_verdict()
+                        && f.severity <= Severity::High
+                })
+                .map(|f| f.path.as_str())
+                .collect();
+            on_disk.sort_unstable();
+            on_disk.dedup();
+            if !on_disk.is_empty() {
+                let more = on_disk.len().saturating_sub(3);
+                s.push(format!(
+                    "Web shell file(s) found on disk: {}{}. Keep copies as evidence first (exhunt scan ... --collect DIR copies them with SHA-256 hashes), then remove them; look in the IIS logs for every request to them (which addresses, since when: the findings tie them), and check the other web folders and every virtual directory's URLs for more.",
+                    on_disk.iter().take(3).copied().collect::<Vec<_>>().join(", "),
+                    if more > 0 { format!(" and {more} more") } else { String::new() }
+                ));
+            }
             if has(findings, |f| {
                 f.rule == "proxyshell-mailbox-export-web" || f.kind == FindingKind::Collection
             }) {
