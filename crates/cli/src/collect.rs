@@ -148,7 +148,7 @@ pub fn collect(dir: &Path, report: &Report, candidates: &[Candidate]) -> Result<
             },
             copy: rel.to_string_lossy().replace('\\', "/"),
             size,
-            sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: exhunt_core::hex(&sha),
             modified: c.modified.clone(),
             findings: ids,
         });

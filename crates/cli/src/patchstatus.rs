@@ -25,23 +25,18 @@ pub fn patch_status(seen: Vec<BuildSeen>) -> Option<Patch> {
     // One history entry per (build, source): earliest first, latest last.
     let mut merged: BTreeMap<(String, String), BuildSeen> = BTreeMap::new();
     for s in seen {
-        let e = merged
-            .entry((s.build.clone(), s.source.clone()))
-            .or_insert_with(|| BuildSeen {
-                files: 0,
-                ..s.clone()
-            });
-        if e.files > 0 {
-            e.files += s.files;
-            if s.first.is_some() && (e.first.is_none() || s.first < e.first) {
-                e.first = s.first.clone();
-            }
-            if s.last > e.last {
-                e.last = s.last.clone();
-                e.path = s.path.clone();
-            }
-        } else {
-            e.files = s.files;
+        let key = (s.build.clone(), s.source.clone());
+        let Some(e) = merged.get_mut(&key) else {
+            merged.insert(key, s);
+            continue;
+        };
+        e.files += s.files;
+        if s.first.is_some() && (e.first.is_none() || s.first < e.first) {
+            e.first = s.first;
+        }
+        if s.last > e.last {
+            e.last = s.last;
+            e.path = s.path;
         }
     }
     let mut history: Vec<BuildSeen> = merged.into_values().collect();

@@ -16,7 +16,8 @@ use exhunt_judge::{Evidence, FileWindow};
 use exhunt_sources::csvlog::{read_prefix, utf8_reader};
 use exhunt_sources::{
     classify_content, discover, path_interest, read_evtx_file, read_evtx_stream, Candidate,
-    CsvLogScanner, EventsJsonlReader, Location, MemberOpener, Prefilter, SourceError, W3cReader,
+    CsvLogScanner, EventsJsonlReader, Location, MemberOpener, PathInterest, Prefilter, SourceError,
+    W3cReader,
 };
 use exhunt_yara::{FileInfo, FileScanner, YaraRules};
 use sha2::{Digest, Sha256};
@@ -72,11 +73,7 @@ impl Engine {
         }
         let sigma = SigmaDetector::new(rules);
         let ips = AttackerIps::bundled();
-        let iis = exhunt_core::LogSource {
-            category: Some("webserver".into()),
-            product: Some("windows".into()),
-            service: Some("iis".into()),
-        };
+        let iis = iis_logsource();
         let iis_prefilter = sigma.line_prefilter(&iis, &ips.addresses());
         Ok(Engine {
             detectors,
@@ -104,14 +101,19 @@ impl Engine {
         if shells.names.is_empty() || self.iis_prefilter.is_none() {
             return self.iis_prefilter.clone();
         }
-        let iis = exhunt_core::LogSource {
-            category: Some("webserver".into()),
-            product: Some("windows".into()),
-            service: Some("iis".into()),
-        };
+        let iis = iis_logsource();
         let mut extra = self.ips.addresses();
         extra.extend(shells.names.keys().map(String::as_str));
         self.sigma.line_prefilter(&iis, &extra)
+    }
+}
+
+/// The logsource of IIS web logs, as Sigma's webserver rules name it.
+fn iis_logsource() -> exhunt_core::LogSource {
+    exhunt_core::LogSource {
+        category: Some("webserver".into()),
+        product: Some("windows".into()),
+        service: Some("iis".into()),
     }
 }
 
@@ -127,7 +129,10 @@ impl ShellNames {
     /// Script files that a finding of `high` or above calls a web shell;
     /// names Exchange itself ships (logon.aspx) are left out: requests for
     /// them are everyone's.
-    fn from_findings(findings: &[Finding], baselines: &Baselines) -> Self {
+    fn from_findings<'f>(
+        findings: impl Iterator<Item = &'f Finding>,
+        baselines: &Baselines,
+    ) -> Self {
         let mut names = BTreeMap::new();
         for f in findings {
             if f.kind != FindingKind::Webshell || f.severity > Severity::High {
@@ -351,11 +356,14 @@ pub fn scan(
     // Biggest files first, so one large log does not finish last on one core.
     candidates.sort_by_key(|c| std::cmp::Reverse(c.size));
     let gate = NoiseGate::default();
-    let (logs, others): (Vec<usize>, Vec<usize>) = (0..candidates.len()).partition(|&i| {
-        path_interest(&candidates[i].rel_lower, &candidates[i].rel)
-            .log
-            .is_some()
-    });
+    // What the path says, once per file: it splits the passes and guides
+    // the reading.
+    let interest: Vec<PathInterest> = candidates
+        .iter()
+        .map(|c| path_interest(&c.rel_lower, &c.rel))
+        .collect();
+    let (logs, others): (Vec<usize>, Vec<usize>) =
+        (0..candidates.len()).partition(|&i| interest[i].log.is_some());
     let no_shells = ShellNames::default();
     // One worker per thread for the whole pass (a yara-x scanner is costly
     // to make, so not one per rayon split); threads take the next file from
@@ -373,7 +381,15 @@ pub fn scan(
                 };
                 mine.push((
                     i,
-                    process(engine, &gate, shells, iis, &mut w, &candidates[i]),
+                    process(
+                        engine,
+                        &gate,
+                        shells,
+                        iis,
+                        &mut w,
+                        &candidates[i],
+                        &interest[i],
+                    ),
                 ));
                 progress.inc(1);
             }
@@ -387,10 +403,7 @@ pub fn scan(
     };
     let mut outcomes = pass(&others, &no_shells, engine.iis_prefilter.as_ref());
     let shells = ShellNames::from_findings(
-        &outcomes
-            .iter()
-            .flat_map(|(_, o)| o.findings.iter().cloned())
-            .collect::<Vec<_>>(),
+        outcomes.iter().flat_map(|(_, o)| &o.findings),
         engine.baselines,
     );
     let iis = engine.iis_prefilter_with(&shells);
@@ -490,8 +503,8 @@ fn process<'e>(
     iis: Option<&aho_corasick::AhoCorasick>,
     w: &mut Worker<'e>,
     c: &Candidate,
+    pi: &PathInterest,
 ) -> FileOutcome {
-    let pi = path_interest(&c.rel_lower, &c.rel);
     let mut out = FileOutcome::default();
     if pi.programdata_archive {
         let mut f = files::check_archive(&c.display, &c.rel_lower).with("size", c.size.to_string());
@@ -536,12 +549,12 @@ fn process<'e>(
             // its size) or a dump (checked from its start).
             let mut dec = utf8_reader(r)?;
             let prefix = read_prefix(&mut dec, SNIFF)?;
-            if log_kind(&pi, &prefix).is_some() {
+            if log_kind(pi, &prefix).is_some() {
                 out.skipped.retain(|s| s.path != c.display);
-                read_if_log(engine, gate, logs, c, &pi, &prefix, dec, &mut out)?;
+                read_if_log(engine, gate, logs, c, pi, &prefix, dec, &mut out)?;
             } else if pi.dump_place || pi.lsass_name {
                 out.examined = true;
-                check_dump(c, &pi, &prefix, &mut dec, &mut out)?;
+                check_dump(c, pi, &prefix, &mut dec, &mut out)?;
             }
             return Ok(());
         }
@@ -552,13 +565,13 @@ fn process<'e>(
         if pi.maybe_log {
             let mut dec = utf8_reader(io::Cursor::new(buf))?;
             let prefix = read_prefix(&mut dec, SNIFF)?;
-            if read_if_log(engine, gate, logs, c, &pi, &prefix, dec, &mut out)? {
+            if read_if_log(engine, gate, logs, c, pi, &prefix, dec, &mut out)? {
                 return Ok(());
             }
         }
         let scanner =
             yara.get_or_insert_with(|| FileScanner::new(&engine.sweep.yara, engine.sweep.timeout));
-        sweep_file(engine, scanner, c, &pi, buf, &mut out)
+        sweep_file(engine, scanner, c, pi, buf, &mut out)
     });
     if let Err(e) = res {
         out.errors.push(ErrorEntry {
@@ -766,7 +779,7 @@ fn sweep_file(
     // Every file read is hashed: the indicator lists (ours and the user's)
     // name files by SHA-256, and every finding carries it.
     let digest: [u8; 32] = Sha256::digest(data).into();
-    let sha = hex(&digest);
+    let sha = exhunt_core::hex(&digest);
     if let Some(ioc) = engine.sweep.iocs.hash_bytes(&digest) {
         found.push(
             Finding::new(
@@ -867,9 +880,7 @@ fn build_evidence(c: &Candidate, name_lower: &str, data: &[u8], out: &mut FileOu
 /// Whether a web.config is one IIS serves Exchange from (under inetpub or
 /// Exchange's web folders): others belong to unrelated software.
 fn in_web_tree(rel_lower: &str) -> bool {
-    webfiles::web_place(rel_lower).is_some()
-        || rel_lower.split('/').any(|c| c == "inetpub")
-        || webfiles::install_relative(rel_lower).is_some()
+    webfiles::web_place(rel_lower).is_some() || rel_lower.split('/').any(|c| c == "inetpub")
 }
 
 /// Text documents (reports, notes, data): shell code in them is quoted,
@@ -893,15 +904,6 @@ fn is_document(name_lower: &str) -> bool {
             | "yar"
             | "yara"
     )
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
 }
 
 /// Exchange's own CSV logs: literal pre-filter, then the built-in detectors.

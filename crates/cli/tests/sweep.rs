@@ -14,38 +14,9 @@ fn yara_data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../yara/tests/data")
 }
 
-/// The sample files under a data folder (recursively), with the `.txt`
-/// safety suffix taken off their names: (path relative to the folder,
-/// bytes). Documentation and licence files are left out.
-fn samples(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for e in fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(base, &p, out);
-                continue;
-            }
-            let rel = p
-                .strip_prefix(base)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            let Some(real) = rel.strip_suffix(".txt") else {
-                continue;
-            };
-            let name = real.rsplit('/').next().unwrap();
-            if name.starts_with("LICENSE") || name == "ASPX_one_liners_list" {
-                continue;
-            }
-            out.push((real.to_string(), fs::read(&p).unwrap()));
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    assert!(!out.is_empty(), "no samples in {}", dir.display());
-    out
-}
+#[path = "../../yara/tests/support/samples.rs"]
+mod support;
+use support::samples;
 
 fn write(root: &Path, rel: &str, bytes: &[u8]) {
     let p = root.join(rel);

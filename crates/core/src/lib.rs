@@ -356,6 +356,17 @@ pub struct Patch {
     pub notes: Vec<String>,
 }
 
+impl Patch {
+    /// The campaigns the open CVEs belong to (`other` left out).
+    pub fn open_campaigns(&self) -> Vec<&str> {
+        self.campaigns
+            .keys()
+            .map(String::as_str)
+            .filter(|c| *c != "other")
+            .collect()
+    }
+}
+
 /// One build the scan saw evidence of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildSeen {
@@ -458,6 +469,16 @@ pub struct Report {
     /// Added field: files not read on purpose, with the reason.
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+}
+
+/// Lower-case hex of bytes (SHA-256 digests in reports and manifests).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }
 
 /// Case-insensitive glob match with `*` (any run) and `?` (one char), the

@@ -1576,7 +1576,7 @@ mod tests {
             let c = iocs.counts();
             assert_eq!((c.sha256, c.path, c.regex), (sha256, path, regex), "{rel}");
             for h in iocs.sha256.keys() {
-                let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+                let hex = exhunt_core::hex(h);
                 assert!(bundled.hash(&hex).is_some(), "{rel}: {hex}");
             }
             for i in iocs.path_iocs() {

@@ -126,7 +126,7 @@ pub struct KnownHash {
 impl KnownHash {
     /// The SHA-256 in lower-case hex.
     pub fn sha256_hex(&self) -> String {
-        self.sha256.iter().map(|b| format!("{b:02x}")).collect()
+        exhunt_core::hex(&self.sha256)
     }
     /// Whether the build at this index of [`Baselines::builds`] ships this version.
     pub fn ships_in(&self, build_index: usize) -> bool {

@@ -79,12 +79,7 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
     ev.errors.dedup();
     let mut next_steps = next_steps(verdict, &ev.findings, &coverage, &ev.errors);
     if let Some(p) = ev.patch.as_ref().filter(|p| !p.open_cves.is_empty()) {
-        let campaigns: Vec<&str> = p
-            .campaigns
-            .keys()
-            .map(String::as_str)
-            .filter(|c| *c != "other")
-            .collect();
+        let campaigns = p.open_campaigns();
         next_steps.push(format!(
             "Patch the server: build {} ({}) leaves {} CVE(s) open{}. {} Patching closes the holes but does not remove an intruder already inside.",
             p.build,

@@ -372,9 +372,10 @@ struct Page {
 
 impl Prober {
     /// GET with redirects followed here (not by the client), so that every
-    /// hop waits for the rate limiter and is counted. Returns the page and
-    /// the number of requests sent.
-    async fn get(&self, url: &str) -> Result<(Page, u32), String> {
+    /// hop waits for the rate limiter and is counted; with `follow` off the
+    /// redirect itself is the page (the active checks read the 302).
+    /// Returns the page and the number of requests sent.
+    async fn get(&self, url: &str, follow: bool) -> Result<(Page, u32), String> {
         let mut url = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
         let mut owa_version = None;
         let mut sent = 0;
@@ -400,7 +401,7 @@ impl Prober {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|l| url.join(l).ok());
             match location {
-                Some(next) if resp.status().is_redirection() => {
+                Some(next) if follow && resp.status().is_redirection() => {
                     if sent > self.cfg.max_redirects as u32 {
                         return Err(format!(
                             "too many redirects (more than {})",
@@ -441,26 +442,6 @@ impl Prober {
         ))
     }
 
-    /// One GET, redirects not followed (the active checks read the 302).
-    async fn get_once(&self, url: &str) -> Result<Page, String> {
-        self.limiter.wait().await;
-        let resp = self.client.get(url).send().await.map_err(describe)?;
-        let status = resp.status().as_u16();
-        let mut body = Vec::new();
-        let mut resp = resp;
-        while body.len() < 64 << 10 {
-            match resp.chunk().await {
-                Ok(Some(c)) => body.extend_from_slice(&c),
-                _ => break,
-            }
-        }
-        Ok(Page {
-            status,
-            owa_version: None,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
-    }
-
     async fn probe(&self, base: &str) -> ProbeResult {
         let mut r = ProbeResult {
             // `host:port`, as DESIGN.md's probe contract shows it.
@@ -485,7 +466,7 @@ impl Prober {
         let mut found: Option<(String, &'static str)> = None;
         let mut errors = Vec::new();
         for path in ["/owa/", "/owa/auth/logon.aspx"] {
-            match self.get(&format!("{base}{path}")).await {
+            match self.get(&format!("{base}{path}"), true).await {
                 Ok((page, sent)) => {
                     r.requests += sent;
                     r.reachable = true;
@@ -514,7 +495,7 @@ impl Prober {
         if let Some((b, "owa-path")) = &found {
             if !is_full_build(b) {
                 let url = format!("{base}/ecp/Current/exporttool/microsoft.exchange.ediscovery.exporttool.application");
-                match self.get(&url).await {
+                match self.get(&url, true).await {
                     Ok((page, sent)) => {
                         r.requests += sent;
                         if let Some(m) = self.assembly.captures(&page.body) {
@@ -544,8 +525,8 @@ impl Prober {
                 ),
             ] {
                 r.requests += 1;
-                let (result, evidence) = match self.get_once(&format!("{base}{path}")).await {
-                    Ok(page) => judge_active(check, &page),
+                let (result, evidence) = match self.get(&format!("{base}{path}"), false).await {
+                    Ok((page, _)) => judge_active(check, &page),
                     Err(e) => ("inconclusive", e),
                 };
                 r.active.push(ActiveCheck {

@@ -353,12 +353,7 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 p.update_level.as_deref().unwrap_or("unknown"),
                 p.source
             )?;
-            let campaigns: Vec<&str> = p
-                .campaigns
-                .keys()
-                .map(String::as_str)
-                .filter(|c| *c != "other")
-                .collect();
+            let campaigns = p.open_campaigns();
             if p.open_cves.is_empty() {
                 writeln!(w, "  Patch status: none of the campaigns' CVEs open.")?;
             } else {

@@ -11,37 +11,15 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Every file under `dir` ending in `.txt`, as (path relative to `dir`
-/// without the `.txt` suffix, lower-cased; bytes). Documentation files are
-/// left out.
+#[path = "support/samples.rs"]
+mod support;
+
+/// The samples with lower-cased paths (as the scanner's globals see them).
 fn samples(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(base, &p, out);
-                continue;
-            }
-            let rel = p
-                .strip_prefix(base)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            let Some(real) = rel.strip_suffix(".txt") else {
-                continue;
-            };
-            let name = real.rsplit('/').next().unwrap();
-            if name.starts_with("LICENSE") || name == "ASPX_one_liners_list" {
-                continue;
-            }
-            out.push((real.to_lowercase(), std::fs::read(&p).unwrap()));
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    assert!(!out.is_empty(), "no samples in {}", dir.display());
-    out
+    support::samples(dir)
+        .into_iter()
+        .map(|(rel, bytes)| (rel.to_lowercase(), bytes))
+        .collect()
 }
 
 fn bundled() -> YaraRules {
