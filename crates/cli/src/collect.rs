@@ -145,6 +145,7 @@ pub fn collect(dir: &Path, report: &Report, candidates: &[Candidate]) -> Result<
                 exhunt_sources::Location::ZipMember { zip, .. } => {
                     format!("{}!{}", zip.display(), c.rel)
                 }
+                exhunt_sources::Location::Absent { .. } => continue,
             },
             copy: rel.to_string_lossy().replace('\\', "/"),
             size,

@@ -6,6 +6,7 @@
 //! could not run at all (bad arguments, unwritable output).
 
 mod build;
+mod bundle;
 mod collect;
 mod patchstatus;
 mod probe;
@@ -34,8 +35,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan Exchange logs and files for traces of exploitation.
+    /// Scan Exchange logs and files for traces of exploitation. With no
+    /// PATH: the server exhunt runs on.
     Scan(ScanArgs),
+    /// Copy what `scan` reads from this server (or a mounted disk) into one
+    /// zip with a SHA-256 manifest, to analyse anywhere with `exhunt scan
+    /// ZIP`. Nothing on the source is changed.
+    Collect(CollectArgs),
     /// Explain an Exchange build number: product, CU, update level, the CVEs
     /// it leaves open (by campaign) and what to install.
     Build(BuildArgs),
@@ -131,12 +137,117 @@ enum OutFormat {
     Timeline,
 }
 
+/// Where a system root is: the live server, or a mounted or copied disk.
+#[derive(clap::Args, Clone)]
+struct RootArgs {
+    /// A mounted or copied Windows system drive (the folder that was `C:\`):
+    /// exhunt finds Exchange (registry hive, default folders), IIS
+    /// (applicationHost.config), the event logs, ProgramData and the dump
+    /// locations on it.
+    #[arg(long, value_name = "DIR")]
+    system_root: Option<PathBuf>,
+
+    /// Another volume of the same server, mounted at DIR (e.g. `D=/mnt/d`
+    /// when Exchange is installed on D:); may be given more than once.
+    #[arg(long, value_name = "LETTER=DIR")]
+    drive: Vec<String>,
+}
+
+impl RootArgs {
+    /// The system root to discover: `--system-root`, else the live server
+    /// when `live` (no PATH given).
+    fn system_root(&self, live: bool) -> Result<Option<exhunt_system::SystemRoot>> {
+        let builder = match &self.system_root {
+            Some(dir) => exhunt_system::SystemRootBuilder::offline(dir),
+            None if live => exhunt_system::SystemRootBuilder::live(std::env::vars())?,
+            None => {
+                if !self.drive.is_empty() {
+                    bail!("--drive needs --system-root (or no PATH, on the server itself)");
+                }
+                return Ok(None);
+            }
+        };
+        let mut builder = builder;
+        for d in &self.drive {
+            builder = builder.drive_arg(d)?;
+        }
+        Ok(Some(builder.build()?))
+    }
+}
+
+#[derive(clap::Args)]
+struct CollectArgs {
+    #[command(flatten)]
+    root: RootArgs,
+
+    /// The zip to write (a new file, not inside any folder read).
+    #[arg(long, short = 'o', value_name = "FILE.zip")]
+    output: PathBuf,
+
+    /// Leave out text logs last written before DATE (YYYY-MM-DD or an ISO
+    /// time, UTC); web folders, configuration, dumps and event logs are
+    /// always collected.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    since: Option<String>,
+
+    /// Largest file collected that is not a log (logs are collected
+    /// whatever their size, as `scan` reads them whatever their size); the
+    /// scan reads no more of larger files, which the manifest lists.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    max_filesize: u64,
+
+    /// Most bytes collected in all (before compression): files first,
+    /// then event logs, then text logs newest first; the rest is listed in
+    /// the manifest as left out.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_total: Option<u64>,
+
+    /// No progress bar and no warnings on standard error.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+/// `2021-03-01` or `2021-03-01T06:00:00Z` → ISO UTC for comparing with file times.
+fn parse_since(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let ok_date = |d: &str| {
+        d.len() == 10
+            && d.as_bytes()[4] == b'-'
+            && d.as_bytes()[7] == b'-'
+            && d[..4].parse::<u16>().is_ok()
+            && d[5..7].parse::<u8>().is_ok_and(|m| (1..=12).contains(&m))
+            && d[8..10].parse::<u8>().is_ok_and(|m| (1..=31).contains(&m))
+    };
+    if ok_date(t) {
+        return Ok(format!("{t}T00:00:00Z"));
+    }
+    if t.len() >= 19 && ok_date(&t[..10]) && t.as_bytes()[10] == b'T' {
+        let hms = &t[11..19];
+        if hms.split(':').count() == 3
+            && hms
+                .split(':')
+                .all(|p| p.len() == 2 && p.parse::<u8>().is_ok())
+        {
+            return Ok(format!("{}T{hms}Z", &t[..10]));
+        }
+    }
+    Err(format!(
+        "not a date: {s:?} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC)"
+    ))
+}
+
 #[derive(clap::Args)]
 struct ScanArgs {
     /// Exchange install folder (...\V15), system drive (mounted or copied),
-    /// any folder of collected files, or a .zip of any of these.
-    #[arg(required = true, value_name = "PATH")]
+    /// any folder of collected files, a .zip of any of these, or a
+    /// collection made by `exhunt collect`. None: the server exhunt runs on
+    /// (its Exchange, IIS, event logs, ProgramData, found as `--system-root`
+    /// finds them).
+    #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    root: RootArgs,
 
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value = "text")]
@@ -218,6 +329,13 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Collect(args) => match run_collect(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("exhunt: error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
         Command::Probe(args) => match probe::run(
             &args.targets,
             args.targets_file.as_deref(),
@@ -292,6 +410,109 @@ fn check_output(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// The inputs of a scan or collection: the PATHs as given, plus the
+/// places discovery found on a system root.
+struct Plan {
+    inputs: Vec<exhunt_sources::Input>,
+    names: Vec<String>,
+    discovery: Option<exhunt_core::SystemDiscovery>,
+    discovery_errors: Vec<(String, String)>,
+}
+
+impl Plan {
+    fn new(paths: &[PathBuf], root: &RootArgs, quiet: bool) -> Result<Plan> {
+        let mut plan = Plan {
+            inputs: paths.iter().map(exhunt_sources::Input::plain).collect(),
+            names: paths.iter().map(|p| p.display().to_string()).collect(),
+            discovery: None,
+            discovery_errors: Vec::new(),
+        };
+        if let Some(sys) = root.system_root(paths.is_empty())? {
+            let layout = sys.discover();
+            if !quiet {
+                let d = &layout.discovery;
+                eprintln!(
+                    "exhunt: {} {}: Exchange {}",
+                    if d.live {
+                        "scanning this server,"
+                    } else {
+                        "system root"
+                    },
+                    d.root,
+                    match (&d.exchange_install, &d.exchange_install_from) {
+                        (Some(p), Some(f)) => format!("in {p} (from {f})"),
+                        _ => "install folder not found".to_string(),
+                    }
+                );
+            }
+            plan.names.push(format!(
+                "{} ({})",
+                layout.discovery.root,
+                if layout.discovery.live {
+                    "live system root"
+                } else {
+                    "system root"
+                }
+            ));
+            plan.inputs.extend(layout.inputs);
+            plan.discovery = Some(layout.discovery);
+            plan.discovery_errors = layout.errors;
+        }
+        Ok(plan)
+    }
+
+    fn paths(&self) -> Vec<PathBuf> {
+        self.inputs.iter().map(|i| i.path.clone()).collect()
+    }
+}
+
+fn progress_bar(quiet: bool, template: &str) -> indicatif::ProgressBar {
+    if !quiet && std::io::stderr().is_terminal() {
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+fn run_collect(args: CollectArgs) -> Result<u8> {
+    let plan = Plan::new(&[], &args.root, args.quiet)?;
+    bundle::check_output(&args.output, &plan.inputs)?;
+    let progress = progress_bar(
+        args.quiet,
+        "{spinner} collecting [{bar:30}] {bytes}/{total_bytes} {elapsed}",
+    );
+    let done = bundle::collect(bundle::CollectJob {
+        inputs: &plan.inputs,
+        discovery: plan.discovery.expect("a system root was discovered"),
+        discovery_errors: plan.discovery_errors,
+        output: &args.output,
+        since: args.since,
+        max_filesize: args.max_filesize,
+        max_total: args.max_total,
+        progress: &progress,
+        quiet: args.quiet,
+    })?;
+    if !args.quiet {
+        eprintln!(
+            "exhunt: wrote {} ({} file(s), {} bytes read; {} left out, {} unreadable; listed in _exhunt/manifest.json)\nexhunt: SHA-256 of the zip: {} (also in {}.sha256)",
+            args.output.display(),
+            done.files,
+            done.bytes,
+            done.left_out,
+            done.errors,
+            done.zip_sha256,
+            args.output.display()
+        );
+    }
+    Ok(if done.errors > 0 { 1 } else { 0 })
+}
+
 fn run_scan(args: ScanArgs) -> Result<u8> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
@@ -299,11 +520,12 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
             .build_global()
             .context("cannot set up worker threads")?;
     }
+    let plan = Plan::new(&args.paths, &args.root, args.quiet)?;
     if let Some(out) = &args.output {
-        check_output(out, &args.paths)?;
+        check_output(out, &plan.paths())?;
     }
     if let Some(dir) = &args.collect {
-        collect::check_dir(dir, &args.paths)?;
+        collect::check_dir(dir, &plan.paths())?;
     }
     let mut rules = exhunt_detect::events::bundled_rules();
     for dir in &args.sigma {
@@ -338,20 +560,27 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     let engine = scan::Engine::new(DetectorSet::builtin(), rules.build(), sweep)
         .context("building detectors")?;
     // Progress goes to standard error, and only to a person watching it.
-    let progress = if !args.quiet && std::io::stderr().is_terminal() {
-        let pb = indicatif::ProgressBar::new(0);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} scanning [{bar:30}] {pos}/{len} files {elapsed}",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
+    let progress = progress_bar(
+        args.quiet,
+        "{spinner} scanning [{bar:30}] {pos}/{len} files {elapsed}",
+    );
+    let (mut evidence, candidates) = scan::scan(
+        &engine,
+        &plan.inputs,
+        plan.names.clone(),
+        plan.discovery.clone(),
+        &progress,
+    );
+    evidence
+        .errors
+        .extend(
+            plan.discovery_errors
+                .iter()
+                .map(|(path, message)| exhunt_core::ErrorEntry {
+                    path: path.clone(),
+                    message: message.clone(),
+                }),
         );
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let (mut evidence, candidates) = scan::scan(&engine, &args.paths, &progress);
     evidence.rules = engine
         .rules()
         .load_report()

@@ -16,14 +16,13 @@ use exhunt_judge::{Evidence, FileWindow};
 use exhunt_sources::csvlog::{read_prefix, utf8_reader};
 use exhunt_sources::{
     classify_content, discover, path_interest, read_evtx_file, read_evtx_stream, Candidate,
-    CsvLogScanner, EventsJsonlReader, Location, MemberOpener, PathInterest, Prefilter, SourceError,
-    W3cReader,
+    CsvLogScanner, EventsJsonlReader, Input, Location, MemberOpener, PathInterest, Prefilter,
+    SourceError, W3cReader,
 };
 use exhunt_yara::{FileInfo, FileScanner, YaraRules};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::io::{self, Read};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -347,11 +346,16 @@ impl FileOutcome {
 /// web shell found on disk are tied to it.
 pub fn scan(
     engine: &Engine,
-    inputs: &[PathBuf],
+    inputs: &[Input],
+    input_names: Vec<String>,
+    discovery: Option<exhunt_core::SystemDiscovery>,
     progress: &indicatif::ProgressBar,
 ) -> (Evidence, Vec<Candidate>) {
     let disc = discover(inputs);
     let mut candidates = disc.candidates;
+    // An exhunt collection among the inputs: its metadata, not its files.
+    let mut replay_errors = Vec::new();
+    let replayed = crate::bundle::replay(&mut candidates, &mut replay_errors);
     progress.set_length(candidates.len() as u64);
     // Biggest files first, so one large log does not finish last on one core.
     candidates.sort_by_key(|c| std::cmp::Reverse(c.size));
@@ -411,7 +415,7 @@ pub fn scan(
     progress.finish_and_clear();
 
     let mut ev = Evidence {
-        inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+        inputs: input_names,
         stats: Stats {
             files_seen: candidates.len() as u64,
             ..Stats::default()
@@ -426,6 +430,18 @@ pub fn scan(
             .into_iter()
             .map(|(path, message)| ErrorEntry { path, message }),
     );
+    ev.errors.extend(replay_errors);
+    let mut builds = Vec::new();
+    if let Some(d) = discovery {
+        builds.extend(d.builds.iter().cloned());
+        ev.discovery = Some(d);
+    }
+    for r in replayed {
+        ev.errors.extend(r.errors);
+        ev.skipped.extend(r.skipped);
+        builds.extend(r.discovery.builds.iter().cloned());
+        ev.discovery.get_or_insert(r.discovery);
+    }
     ev.skipped.extend(
         disc.skipped
             .into_iter()
@@ -433,7 +449,6 @@ pub fn scan(
     );
     ev.findings
         .extend(newer_than_neighbours(&candidates, &outcomes));
-    let mut builds = Vec::new();
     for (_, o) in outcomes {
         ev.findings.extend(o.findings);
         ev.windows.extend(o.window);
@@ -515,6 +530,14 @@ fn process<'e>(
         out.examined = true;
     }
     out.findings.extend(path_ioc_findings(engine, c));
+    if let Location::Absent { reason } = &c.location {
+        // Left out of a collection: what its path says is all there is.
+        out.skipped.push(Skipped {
+            path: c.display.clone(),
+            reason: reason.clone(),
+        });
+        return out;
+    }
     let Worker {
         opener,
         scanner,
@@ -651,6 +674,58 @@ fn read_if_log(
 }
 
 /// The log kind of a file, from its path or its first lines.
+/// What a scan reads of a file, for `exhunt collect`: the whole file, or
+/// nothing but its path, size and time.
+pub enum Need {
+    /// `text_log`: an Exchange or IIS text log (limited by `--since`).
+    Whole { text_log: bool },
+    /// The scan reads none of it beyond its first bytes; the reason is the
+    /// one the scan would give.
+    Skip(String),
+}
+
+/// Decides as [`process`] does: logs whole whatever their size, other
+/// files whole up to `max_file`; a larger file only when its first bytes
+/// make it a log or a memory dump the scan reads through.
+pub fn collect_need(
+    c: &Candidate,
+    pi: &PathInterest,
+    max_file: u64,
+    opener: &mut MemberOpener,
+) -> Result<Need, SourceError> {
+    let is_evtx = matches!(pi.log, Some(ArtifactKind::EventLog { .. }));
+    if pi.log.is_some() {
+        return Ok(Need::Whole { text_log: !is_evtx });
+    }
+    let small = c.size <= max_file;
+    if small && !pi.maybe_log {
+        return Ok(Need::Whole { text_log: false });
+    }
+    let skip = format!(
+        "larger than --max-filesize ({} bytes > {max_file}): content not hashed or YARA-scanned",
+        c.size
+    );
+    if !small && !pi.needs_open() {
+        return Ok(Need::Skip(skip));
+    }
+    opener.with_reader(&c.location, |r| {
+        let mut dec = utf8_reader(r)?;
+        let prefix = read_prefix(&mut dec, SNIFF)?;
+        if log_kind(pi, &prefix).is_some() {
+            return Ok(Need::Whole { text_log: true });
+        }
+        if small {
+            return Ok(Need::Whole { text_log: false });
+        }
+        let dump = pi.lsass_name || (pi.dump_place && prefix.starts_with(b"MDMP"));
+        Ok(if dump {
+            Need::Whole { text_log: false }
+        } else {
+            Need::Skip(skip)
+        })
+    })
+}
+
 fn log_kind(pi: &exhunt_sources::PathInterest, prefix: &[u8]) -> Option<ArtifactKind> {
     pi.log.clone().or_else(|| {
         if pi.maybe_log {
@@ -1057,7 +1132,9 @@ fn read_events(
             // is read into memory (capped).
             let o = match &c.location {
                 Location::File(p) => read_evtx_file(p, &mut on_record)?,
-                Location::ZipMember { .. } => read_evtx_stream(&mut chained, &mut on_record)?,
+                Location::ZipMember { .. } | Location::Absent { .. } => {
+                    read_evtx_stream(&mut chained, &mut on_record)?
+                }
             };
             out.bytes += c.size;
             out.lines += o.records;

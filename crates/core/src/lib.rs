@@ -469,6 +469,58 @@ pub struct Report {
     /// Added field: files not read on purpose, with the reason.
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+    /// Added field: what was found where on a system root (a live server,
+    /// a mounted disk, or an exhunt collection of either); `null` when the
+    /// inputs were plain folders, files or zips.
+    #[serde(default)]
+    pub discovery: Option<SystemDiscovery>,
+}
+
+/// How a system root was searched: the Exchange install folder and where
+/// its location came from, every place looked at, and what could not be
+/// settled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemDiscovery {
+    /// The system root: `C:\` on a live server, the folder given with
+    /// `--system-root` (a mounted or copied disk).
+    pub root: String,
+    /// Discovered on the running server (environment variables), not offline.
+    pub live: bool,
+    /// The Exchange install folder as a Windows path, when found.
+    pub exchange_install: Option<String>,
+    /// Where that came from (environment variable, registry hive value,
+    /// default install path).
+    pub exchange_install_from: Option<String>,
+    /// Every place looked at, found or not.
+    pub places: Vec<DiscoveredPlace>,
+    /// Exchange builds recorded outside the scanned files (the registry).
+    #[serde(default)]
+    pub builds: Vec<BuildSeen>,
+    /// Plain-language notes: what was missing, unreadable or unusual.
+    pub notes: Vec<String>,
+    /// For an exhunt collection: when it was collected (UTC) and by which
+    /// exhunt version.
+    #[serde(default)]
+    pub collected: Option<String>,
+}
+
+/// One place discovery looked at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscoveredPlace {
+    /// `Exchange install`, `Exchange HttpProxy logs`, `IIS logs`, `web root`,
+    /// `virtual directory`, `IIS configuration`, `event logs`, `ProgramData`,
+    /// `dump location`, `registry hive`, ...
+    pub what: String,
+    /// The place as Windows names it (`C:\inetpub\logs\LogFiles`).
+    pub windows_path: String,
+    /// Where it is in the report's paths (relative to the root, `/`
+    /// separators), when it exists.
+    pub path: Option<String>,
+    /// Where its location came from.
+    pub from: String,
+    /// `scanned`, `not found`, `within <place>` (scanned as part of a
+    /// larger folder) or why it was not read.
+    pub status: String,
 }
 
 /// Lower-case hex of bytes (SHA-256 digests in reports and manifests).

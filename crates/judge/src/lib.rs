@@ -39,6 +39,7 @@ pub struct Evidence {
     pub suppressed: Vec<Suppressed>,
     pub rules: Vec<exhunt_core::RuleLoad>,
     pub skipped: Vec<exhunt_core::Skipped>,
+    pub discovery: Option<exhunt_core::SystemDiscovery>,
 }
 
 /// Builds the report.
@@ -119,6 +120,7 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
             s.sort();
             s
         },
+        discovery: ev.discovery,
     }
 }
 

@@ -489,6 +489,7 @@ mod tests {
             suppressed: vec![],
             rules: vec![],
             skipped: vec![],
+            discovery: None,
         }
     }
 

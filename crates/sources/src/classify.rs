@@ -95,7 +95,10 @@ pub fn path_interest(rel_lower: &str, rel: &str) -> PathInterest {
         // `inetpub/logs/LogFiles/W3SVC1/u_ex210303.log`
         if pi.log.is_none() && ext == "log" {
             if let Some(i) = comps.iter().position(|c| c.starts_with("w3svc")) {
-                if i + 2 == comps.len() && i > 0 && comps[i - 1] == "logfiles" {
+                // IIS's own log folder, or a folder the site's settings
+                // moved the logs to (`D:\IISLogs\W3SVC1\u_ex210303.log`).
+                let iis_name = name.starts_with("u_ex") || name.starts_with("ex");
+                if i + 2 == comps.len() && ((i > 0 && comps[i - 1] == "logfiles") || iis_name) {
                     let orig: Vec<&str> = rel.split('/').collect();
                     pi.log = Some(ArtifactKind::IisLog {
                         site: orig.get(i).copied().unwrap_or("IIS").to_string(),
@@ -273,6 +276,14 @@ mod tests {
                 site: "W3SVC1".into()
             })
         );
+        // A log folder moved by the site's settings.
+        assert_eq!(
+            pi("IISLogs/W3SVC2/u_ex210303.log").log,
+            Some(ArtifactKind::IisLog {
+                site: "W3SVC2".into()
+            })
+        );
+        assert!(pi("backup/W3SVC1/notes.log").maybe_log);
         assert_eq!(
             pi("Windows/System32/winevt/Logs/Microsoft-Windows-Sysmon%4Operational.evtx").log,
             Some(ArtifactKind::EventLog {

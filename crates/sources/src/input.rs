@@ -17,7 +17,15 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     File(PathBuf),
-    ZipMember { zip: PathBuf, index: usize },
+    ZipMember {
+        zip: PathBuf,
+        index: usize,
+    },
+    /// A file a collection lists but does not hold (left out for its size
+    /// or age): its path, size and time are known, its content is not.
+    Absent {
+        reason: String,
+    },
 }
 
 /// One file found in the inputs.
@@ -49,6 +57,37 @@ pub struct Discovery {
     pub skipped: Vec<(String, String)>,
 }
 
+/// One input to walk: a folder, a file or a zip, and the path its files are
+/// shown under. Plain inputs show paths relative to themselves; the places
+/// discovery found on a system root show paths relative to that root
+/// (`inetpub/logs/LogFiles/W3SVC1/u_ex210303.log`), so the same file has the
+/// same path whether the root or a collection of it is scanned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub path: PathBuf,
+    /// Prepended to the paths inside (`/` separators, no trailing `/`);
+    /// empty for plain inputs. For a file input: its whole display path.
+    pub prefix: String,
+}
+
+impl Input {
+    /// An input shown relative to itself.
+    pub fn plain(path: impl Into<PathBuf>) -> Input {
+        Input {
+            path: path.into(),
+            prefix: String::new(),
+        }
+    }
+
+    /// An input shown under `prefix`.
+    pub fn under(path: impl Into<PathBuf>, prefix: impl Into<String>) -> Input {
+        Input {
+            path: path.into(),
+            prefix: prefix.into(),
+        }
+    }
+}
+
 /// True when the path names a zip file by extension.
 pub fn is_zip_path(p: &Path) -> bool {
     p.extension()
@@ -59,9 +98,13 @@ pub fn is_zip_path(p: &Path) -> bool {
 /// Lists every file under the inputs. Zips given as inputs are listed member
 /// by member; zips met inside a folder are files like any other (they may be
 /// the intruder's staged loot, which is evidence, not a bundle to open).
-pub fn discover(inputs: &[PathBuf]) -> Discovery {
+pub fn discover(inputs: &[Input]) -> Discovery {
     let mut out = Discovery::default();
-    for input in inputs {
+    for Input {
+        path: input,
+        prefix,
+    } in inputs
+    {
         let meta = match std::fs::metadata(input) {
             Ok(m) => m,
             Err(e) => {
@@ -70,13 +113,17 @@ pub fn discover(inputs: &[PathBuf]) -> Discovery {
                 continue;
             }
         };
-        if meta.is_file() && is_zip_path(input) {
+        if meta.is_file() && is_zip_path(input) && prefix.is_empty() {
             list_zip(input, &mut out);
         } else if meta.is_file() {
-            let name = input
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = if prefix.is_empty() {
+                input
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            } else {
+                prefix.clone()
+            };
             out.candidates.push(Candidate {
                 rel_lower: name.to_lowercase(),
                 rel: name.clone(),
@@ -86,13 +133,20 @@ pub fn discover(inputs: &[PathBuf]) -> Discovery {
                 modified: meta.modified().ok().map(system_time_iso),
             });
         } else {
-            walk_dir(input, &mut out);
+            walk_dir(input, prefix, &mut out);
         }
+    }
+    // Places of a system root may overlap (a log folder inside a web
+    // root): each file once.
+    if inputs.len() > 1 {
+        out.candidates.sort_by(|a, b| a.display.cmp(&b.display));
+        out.candidates
+            .dedup_by(|a, b| a.display == b.display && a.location == b.location);
     }
     out
 }
 
-fn walk_dir(root: &Path, out: &mut Discovery) {
+fn walk_dir(root: &Path, prefix: &str, out: &mut Discovery) {
     // A parallel walk: on a drive of hundreds of thousands of files, the
     // directory reads and stat calls are a good part of the whole scan.
     let parts = std::sync::Mutex::new(Vec::<Discovery>::new());
@@ -106,7 +160,7 @@ fn walk_dir(root: &Path, out: &mut Discovery) {
                 found: Discovery::default(),
             };
             Box::new(move |entry| {
-                walk_entry(root, entry, &mut batch.found);
+                walk_entry(root, prefix, entry, &mut batch.found);
                 ignore::WalkState::Continue
             })
         });
@@ -136,7 +190,12 @@ impl Drop for Batch<'_> {
     }
 }
 
-fn walk_entry(root: &Path, entry: Result<ignore::DirEntry, ignore::Error>, out: &mut Discovery) {
+fn walk_entry(
+    root: &Path,
+    prefix: &str,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+    out: &mut Discovery,
+) {
     let entry = match entry {
         Ok(e) => e,
         Err(e) => {
@@ -158,11 +217,18 @@ fn walk_entry(root: &Path, entry: Result<ignore::DirEntry, ignore::Error>, out: 
     }
     let path = entry.path();
     let rel = path.strip_prefix(root).unwrap_or(path);
-    let display = rel
+    let mut display = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/");
+    if !prefix.is_empty() {
+        display = if display.is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{prefix}/{display}")
+        };
+    }
     if ft.is_symlink() {
         let target = std::fs::read_link(path)
             .map(|t| format!(" (to {})", t.display()))
@@ -290,6 +356,9 @@ impl MemberOpener {
                     .map_err(|e| SourceError::Zip(e.to_string()))?;
                 f(&mut member)
             }
+            Location::Absent { reason } => Err(SourceError::Format(format!(
+                "not in the collection: {reason}"
+            ))),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod classify;
 pub mod csvlog;
 pub mod events_jsonl;
 pub mod evtx;
+pub mod hive;
 pub mod input;
 mod lines;
 pub mod w3c;
@@ -34,7 +35,7 @@ pub use self::evtx::{
 pub use classify::{classify_content, path_interest, PathInterest};
 pub use csvlog::{CsvLogScanner, CsvRecord, LogOutcome, Prefilter};
 pub use events_jsonl::{is_events_jsonl, EventsJsonlReader, JsonlOutcome};
-pub use input::{discover, Candidate, Discovery, Location, MemberOpener};
+pub use input::{discover, Candidate, Discovery, Input, Location, MemberOpener};
 pub use w3c::{is_w3c, W3cOutcome, W3cReader};
 pub use winevent::{normalize_time, windows_logsource};
 

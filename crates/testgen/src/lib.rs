@@ -26,6 +26,7 @@ pub mod httpproxy;
 pub mod oab;
 pub mod rng;
 pub mod site;
+pub mod sysroot;
 pub mod time;
 pub mod tree;
 pub mod w3c;

@@ -11,6 +11,8 @@ usage: exhunt-testgen example DIR          compromised example tree
        exhunt-testgen bench DIR --bytes N [--seed S]
                                            large tree of about N bytes (N may end in K, M or G)
        exhunt-testgen example-zip FILE     the example as a zip
+       exhunt-testgen sysroot DIR          the example as a server's system drive, Exchange in
+                                           C:\\Apps\\Exchange Server\\V15 (SOFTWARE hive made with hivexsh)
        exhunt-testgen iis DIR --bytes N    IIS W3C logs of about N bytes (benchmark)
        exhunt-testgen files DIR --count N [--seed S]
                                            N ordinary server files with a web shell in every 5,000 (benchmark)
@@ -147,6 +149,24 @@ fn main() -> ExitCode {
                 }
                 _ => return fail(&format!("unexpected arguments {rest:?}\n{USAGE}")),
             }
+        }
+        "sysroot" => {
+            if let Err(e) = check_dir(target) {
+                return fail(&e);
+            }
+            if !rest.is_empty() {
+                return fail(&format!("unexpected arguments {rest:?}\n{USAGE}"));
+            }
+            let spec = exhunt_testgen::sysroot::SystemRootSpec::default();
+            exhunt_testgen::sysroot::write_system_root(
+                target,
+                &spec,
+                &exhunt_testgen::sysroot::HiveExchange::Installed {
+                    install_path: format!("{}\\", spec.install),
+                    build: Some([15, 1, 2106, 2]),
+                },
+            )
+            .map(|b| b.summary())
         }
         "example-zip" => {
             if !rest.is_empty() {

@@ -124,7 +124,7 @@ impl Bundle {
         self.files.iter().find(|f| f.path == path)
     }
 
-    fn summary(&self) -> Summary {
+    pub fn summary(&self) -> Summary {
         Summary {
             files: self.files.len(),
             bytes: self.total_bytes(),
@@ -332,7 +332,7 @@ Timestamps are UTC.
 ";
 
 /// What the example puts where the OAB write left its web shell.
-const SHELL_STAND_IN: &str = "<%@ Page Language=\"C#\" %>
+pub const SHELL_STAND_IN: &str = "<%@ Page Language=\"C#\" %>
 <%-- exhunt example: a HARMLESS stand-in for the web shell that the
      OABGenerator log line names (CVE-2021-26858). The real page held
      China Chopper code; this one does nothing. --%>

@@ -1,0 +1,491 @@
+//! exhunt collections: `exhunt collect --output triage.zip` writes exactly
+//! what a scan of a system root reads into one zip, and `exhunt scan
+//! triage.zip` reads it back to the same findings.
+//!
+//! Members keep their paths relative to the system root (the paths the
+//! scan of the root reports). `_exhunt/manifest.json` holds the SHA-256,
+//! size and time of every member, the files left out (too large to be
+//! read by the scan, older than `--since`, over `--max-total`) with their
+//! size, time and reason, what the walk could not read, and the discovery
+//! (where Exchange, IIS and the rest were found and from what).
+//! `_exhunt/manifest.csv` is the same hash list for people; a
+//! `<output>.sha256` file beside the zip holds the zip's own hash.
+//!
+//! The source is only read: files are opened read-only, nothing is
+//! written beside them, and the output may not lie inside a place read.
+
+use crate::scan::{collect_need, Need};
+use anyhow::{bail, Context, Result};
+use exhunt_core::{ErrorEntry, Skipped, SystemDiscovery};
+use exhunt_sources::{path_interest, Candidate, Input, Location, MemberOpener};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The folder of a collection that holds its own metadata.
+pub const META_DIR: &str = "_exhunt/";
+pub const MANIFEST: &str = "_exhunt/manifest.json";
+pub const MANIFEST_SCHEMA: &str = "exhunt/collect/v1";
+
+/// `_exhunt/manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema: String,
+    pub tool: exhunt_core::Tool,
+    /// When the collection was made (UTC).
+    pub collected: String,
+    /// The system root it was made from, and whether it was the live server.
+    pub system_root: String,
+    pub live: bool,
+    /// The limits it was made with.
+    pub since: Option<String>,
+    pub max_filesize: u64,
+    pub max_total: Option<u64>,
+    /// Every member.
+    pub files: Vec<ManifestFile>,
+    /// Files the scan of the root would list but the zip does not hold.
+    pub left_out: Vec<LeftOut>,
+    /// What the walk of the root could not read, and discovery's errors.
+    pub errors: Vec<ErrorEntry>,
+    /// What the walk of the root did not read on purpose (links, ...).
+    pub skipped: Vec<Skipped>,
+    pub discovery: SystemDiscovery,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestFile {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    pub modified: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeftOut {
+    pub path: String,
+    pub size: u64,
+    pub modified: Option<String>,
+    pub reason: String,
+}
+
+/// What `exhunt collect` is asked for.
+pub struct CollectJob<'a> {
+    pub inputs: &'a [Input],
+    pub discovery: SystemDiscovery,
+    pub discovery_errors: Vec<(String, String)>,
+    pub output: &'a Path,
+    /// Text logs last written before this (ISO UTC) are left out.
+    pub since: Option<String>,
+    pub max_filesize: u64,
+    pub max_total: Option<u64>,
+    pub progress: &'a indicatif::ProgressBar,
+    pub quiet: bool,
+}
+
+/// What was written.
+pub struct Collected {
+    pub files: usize,
+    pub bytes: u64,
+    pub left_out: usize,
+    pub errors: usize,
+    pub zip_sha256: String,
+}
+
+/// Refuses an output inside any place read (the evidence), and an
+/// existing file.
+pub fn check_output(out: &Path, inputs: &[Input]) -> Result<()> {
+    if out.exists() {
+        bail!(
+            "{} already exists: give a new file name (exhunt does not overwrite)",
+            out.display()
+        );
+    }
+    let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
+    crate::check_output(out, &paths)
+}
+
+/// Writes the collection.
+pub fn collect(job: CollectJob<'_>) -> Result<Collected> {
+    let disc = exhunt_sources::discover(job.inputs);
+    let mut manifest = Manifest {
+        schema: MANIFEST_SCHEMA.into(),
+        tool: exhunt_core::Tool {
+            name: "exhunt".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        collected: exhunt_sources::input::system_time_iso(SystemTime::now()),
+        system_root: job.discovery.root.clone(),
+        live: job.discovery.live,
+        since: job.since.clone(),
+        max_filesize: job.max_filesize,
+        max_total: job.max_total,
+        files: Vec::new(),
+        left_out: Vec::new(),
+        errors: disc
+            .errors
+            .iter()
+            .chain(&job.discovery_errors)
+            .map(|(path, message)| ErrorEntry {
+                path: path.clone(),
+                message: message.clone(),
+            })
+            .collect(),
+        skipped: disc
+            .skipped
+            .iter()
+            .map(|(path, reason)| Skipped {
+                path: path.clone(),
+                reason: reason.clone(),
+            })
+            .collect(),
+        discovery: job.discovery,
+    };
+
+    // What the scan would read of each file, decided as the scan decides.
+    let mut opener = MemberOpener::new();
+    let mut chosen: Vec<(usize, u8)> = Vec::new();
+    for (i, c) in disc.candidates.iter().enumerate() {
+        let pi = path_interest(&c.rel_lower, &c.rel);
+        match collect_need(c, &pi, job.max_filesize, &mut opener) {
+            Ok(Need::Skip(reason)) => manifest.left_out.push(left_out(c, reason)),
+            Ok(Need::Whole { text_log }) => {
+                if text_log {
+                    if let (Some(since), Some(m)) = (&job.since, &c.modified) {
+                        if m < since {
+                            manifest.left_out.push(left_out(
+                                c,
+                                format!("left out of the collection: log last written before --since {since}"),
+                            ));
+                            continue;
+                        }
+                    }
+                }
+                // Under --max-total: files first, then event logs, then
+                // text logs (newest first).
+                let class = if text_log {
+                    2
+                } else if c.rel_lower.ends_with(".evtx") {
+                    1
+                } else {
+                    0
+                };
+                chosen.push((i, class));
+            }
+            Err(e) => manifest.errors.push(ErrorEntry {
+                path: c.display.clone(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    if let Some(max) = job.max_total {
+        chosen.sort_by(|a, b| {
+            let (ca, cb) = (&disc.candidates[a.0], &disc.candidates[b.0]);
+            a.1.cmp(&b.1)
+                .then_with(|| cb.modified.cmp(&ca.modified))
+                .then(a.0.cmp(&b.0))
+        });
+        let mut total = 0u64;
+        chosen.retain(|&(i, _)| {
+            let c = &disc.candidates[i];
+            if total + c.size > max {
+                manifest.left_out.push(left_out(
+                    c,
+                    format!("left out of the collection: over --max-total ({max} bytes)"),
+                ));
+                false
+            } else {
+                total += c.size;
+                true
+            }
+        });
+        chosen.sort();
+    }
+
+    let total: u64 = chosen.iter().map(|&(i, _)| disc.candidates[i].size).sum();
+    job.progress.set_length(total);
+    let file = std::fs::File::create_new(job.output)
+        .with_context(|| format!("cannot create {}", job.output.display()))?;
+    let written = write_zip(
+        BufWriter::with_capacity(1 << 20, file),
+        &disc.candidates,
+        &chosen,
+        &mut manifest,
+        &mut opener,
+        job.progress,
+    );
+    job.progress.finish_and_clear();
+    let written = match written {
+        Ok(w) => w,
+        Err(e) => {
+            // Our own half-written output, not evidence.
+            let _ = std::fs::remove_file(job.output);
+            return Err(e);
+        }
+    };
+    let zip_sha256 = sha256_file(job.output)?;
+    let name = job
+        .output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let side = PathBuf::from(format!("{}.sha256", job.output.display()));
+    std::fs::write(&side, format!("{zip_sha256}  {name}\n"))
+        .with_context(|| format!("cannot write {}", side.display()))?;
+    if !job.quiet {
+        for e in &manifest.errors {
+            eprintln!("exhunt: warning: {}: {}", e.path, e.message);
+        }
+    }
+    Ok(Collected {
+        files: manifest.files.len(),
+        bytes: written,
+        left_out: manifest.left_out.len(),
+        errors: manifest.errors.len(),
+        zip_sha256,
+    })
+}
+
+fn left_out(c: &Candidate, reason: String) -> LeftOut {
+    LeftOut {
+        path: c.display.clone(),
+        size: c.size,
+        modified: c.modified.clone(),
+        reason,
+    }
+}
+
+/// Streams every chosen file into the zip (hashing what is read), then
+/// the manifest. Returns the bytes of content written.
+fn write_zip<W: Write + std::io::Seek>(
+    out: W,
+    candidates: &[Candidate],
+    chosen: &[(usize, u8)],
+    manifest: &mut Manifest,
+    opener: &mut MemberOpener,
+    progress: &indicatif::ProgressBar,
+) -> Result<u64> {
+    let mut zip = zip::ZipWriter::new(out);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut written = 0u64;
+    for &(i, _) in chosen {
+        let c = &candidates[i];
+        let mtime = match &c.location {
+            Location::File(p) => std::fs::metadata(p).and_then(|m| m.modified()).ok(),
+            _ => None,
+        };
+        let opts = member_options(mtime, c.size)?;
+        zip.start_file(c.display.as_str(), opts)
+            .with_context(|| format!("writing {} into the zip", c.display))?;
+        let res = opener.with_reader(&c.location, |r| {
+            let mut h = Sha256::new();
+            let mut n = 0u64;
+            loop {
+                let k = match r.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(k) => k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                h.update(&buf[..k]);
+                zip.write_all(&buf[..k])?;
+                n += k as u64;
+                progress.inc(k as u64);
+            }
+            Ok((n, h.finalize()))
+        });
+        match res {
+            Ok((n, digest)) => {
+                written += n;
+                manifest.files.push(ManifestFile {
+                    path: c.display.clone(),
+                    size: n,
+                    sha256: exhunt_core::hex(&digest),
+                    modified: c.modified.clone(),
+                });
+            }
+            Err(e) => {
+                zip.abort_file()
+                    .with_context(|| format!("dropping {} from the zip", c.display))?;
+                manifest.errors.push(ErrorEntry {
+                    path: c.display.clone(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    manifest.left_out.sort_by(|a, b| a.path.cmp(&b.path));
+    let opts = member_options(Some(SystemTime::now()), 0)?;
+    zip.start_file(MANIFEST, opts.clone())?;
+    serde_json::to_writer_pretty(&mut zip, &manifest)?;
+    zip.start_file("_exhunt/manifest.csv", opts)?;
+    {
+        let mut w = csv::Writer::from_writer(&mut zip);
+        w.write_record(["path", "size", "sha256", "modified"])?;
+        for f in &manifest.files {
+            w.write_record([
+                f.path.as_str(),
+                &f.size.to_string(),
+                f.sha256.as_str(),
+                f.modified.as_deref().unwrap_or(""),
+            ])?;
+        }
+        w.flush()?;
+    }
+    let mut inner = zip.finish().context("finishing the zip")?;
+    inner.flush()?;
+    Ok(written)
+}
+
+/// Deflated, with the exact modification time (the DOS time fields keep
+/// only even seconds): an extended timestamp field as Info-ZIP writes it.
+fn member_options(
+    mtime: Option<SystemTime>,
+    size: u64,
+) -> Result<zip::write::FullFileOptions<'static, 'static>> {
+    let secs = mtime
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    let mut opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(size >= (1 << 32) - (1 << 20));
+    if let Some(s) = secs {
+        let iso =
+            exhunt_sources::input::system_time_iso(UNIX_EPOCH + std::time::Duration::from_secs(s));
+        let p = |a: usize, b: usize| iso[a..b].parse::<u16>().unwrap_or(0);
+        if let Ok(dt) = zip::DateTime::from_date_and_time(
+            p(0, 4),
+            p(5, 7) as u8,
+            p(8, 10) as u8,
+            p(11, 13) as u8,
+            p(14, 16) as u8,
+            p(17, 19) as u8,
+        ) {
+            opts = opts.last_modified_time(dt);
+        }
+    }
+    let modified = secs.and_then(|s| u32::try_from(s).ok());
+    Ok(opts.with_extended_timestamp(modified, None, None)?)
+}
+
+fn sha256_file(p: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+    }
+    Ok(exhunt_core::hex(&h.finalize()))
+}
+
+/// A collection found among the scan's inputs: its metadata members are
+/// taken out of the candidates, and what the manifest says is put back in
+/// the scan's terms.
+pub struct Replayed {
+    pub discovery: SystemDiscovery,
+    pub errors: Vec<ErrorEntry>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Takes each collection's `_exhunt/` members out of `candidates`, sets the
+/// exact file times from its manifest, and adds the files it left out as
+/// [`Location::Absent`] candidates (their paths are still checked against
+/// indicators; their content is reported as not read, with the reason).
+pub fn replay(candidates: &mut Vec<Candidate>, errors: &mut Vec<ErrorEntry>) -> Vec<Replayed> {
+    let mut manifests: Vec<(PathBuf, String, Candidate)> = Vec::new();
+    candidates.retain(|c| {
+        let Location::ZipMember { zip, .. } = &c.location else {
+            return true;
+        };
+        if !c.rel.starts_with(META_DIR) {
+            return true;
+        }
+        if c.rel == MANIFEST {
+            let zip_name = c
+                .display
+                .strip_suffix(&format!("!/{}", c.rel))
+                .unwrap_or(&c.display)
+                .to_string();
+            manifests.push((zip.clone(), zip_name, c.clone()));
+        }
+        false
+    });
+    let mut out = Vec::new();
+    let mut opener = MemberOpener::new();
+    for (zip, zip_name, c) in manifests {
+        let read = opener.with_reader(&c.location, |r| {
+            let mut s = Vec::new();
+            r.take(256 << 20).read_to_end(&mut s)?;
+            Ok(s)
+        });
+        let manifest: Manifest = match read
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(ErrorEntry {
+                    path: c.display.clone(),
+                    message: format!("not a readable exhunt collection manifest: {e}"),
+                });
+                continue;
+            }
+        };
+        let inside = |p: &str| format!("{zip_name}!/{p}");
+        let times: std::collections::HashMap<&str, &Option<String>> = manifest
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), &f.modified))
+            .collect();
+        for cand in candidates.iter_mut() {
+            if matches!(&cand.location, Location::ZipMember { zip: z, .. } if *z == zip) {
+                if let Some(m) = times.get(cand.rel.as_str()) {
+                    cand.modified = (*m).clone();
+                }
+            }
+        }
+        for l in &manifest.left_out {
+            candidates.push(Candidate {
+                display: inside(&l.path),
+                rel_lower: l.path.to_lowercase(),
+                rel: l.path.clone(),
+                location: Location::Absent {
+                    reason: l.reason.clone(),
+                },
+                size: l.size,
+                modified: l.modified.clone(),
+            });
+        }
+        let mut discovery = manifest.discovery;
+        discovery.collected = Some(manifest.collected.clone());
+        for b in &mut discovery.builds {
+            b.path = inside(&b.path);
+        }
+        out.push(Replayed {
+            discovery,
+            errors: manifest
+                .errors
+                .into_iter()
+                .map(|e| ErrorEntry {
+                    path: inside(&e.path),
+                    message: e.message,
+                })
+                .collect(),
+            skipped: manifest
+                .skipped
+                .into_iter()
+                .map(|s| Skipped {
+                    path: inside(&s.path),
+                    reason: s.reason,
+                })
+                .collect(),
+        });
+    }
+    out
+}

@@ -1,0 +1,810 @@
+//! exhunt-system: where an Exchange server keeps what exhunt reads, found
+//! on a "system root".
+//!
+//! A system root is the folder that is `C:\` on the server: `C:\` itself
+//! when exhunt runs on the live server, a mount point or a copied tree when
+//! a responder works on a disk image. Discovery is written once, against
+//! that folder, with nothing but environment variables (live) and files, so
+//! it works the same on every OS:
+//!
+//! 1. the Exchange install folder: the `ExchangeInstallPath` environment
+//!    variable (live), the `MsiInstallPath` value of
+//!    `HKLM\SOFTWARE\Microsoft\ExchangeServer\v15\Setup` in the offline
+//!    `SOFTWARE` hive ([`exhunt_sources::hive`]), else the default install
+//!    folders; under it the HttpProxy, ECP and OABGenerator logs, the
+//!    front-end and back-end web folders and `Bin\ExSetup.exe`;
+//! 2. IIS: log folders and web roots from `applicationHost.config`
+//!    ([`apphost`]), and the whole `inetpub` folder;
+//! 3. event logs (`Windows\System32\winevt\Logs`), ProgramData, the dump
+//!    locations (`C:\root`, `Windows\Temp`), ASP.NET's compiled pages.
+//!
+//! Windows paths from the registry, configuration and environment are
+//! parsed and looked up without case ([`winpath`]). The result, a
+//! [`Layout`], lists every place looked at with where its location came
+//! from (for the report) and the folders and files to scan, each shown
+//! relative to the root so that a scan of the root and a scan of a
+//! collection of it name files alike.
+
+pub mod apphost;
+pub mod winpath;
+
+use exhunt_core::{BuildSeen, DiscoveredPlace, SystemDiscovery};
+use exhunt_sources::Input;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use winpath::{resolve_no_case, WinPath};
+
+/// Largest `SOFTWARE` hive read (real ones are tens to a few hundred MB).
+const MAX_HIVE: u64 = 2 << 30;
+/// Largest `applicationHost.config` read.
+const MAX_CONFIG: u64 = 64 << 20;
+
+/// Why discovery cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum SystemError {
+    #[error("this does not look like a Windows system (the SystemDrive environment variable is not set): give the folders or zips to scan, or --system-root DIR for a mounted Windows disk")]
+    NotWindows,
+    #[error("the system root {0} is not a folder that can be read: {1}")]
+    BadRoot(String, std::io::Error),
+    #[error("--drive {0}: expected LETTER=DIR, e.g. D=/mnt/d")]
+    BadDrive(String),
+}
+
+/// Sets up discovery on a system root.
+#[derive(Debug, Clone)]
+pub struct SystemRootBuilder {
+    root: PathBuf,
+    live: bool,
+    /// Environment variables, names upper-case.
+    env: BTreeMap<String, String>,
+    drives: BTreeMap<char, PathBuf>,
+}
+
+impl SystemRootBuilder {
+    /// A mounted or copied Windows disk: only its files are read.
+    pub fn offline(root: impl Into<PathBuf>) -> Self {
+        SystemRootBuilder {
+            root: root.into(),
+            live: false,
+            env: BTreeMap::new(),
+            drives: BTreeMap::new(),
+        }
+    }
+
+    /// The running system, from its environment: the root is
+    /// `%SystemDrive%\`, and `ExchangeInstallPath`, `SystemRoot`,
+    /// `ProgramData` and the like say where things are.
+    pub fn live(env: impl IntoIterator<Item = (String, String)>) -> Result<Self, SystemError> {
+        let env: BTreeMap<String, String> = env
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_uppercase(), v))
+            .collect();
+        let drive = env
+            .get("SYSTEMDRIVE")
+            .filter(|d| !d.trim().is_empty())
+            .ok_or(SystemError::NotWindows)?;
+        let root = PathBuf::from(format!(
+            "{}{}",
+            drive.trim().trim_end_matches(['\\', '/']),
+            std::path::MAIN_SEPARATOR
+        ));
+        Ok(SystemRootBuilder {
+            root,
+            live: true,
+            env,
+            drives: BTreeMap::new(),
+        })
+    }
+
+    /// Another volume of the same server, mounted at `dir` (offline: an
+    /// Exchange installed on `D:` is found only when `D:` is given).
+    pub fn drive(mut self, letter: char, dir: impl Into<PathBuf>) -> Self {
+        self.drives.insert(letter.to_ascii_uppercase(), dir.into());
+        self
+    }
+
+    /// Parses `D=/mnt/d` (or `D:=/mnt/d`) for [`Self::drive`].
+    pub fn drive_arg(self, arg: &str) -> Result<Self, SystemError> {
+        let (l, dir) = arg
+            .split_once('=')
+            .ok_or_else(|| SystemError::BadDrive(arg.to_string()))?;
+        let l = l.trim().trim_end_matches(':');
+        let mut chars = l.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_alphabetic() && !dir.is_empty() => {
+                Ok(self.drive(c, PathBuf::from(dir)))
+            }
+            _ => Err(SystemError::BadDrive(arg.to_string())),
+        }
+    }
+
+    pub fn build(self) -> Result<SystemRoot, SystemError> {
+        std::fs::read_dir(&self.root)
+            .map_err(|e| SystemError::BadRoot(self.root.display().to_string(), e))?;
+        // The variables Windows paths use, with Windows' defaults where
+        // the environment (offline: always) does not say.
+        let mut vars = self.env.clone();
+        let sys_drive = vars
+            .get("SYSTEMDRIVE")
+            .and_then(|d| {
+                let b = d.trim().as_bytes();
+                (b.len() == 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+                    .then(|| (b[0] as char).to_ascii_uppercase())
+            })
+            .unwrap_or('C');
+        let defaults = [
+            ("SYSTEMDRIVE", format!("{sys_drive}:")),
+            ("SYSTEMROOT", format!("{sys_drive}:\\Windows")),
+            ("WINDIR", format!("{sys_drive}:\\Windows")),
+            ("PROGRAMDATA", format!("{sys_drive}:\\ProgramData")),
+            ("ALLUSERSPROFILE", format!("{sys_drive}:\\ProgramData")),
+            ("PROGRAMFILES", format!("{sys_drive}:\\Program Files")),
+            (
+                "PROGRAMFILES(X86)",
+                format!("{sys_drive}:\\Program Files (x86)"),
+            ),
+            ("PUBLIC", format!("{sys_drive}:\\Users\\Public")),
+        ];
+        for (k, v) in defaults {
+            let keep = self.live
+                && vars.get(k).is_some_and(|x| {
+                    let b = x.trim().as_bytes();
+                    b.len() >= 2 && b[1] == b':'
+                });
+            if !keep {
+                vars.insert(k.to_string(), v);
+            }
+        }
+        // On a live server not run on Windows (tests), SystemDrive is a
+        // folder: Windows paths use C:.
+        vars.insert("SYSTEMDRIVE".into(), format!("{sys_drive}:"));
+        Ok(SystemRoot {
+            root: self.root,
+            live: self.live,
+            env: self.env,
+            vars,
+            sys_drive,
+            drives: self.drives,
+        })
+    }
+}
+
+/// A configured system root; [`SystemRoot::discover`] does the work.
+#[derive(Debug, Clone)]
+pub struct SystemRoot {
+    root: PathBuf,
+    live: bool,
+    env: BTreeMap<String, String>,
+    vars: BTreeMap<String, String>,
+    sys_drive: char,
+    drives: BTreeMap<char, PathBuf>,
+}
+
+/// What discovery found: the report's account of it and the inputs to scan.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub discovery: SystemDiscovery,
+    /// Folders and files to scan, none inside another.
+    pub inputs: Vec<Input>,
+    /// `(path, message)`: files discovery needed and could not read
+    /// (a malformed `applicationHost.config`, a broken hive).
+    pub errors: Vec<(String, String)>,
+}
+
+/// What kind of thing a place is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Dir,
+    File,
+}
+
+/// A place while discovery runs.
+struct Place {
+    what: String,
+    win: WinPath,
+    from: String,
+    kind: Kind,
+    /// Host path and root-relative display, when it is there.
+    found: Option<(PathBuf, String)>,
+    status: String,
+    /// Walked as an input (the install folder itself is not: only the
+    /// folders of it that hold what exhunt reads).
+    scan: bool,
+}
+
+/// Where a Windows path is on this machine.
+enum Located {
+    At(PathBuf, String),
+    Missing(String),
+    Unreachable(String),
+}
+
+impl SystemRoot {
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    fn var(&self, name: &str) -> WinPath {
+        WinPath::parse(&self.vars[name], &self.vars).unwrap_or_else(|_| WinPath {
+            drive: self.sys_drive,
+            parts: Vec::new(),
+        })
+    }
+
+    /// Finds a Windows path on this machine: the system drive under the
+    /// root, other drives where `--drive` put them (or, live, where they
+    /// are), without regard to case.
+    fn locate(&self, w: &WinPath) -> Located {
+        let (base, prefix) = if w.drive == self.sys_drive {
+            (self.root.clone(), String::new())
+        } else if let Some(d) = self.drives.get(&w.drive) {
+            (d.clone(), format!("{}$", w.drive))
+        } else if self.live {
+            (
+                PathBuf::from(format!("{}:{}", w.drive, std::path::MAIN_SEPARATOR)),
+                format!("{}$", w.drive),
+            )
+        } else {
+            return Located::Unreachable(format!(
+                "on drive {}:, which is not part of the system root given (add it with --drive {}=DIR)",
+                w.drive, w.drive
+            ));
+        };
+        match resolve_no_case(&base, &w.parts) {
+            Ok(host) => {
+                let rel: Vec<String> = host
+                    .strip_prefix(&base)
+                    .unwrap_or(Path::new(""))
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                let mut display = prefix;
+                for r in rel {
+                    if !display.is_empty() {
+                        display.push('/');
+                    }
+                    display.push_str(&r);
+                }
+                Located::At(host, display)
+            }
+            Err(missing) => Located::Missing(format!("not found (no \"{missing}\")")),
+        }
+    }
+
+    /// Looks for everything exhunt reads.
+    pub fn discover(&self) -> Layout {
+        let mut d = Discoverer {
+            sys: self,
+            places: Vec::new(),
+            notes: Vec::new(),
+            errors: Vec::new(),
+            builds: Vec::new(),
+        };
+        let install = d.exchange_install();
+        if let Some((w, _)) = &install {
+            for (what, sub, kind) in [
+                ("Exchange HttpProxy logs", "Logging\\HttpProxy", Kind::Dir),
+                ("Exchange ECP logs", "Logging\\ECP", Kind::Dir),
+                (
+                    "Exchange OABGenerator logs",
+                    "Logging\\OABGeneratorLog",
+                    Kind::Dir,
+                ),
+                (
+                    "Exchange front-end web folders",
+                    "FrontEnd\\HttpProxy",
+                    Kind::Dir,
+                ),
+                ("Exchange back-end web folders", "ClientAccess", Kind::Dir),
+                (
+                    "Exchange build (ExSetup.exe)",
+                    "Bin\\ExSetup.exe",
+                    Kind::File,
+                ),
+            ] {
+                d.add(
+                    what,
+                    w.join(sub),
+                    "inside the Exchange install folder",
+                    kind,
+                );
+            }
+        }
+        d.iis();
+        let windir = self.var("SYSTEMROOT");
+        d.add(
+            "event logs",
+            windir.join("System32\\winevt\\Logs"),
+            "Windows' event log folder (%SystemRoot%\\System32\\winevt\\Logs)",
+            Kind::Dir,
+        );
+        d.add(
+            "ProgramData",
+            self.var("PROGRAMDATA"),
+            "%ProgramData% (staged archives, dumps, ProxyShell virtual directories)",
+            Kind::Dir,
+        );
+        d.add(
+            "dump location",
+            WinPath {
+                drive: self.sys_drive,
+                parts: vec!["root".into()],
+            },
+            "where the 2021 intruders left LSASS dumps (C:\\root; Microsoft's Test-ProxyLogon)",
+            Kind::Dir,
+        );
+        d.add(
+            "dump location",
+            windir.join("Temp"),
+            "where the 2021 intruders left LSASS dumps (%WINDIR%\\Temp; Microsoft's Test-ProxyLogon)",
+            Kind::Dir,
+        );
+        for fw in ["Framework64", "Framework"] {
+            d.add(
+                "compiled ASP.NET pages",
+                windir.join(&format!(
+                    "Microsoft.NET\\{fw}\\v4.0.30319\\Temporary ASP.NET Files"
+                )),
+                "ASP.NET's default compilation folder (App_Web_*.dll of requested pages)",
+                Kind::Dir,
+            );
+        }
+        d.finish(install.map(|(w, from)| (w.to_string(), from)))
+    }
+}
+
+struct Discoverer<'s> {
+    sys: &'s SystemRoot,
+    places: Vec<Place>,
+    notes: Vec<String>,
+    errors: Vec<(String, String)>,
+    builds: Vec<BuildSeen>,
+}
+
+impl Discoverer<'_> {
+    fn add(&mut self, what: &str, win: WinPath, from: &str, kind: Kind) -> Option<PathBuf> {
+        let (found, status) = match self.sys.locate(&win) {
+            Located::At(host, rel) => {
+                let ok = match kind {
+                    Kind::Dir => host.is_dir(),
+                    Kind::File => host.is_file(),
+                };
+                if ok {
+                    (Some((host, rel)), "scanned".to_string())
+                } else {
+                    (
+                        None,
+                        match kind {
+                            Kind::Dir => "not a folder".to_string(),
+                            Kind::File => "not a file".to_string(),
+                        },
+                    )
+                }
+            }
+            Located::Missing(why) | Located::Unreachable(why) => (None, why),
+        };
+        let host = found.as_ref().map(|(h, _)| h.clone());
+        self.places.push(Place {
+            what: what.to_string(),
+            win,
+            from: from.to_string(),
+            kind,
+            found,
+            status,
+            scan: true,
+        });
+        host
+    }
+
+    /// The Exchange install folder and where its location came from.
+    fn exchange_install(&mut self) -> Option<(WinPath, String)> {
+        let sys = self.sys;
+        let mut tried: Vec<(WinPath, String)> = Vec::new();
+        if sys.live {
+            match sys.env.get("EXCHANGEINSTALLPATH") {
+                Some(v) => match WinPath::parse(v, &sys.vars) {
+                    Ok(w) => tried.push((w, "environment variable ExchangeInstallPath".into())),
+                    Err(e) => self
+                        .notes
+                        .push(format!("The ExchangeInstallPath environment variable is not usable: {e}.")),
+                },
+                None => self.notes.push(
+                    "The ExchangeInstallPath environment variable is not set (Exchange Setup sets it on every Exchange server)."
+                        .into(),
+                ),
+            }
+        }
+        // The registry: offline always; live only when the environment did
+        // not say (Windows keeps the loaded hive open).
+        if !sys.live || tried.is_empty() {
+            tried.extend(self.hive());
+        }
+        for v in ["V15", "V14"] {
+            tried.push((
+                sys.var("PROGRAMFILES")
+                    .join(&format!("Microsoft\\Exchange Server\\{v}")),
+                "default install folder".into(),
+            ));
+        }
+        let mut chosen: Option<(WinPath, String)> = None;
+        for (w, from) in tried {
+            if chosen.is_some() {
+                if from != "default install folder" {
+                    continue;
+                }
+                // A second install folder at a default place (an older
+                // install left behind) is worth a note, not a scan.
+                if let Located::At(h, _) = sys.locate(&w) {
+                    if h.is_dir() && !chosen.as_ref().is_some_and(|(c, _)| c == &w) {
+                        self.notes.push(format!(
+                            "{w} also exists (not scanned; give it as a PATH if Exchange ran from there)."
+                        ));
+                    }
+                }
+                continue;
+            }
+            match sys.locate(&w) {
+                Located::At(h, _) if h.is_dir() => chosen = Some((w, from)),
+                Located::At(..) => self
+                    .notes
+                    .push(format!("{w} (from {from}) is not a folder.")),
+                Located::Missing(why) | Located::Unreachable(why) => {
+                    if from != "default install folder" {
+                        self.notes.push(format!("{w} (from {from}) is {why}."));
+                    }
+                }
+            }
+        }
+        match &chosen {
+            Some((w, from)) => {
+                self.add("Exchange install", w.clone(), from, Kind::Dir);
+                let p = self.places.last_mut().expect("just added");
+                p.scan = false;
+                p.status = "found (the log and web folders below are scanned)".into();
+            }
+            None => {
+                self.notes.push(
+                    "No Exchange install folder was found: its logs and web folders are not scanned. If Exchange is installed elsewhere, give that folder as a PATH."
+                        .into(),
+                );
+                self.places.push(Place {
+                    what: "Exchange install".into(),
+                    win: sys
+                        .var("PROGRAMFILES")
+                        .join("Microsoft\\Exchange Server\\V15"),
+                    from: "default install folder".into(),
+                    kind: Kind::Dir,
+                    found: None,
+                    status: "not found".into(),
+                    scan: false,
+                });
+            }
+        }
+        chosen
+    }
+
+    /// The install folder (and build) Exchange Setup recorded in the
+    /// offline `SOFTWARE` hive.
+    fn hive(&mut self) -> Option<(WinPath, String)> {
+        let sys = self.sys;
+        let w = sys.var("SYSTEMROOT").join("System32\\config\\SOFTWARE");
+        let Located::At(host, rel) = sys.locate(&w) else {
+            if !sys.live {
+                self.notes.push(format!(
+                    "No registry hive at {w}: the Exchange install folder cannot be read from the registry."
+                ));
+            }
+            return None;
+        };
+        let meta = match std::fs::metadata(&host) {
+            Ok(m) if m.is_file() => m,
+            _ => return None,
+        };
+        if meta.len() > MAX_HIVE {
+            self.errors.push((
+                rel,
+                format!("registry hive larger than {MAX_HIVE} bytes, not read"),
+            ));
+            return None;
+        }
+        let bytes = match std::fs::read(&host) {
+            Ok(b) => b,
+            Err(e) => {
+                if sys.live {
+                    self.notes.push(format!(
+                        "The registry hive {w} cannot be read while Windows runs ({e})."
+                    ));
+                } else {
+                    self.errors.push((rel, format!("cannot read: {e}")));
+                }
+                return None;
+            }
+        };
+        // Its transaction logs, when they were copied along.
+        let mut logs = Vec::new();
+        if !sys.live {
+            for ext in ["LOG1", "LOG2"] {
+                let lw = sys
+                    .var("SYSTEMROOT")
+                    .join(&format!("System32\\config\\SOFTWARE.{ext}"));
+                if let Located::At(lh, lrel) = sys.locate(&lw) {
+                    if let Ok(b) = std::fs::read(&lh) {
+                        if !b.is_empty() {
+                            logs.push(b);
+                        }
+                    }
+                    self.places.push(Place {
+                        what: "registry hive transaction log".into(),
+                        win: lw,
+                        from: "beside the SOFTWARE hive".into(),
+                        kind: Kind::File,
+                        found: Some((lh, lrel)),
+                        status: "scanned".into(),
+                        scan: true,
+                    });
+                }
+            }
+        }
+        self.places.push(Place {
+            what: "registry hive".into(),
+            win: w.clone(),
+            from: "Windows' SOFTWARE hive (%SystemRoot%\\System32\\config\\SOFTWARE)".into(),
+            kind: Kind::File,
+            found: Some((host.clone(), rel.clone())),
+            status: "scanned".into(),
+            scan: true,
+        });
+        let parsed =
+            exhunt_sources::hive::exchange_setup(bytes.clone(), logs.clone()).or_else(|e| {
+                // A transaction log that does not fit must not hide the
+                // hive's own content.
+                if logs.is_empty() {
+                    Err(e)
+                } else {
+                    exhunt_sources::hive::exchange_setup(bytes, Vec::new())
+                }
+            });
+        match parsed {
+            Ok(Some(setup)) => {
+                if let Some(b) = &setup.build {
+                    self.builds.push(BuildSeen {
+                        build: b.clone(),
+                        source: format!(
+                            "registry hive ({}: MsiProductMajor/Minor, MsiBuildMajor/Minor)",
+                            setup.key
+                        ),
+                        path: rel.clone(),
+                        first: None,
+                        last: meta
+                            .modified()
+                            .ok()
+                            .map(exhunt_sources::input::system_time_iso),
+                        files: 1,
+                    });
+                }
+                match setup
+                    .install_path
+                    .as_deref()
+                    .map(|p| WinPath::parse(p, &sys.vars))
+                {
+                    Some(Ok(ip)) => Some((
+                        ip,
+                        format!("registry hive {rel}, {} value MsiInstallPath", setup.key),
+                    )),
+                    Some(Err(e)) => {
+                        self.notes.push(format!(
+                            "The registry's MsiInstallPath ({}) is not usable: {e}.",
+                            setup.key
+                        ));
+                        None
+                    }
+                    None => {
+                        self.notes.push(format!(
+                            "The registry key {} has no MsiInstallPath value.",
+                            setup.key
+                        ));
+                        None
+                    }
+                }
+            }
+            Ok(None) => {
+                self.notes.push(format!(
+                    "The registry hive {rel} has no SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup (or v14) key: Exchange Server is not installed on this system, or was removed."
+                ));
+                None
+            }
+            Err(e) => {
+                self.errors.push((rel, e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// IIS: its configuration, `inetpub`, the log folders and the physical
+    /// folders the configuration names.
+    fn iis(&mut self) {
+        let sys = self.sys;
+        let cfg_dir = sys.var("SYSTEMROOT").join("System32\\inetsrv\\config");
+        self.add(
+            "IIS configuration",
+            cfg_dir.clone(),
+            "IIS's configuration folder (%SystemRoot%\\System32\\inetsrv\\config)",
+            Kind::Dir,
+        );
+        let inetpub = WinPath {
+            drive: sys.sys_drive,
+            parts: vec!["inetpub".into()],
+        };
+        self.add(
+            "IIS folder (web root, logs)",
+            inetpub,
+            "IIS's default folder (%SystemDrive%\\inetpub)",
+            Kind::Dir,
+        );
+        let file = cfg_dir.join("applicationHost.config");
+        let config = match sys.locate(&file) {
+            Located::At(host, rel) if host.is_file() => Some((host, rel)),
+            _ => {
+                self.notes.push(format!(
+                    "No IIS configuration at {file}: IIS's default log folder is used."
+                ));
+                None
+            }
+        };
+        let parsed = config.and_then(|(host, rel)| {
+            let read = std::fs::metadata(&host)
+                .map_err(|e| format!("cannot read: {e}"))
+                .and_then(|m| {
+                    if m.len() > MAX_CONFIG {
+                        Err(format!("larger than {MAX_CONFIG} bytes, not read"))
+                    } else {
+                        std::fs::read(&host).map_err(|e| format!("cannot read: {e}"))
+                    }
+                })
+                .and_then(|b| apphost::decode(&b).map_err(|e| e.to_string()))
+                .and_then(|t| apphost::parse(&t).map_err(|e| e.to_string()));
+            match read {
+                Ok(c) => Some((c, rel)),
+                Err(e) => {
+                    self.errors.push((rel.clone(), e.clone()));
+                    self.notes.push(format!(
+                        "{rel} could not be parsed ({e}): IIS's default log folder is used."
+                    ));
+                    None
+                }
+            }
+        });
+        let (cfg, rel) = match parsed {
+            Some((c, rel)) => (c, rel),
+            None => (
+                apphost::IisConfig {
+                    log_dirs: vec![apphost::ConfigPath {
+                        raw: apphost::DEFAULT_LOG_DIR.into(),
+                        origin: "IIS default".into(),
+                        line: 0,
+                    }],
+                    physical_paths: Vec::new(),
+                },
+                String::new(),
+            ),
+        };
+        let from = |p: &apphost::ConfigPath| {
+            if rel.is_empty() {
+                p.origin.clone()
+            } else {
+                format!("{rel} line {}: {}", p.line, p.origin)
+            }
+        };
+        for p in &cfg.log_dirs {
+            match WinPath::parse(&p.raw, &sys.vars) {
+                Ok(w) => {
+                    self.add("IIS logs", w, &from(p), Kind::Dir);
+                }
+                Err(e) => self.notes.push(format!("IIS log folder {}: {e}", from(p))),
+            }
+        }
+        for p in &cfg.physical_paths {
+            match WinPath::parse(&p.raw, &sys.vars) {
+                Ok(w) if too_broad(&w) => {
+                    self.places.push(Place {
+                        what: "web folder".into(),
+                        win: w.clone(),
+                        from: from(p),
+                        kind: Kind::Dir,
+                        found: None,
+                        scan: false,
+                        status: "not walked whole: a drive, Windows, Program Files or Users folder is too broad to sweep (a site served from there is itself suspicious)".into(),
+                    });
+                }
+                Ok(w) => {
+                    self.add("web folder", w, &from(p), Kind::Dir);
+                }
+                Err(e) => self.notes.push(format!("Web folder {}: {e}", from(p))),
+            }
+        }
+    }
+
+    fn finish(mut self, install: Option<(String, String)>) -> Layout {
+        // A place inside another found place is scanned as part of it.
+        let found: Vec<(usize, PathBuf)> = self
+            .places
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.scan)
+            .filter_map(|(i, p)| p.found.as_ref().map(|(h, _)| (i, h.clone())))
+            .collect();
+        let mut inputs = Vec::new();
+        for &(i, ref h) in &found {
+            let outer = found
+                .iter()
+                .find(|&&(j, ref o)| j != i && h.starts_with(o) && (h != o || j < i));
+            if let Some(&(j, _)) = outer {
+                let o = &self.places[j];
+                self.places[i].status = format!("within {} ({})", o.what, o.win);
+                continue;
+            }
+            let (host, rel) = self.places[i].found.clone().expect("found");
+            inputs.push(Input::under(host, rel));
+        }
+        inputs.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        let places = self
+            .places
+            .into_iter()
+            .map(|p| DiscoveredPlace {
+                what: p.what,
+                windows_path: format!(
+                    "{}{}",
+                    p.win,
+                    if p.kind == Kind::Dir && !p.win.parts.is_empty() {
+                        "\\"
+                    } else {
+                        ""
+                    }
+                ),
+                path: p.found.map(|(_, rel)| rel),
+                from: p.from,
+                status: p.status,
+            })
+            .collect();
+        let (exchange_install, exchange_install_from) = match install {
+            Some((w, from)) => (Some(format!("{w}\\")), Some(from)),
+            None => (None, None),
+        };
+        Layout {
+            discovery: SystemDiscovery {
+                root: self.sys.root.display().to_string(),
+                live: self.sys.live,
+                exchange_install,
+                exchange_install_from,
+                places,
+                builds: self.builds,
+                notes: self.notes,
+                collected: None,
+            },
+            inputs,
+            errors: self.errors,
+        }
+    }
+}
+
+/// Folders too broad to sweep because a configuration names them: a drive,
+/// Windows, System32, Program Files, Users.
+fn too_broad(w: &WinPath) -> bool {
+    let p: Vec<String> = w.parts.iter().map(|s| s.to_lowercase()).collect();
+    match p.as_slice() {
+        [] => true,
+        [one] => matches!(
+            one.as_str(),
+            "windows" | "program files" | "program files (x86)" | "users"
+        ),
+        [a, b] => a == "windows" && matches!(b.as_str(), "system32" | "syswow64"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,333 @@
+use super::*;
+use exhunt_testgen::sysroot::{
+    write_software_hive, write_system_root, HiveExchange, SystemRootSpec,
+};
+
+fn installed(path: &str) -> HiveExchange {
+    HiveExchange::Installed {
+        install_path: path.to_string(),
+        build: Some([15, 1, 2106, 2]),
+    }
+}
+
+fn place<'a>(l: &'a Layout, what: &str) -> Vec<&'a DiscoveredPlace> {
+    l.discovery
+        .places
+        .iter()
+        .filter(|p| p.what == what)
+        .collect()
+}
+
+fn prefixes(l: &Layout) -> Vec<&str> {
+    l.inputs.iter().map(|i| i.prefix.as_str()).collect()
+}
+
+#[test]
+fn offline_root_with_a_hive_naming_a_non_default_install() {
+    let d = tempfile::tempdir().unwrap();
+    write_system_root(
+        d.path(),
+        &SystemRootSpec::default(),
+        &installed("C:\\Apps\\Exchange Server\\V15\\"),
+    )
+    .unwrap();
+    let l = SystemRootBuilder::offline(d.path())
+        .build()
+        .unwrap()
+        .discover();
+    let disc = &l.discovery;
+    assert!(!disc.live);
+    assert_eq!(
+        disc.exchange_install.as_deref(),
+        Some("C:\\Apps\\Exchange Server\\V15\\")
+    );
+    let from = disc.exchange_install_from.as_deref().unwrap();
+    assert!(
+        from.starts_with("registry hive Windows/System32/config/SOFTWARE")
+            && from
+                .contains("SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup value MsiInstallPath"),
+        "{from}"
+    );
+    assert_eq!(disc.builds.len(), 1);
+    assert_eq!(disc.builds[0].build, "15.1.2106.2");
+    assert_eq!(disc.builds[0].path, "Windows/System32/config/SOFTWARE");
+    assert!(l.errors.is_empty(), "{:?}", l.errors);
+    // The IIS log folder moved out of inetpub comes from applicationHost.config.
+    let iis = place(&l, "IIS logs");
+    assert_eq!(iis.len(), 1);
+    assert_eq!(iis[0].path.as_deref(), Some("IISLogs"));
+    assert_eq!(iis[0].windows_path, "C:\\IISLogs\\");
+    assert!(
+        iis[0]
+            .from
+            .starts_with("Windows/System32/inetsrv/config/applicationHost.config line "),
+        "{}",
+        iis[0].from
+    );
+    assert_eq!(iis[0].status, "scanned");
+    let want = [
+        "Apps/Exchange Server/V15/ClientAccess",
+        "Apps/Exchange Server/V15/FrontEnd/HttpProxy",
+        "Apps/Exchange Server/V15/Logging/ECP",
+        "Apps/Exchange Server/V15/Logging/HttpProxy",
+        "Apps/Exchange Server/V15/Logging/OABGeneratorLog",
+        "IISLogs",
+        "ProgramData",
+        "Windows/System32/config/SOFTWARE",
+        "Windows/System32/inetsrv/config",
+        "Windows/System32/winevt/Logs",
+        "Windows/Temp",
+        "inetpub",
+    ];
+    for w in want {
+        assert!(prefixes(&l).contains(&w), "{w} not in {:?}", prefixes(&l));
+    }
+    // Nothing outside the places: no user folders, no whole drive.
+    assert!(!prefixes(&l)
+        .iter()
+        .any(|p| p.starts_with("Users") || p.is_empty()));
+    // Web roots inside inetpub and the install folder are scanned with them.
+    let web = place(&l, "web folder");
+    assert!(web
+        .iter()
+        .any(|p| p.path.as_deref() == Some("inetpub/wwwroot")
+            && p.status == "within IIS folder (web root, logs) (C:\\inetpub)"));
+    assert!(web.iter().any(|p| p
+        .status
+        .starts_with("within Exchange front-end web folders")));
+    // Places not there say so.
+    let dumps = place(&l, "dump location");
+    assert!(dumps
+        .iter()
+        .any(|p| p.windows_path == "C:\\root\\" && p.status == "not found (no \"root\")"));
+    let exsetup = place(&l, "Exchange build (ExSetup.exe)");
+    assert_eq!(exsetup[0].path, None);
+}
+
+#[test]
+fn hive_of_a_server_without_exchange_says_so() {
+    let d = tempfile::tempdir().unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), &HiveExchange::Absent).unwrap();
+    let l = SystemRootBuilder::offline(d.path())
+        .build()
+        .unwrap()
+        .discover();
+    assert_eq!(l.discovery.exchange_install, None);
+    assert!(l.discovery.builds.is_empty());
+    let notes = l.discovery.notes.join("\n");
+    assert!(
+        notes.contains("The registry hive Windows/System32/config/SOFTWARE has no SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup (or v14) key: Exchange Server is not installed on this system, or was removed."),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("No Exchange install folder was found"),
+        "{notes}"
+    );
+    assert!(l.errors.is_empty());
+    // IIS, event logs and ProgramData are still searched.
+    assert!(prefixes(&l).contains(&"ProgramData"));
+    assert!(prefixes(&l).contains(&"Windows/System32/winevt/Logs"));
+}
+
+#[test]
+fn default_install_folder_when_the_registry_is_missing() {
+    let d = tempfile::tempdir().unwrap();
+    let spec = SystemRootSpec {
+        install: "C:\\Program Files\\Microsoft\\Exchange Server\\V15".into(),
+        iis_logs: None,
+    };
+    exhunt_testgen::sysroot::system_root_bundle(&spec)
+        .write_to(d.path())
+        .unwrap();
+    let l = SystemRootBuilder::offline(d.path())
+        .build()
+        .unwrap()
+        .discover();
+    assert_eq!(
+        l.discovery.exchange_install.as_deref(),
+        Some("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\")
+    );
+    assert_eq!(
+        l.discovery.exchange_install_from.as_deref(),
+        Some("default install folder")
+    );
+    assert!(l
+        .discovery
+        .notes
+        .iter()
+        .any(|n| n.starts_with("No registry hive at C:\\Windows\\System32\\config\\SOFTWARE")));
+    // IIS's default log folder is inside inetpub.
+    let iis = place(&l, "IIS logs");
+    assert_eq!(iis[0].path.as_deref(), Some("inetpub/logs/LogFiles"));
+    assert!(iis[0].status.starts_with("within IIS folder"));
+}
+
+#[test]
+fn names_are_found_without_case() {
+    let d = tempfile::tempdir().unwrap();
+    let spec = SystemRootSpec {
+        install: "C:\\EXCHSRV\\v15".into(),
+        iis_logs: None,
+    };
+    let b = exhunt_testgen::sysroot::system_root_bundle(&spec);
+    // A copy that kept odd case, as collected Windows trees do.
+    let odd = |p: &str| {
+        p.replacen("Windows/System32", "WINDOWS/system32", 1)
+            .replacen("EXCHSRV/v15/Logging", "exchsrv/V15/logging", 1)
+            .replacen("EXCHSRV", "exchsrv", 1)
+            .replacen("inetpub", "InetPub", 1)
+    };
+    for f in &b.files {
+        let p = d.path().join(odd(&f.path));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, &f.data).unwrap();
+    }
+    std::fs::create_dir_all(d.path().join("WINDOWS/system32/Config")).unwrap();
+    write_software_hive(
+        &d.path().join("WINDOWS/system32/Config/software"),
+        &installed("c:\\exchsrv\\V15"),
+    )
+    .unwrap();
+    let l = SystemRootBuilder::offline(d.path())
+        .build()
+        .unwrap()
+        .discover();
+    assert_eq!(
+        l.discovery.exchange_install.as_deref(),
+        Some("C:\\exchsrv\\V15\\"),
+        "{:?} {:?}",
+        l.discovery.notes,
+        l.errors
+    );
+    let p = prefixes(&l);
+    assert!(p.contains(&"exchsrv/V15/logging/HttpProxy"), "{p:?}");
+    assert!(p.contains(&"WINDOWS/system32/Config/software"), "{p:?}");
+    assert!(p.contains(&"InetPub"), "{p:?}");
+}
+
+#[test]
+fn install_on_another_drive() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("c");
+    let dvol = d.path().join("d");
+    write_system_root(
+        &root,
+        &SystemRootSpec::default(),
+        &installed("D:\\Exchange\\V15\\"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dvol.join("Exchange/V15/Logging/HttpProxy/Ecp")).unwrap();
+    let l = SystemRootBuilder::offline(&root)
+        .build()
+        .unwrap()
+        .discover();
+    assert!(
+        l.discovery.notes.iter().any(|n| n.contains(
+            "D:\\Exchange\\V15 (from registry hive Windows/System32/config/SOFTWARE, SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup value MsiInstallPath) is on drive D:, which is not part of the system root given (add it with --drive D=DIR)"
+        )),
+        "{:?}",
+        l.discovery.notes
+    );
+    let l = SystemRootBuilder::offline(&root)
+        .drive_arg(&format!("D={}", dvol.display()))
+        .unwrap()
+        .build()
+        .unwrap()
+        .discover();
+    assert_eq!(
+        l.discovery.exchange_install.as_deref(),
+        Some("D:\\Exchange\\V15\\")
+    );
+    assert!(prefixes(&l).contains(&"D$/Exchange/V15/Logging/HttpProxy"));
+    assert!(SystemRootBuilder::offline(&root).drive_arg("D").is_err());
+    assert!(SystemRootBuilder::offline(&root)
+        .drive_arg("DD=/x")
+        .is_err());
+}
+
+#[test]
+fn live_from_the_environment() {
+    let d = tempfile::tempdir().unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), &HiveExchange::Absent).unwrap();
+    let env = vec![
+        ("SystemDrive".to_string(), d.path().display().to_string()),
+        (
+            "ExchangeInstallPath".to_string(),
+            "C:\\Apps\\Exchange Server\\V15\\".to_string(),
+        ),
+    ];
+    let l = SystemRootBuilder::live(env)
+        .unwrap()
+        .build()
+        .unwrap()
+        .discover();
+    assert!(l.discovery.live);
+    assert_eq!(
+        l.discovery.exchange_install_from.as_deref(),
+        Some("environment variable ExchangeInstallPath")
+    );
+    assert!(prefixes(&l).contains(&"Apps/Exchange Server/V15/Logging/HttpProxy"));
+    // Live, Windows keeps the hive open: it is not read (nor scanned).
+    assert!(!prefixes(&l).contains(&"Windows/System32/config/SOFTWARE"));
+    assert!(matches!(
+        SystemRootBuilder::live(vec![("PATH".to_string(), "/usr/bin".to_string())]),
+        Err(SystemError::NotWindows)
+    ));
+}
+
+#[test]
+fn malformed_configuration_and_hive_are_named_and_discovery_goes_on() {
+    let d = tempfile::tempdir().unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), &HiveExchange::Absent).unwrap();
+    std::fs::write(
+        d.path().join("Windows/System32/inetsrv/config/applicationHost.config"),
+        "<configuration>\r\n<system.applicationHost>\r\n<sites>\r\n<site name=\"x\">\r\n</configuration>\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("Windows/System32/config/SOFTWARE"),
+        b"regf\0\0\0\0garbage",
+    )
+    .unwrap();
+    let l = SystemRootBuilder::offline(d.path())
+        .build()
+        .unwrap()
+        .discover();
+    let errs: Vec<String> = l.errors.iter().map(|(p, m)| format!("{p}: {m}")).collect();
+    assert!(
+        errs.iter()
+            .any(|e| e
+                .starts_with("Windows/System32/inetsrv/config/applicationHost.config: line 5:")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with("Windows/System32/config/SOFTWARE: broken registry hive")),
+        "{errs:?}"
+    );
+    // IIS's default log folder instead.
+    let iis = place(&l, "IIS logs");
+    assert_eq!(iis[0].windows_path, "C:\\inetpub\\logs\\LogFiles\\");
+}
+
+#[test]
+fn too_broad_web_folders_are_not_walked() {
+    let d = tempfile::tempdir().unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), &HiveExchange::Absent).unwrap();
+    let cfg = d
+        .path()
+        .join("Windows/System32/inetsrv/config/applicationHost.config");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "physicalPath=\"%SystemDrive%\\inetpub\\wwwroot\"",
+        "physicalPath=\"C:\\\"",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let l = SystemRootBuilder::offline(d.path())
+        .build()
+        .unwrap()
+        .discover();
+    assert!(place(&l, "web folder")
+        .iter()
+        .any(|p| p.windows_path == "C:\\" && p.status.starts_with("not walked whole")));
+    assert!(!prefixes(&l).iter().any(|p| p.is_empty()));
+}
