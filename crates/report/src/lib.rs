@@ -195,6 +195,56 @@ fn short_time(t: &str) -> &str {
     &t[..t.len().min(16)]
 }
 
+/// Where discovery looked on a system root and where it learnt it.
+fn discovery_text(d: &exhunt_core::SystemDiscovery, w: &mut dyn Write) -> io::Result<()> {
+    let mut head = format!(
+        "Where exhunt looked ({} {}",
+        if d.live {
+            "this server,"
+        } else {
+            "system root"
+        },
+        d.root
+    );
+    if let Some(c) = &d.collected {
+        head.push_str(&format!("; collected {}", short_time(c).replace('T', " ")));
+    }
+    writeln!(w, "{head}):")?;
+    match (&d.exchange_install, &d.exchange_install_from) {
+        (Some(p), Some(from)) => writeln!(w, "  Exchange installed in {p} (from {from})")?,
+        _ => writeln!(w, "  Exchange install folder: not found")?,
+    }
+    for p in &d.places {
+        if p.what == "Exchange install" {
+            continue;
+        }
+        // Where a place came from is worth saying when it was read from
+        // the server's own settings, not assumed.
+        let learnt = ["registry", "applicationHost", "environment"]
+            .iter()
+            .any(|k| p.from.contains(k));
+        let status = if p.status == "scanned" {
+            "scanned  "
+        } else if p.status.starts_with("within ") {
+            "(inside) "
+        } else {
+            "not read "
+        };
+        write!(w, "  {status} {:<30} {}", p.what, p.windows_path)?;
+        if learnt {
+            write!(w, "  (from {})", p.from)?;
+        }
+        if !p.status.starts_with("within ") && p.status != "scanned" {
+            write!(w, ": {}", p.status)?;
+        }
+        writeln!(w)?;
+    }
+    for n in &d.notes {
+        writeln!(w, "  Note: {n}")?;
+    }
+    writeln!(w)
+}
+
 fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "exhunt {} — Exchange compromise check", r.tool.version)?;
     writeln!(w, "Scanned: {}", r.inputs.join(", "))?;
@@ -315,6 +365,9 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(w)?;
 
+    if let Some(d) = &r.discovery {
+        discovery_text(d, w)?;
+    }
     writeln!(w, "How far back the logs reach:")?;
     if r.coverage.is_empty() {
         writeln!(w, "  No Exchange logs were found in the input.")?;

@@ -1,0 +1,435 @@
+//! Where Exchange runs: `exhunt scan --system-root` on a fake server drive
+//! (a real SOFTWARE hive made with hivexsh naming a non-default install
+//! folder), the same with no PATH on a "live" server, `exhunt collect`
+//! and the scan of the collection, which must give the same findings.
+
+mod common;
+
+use common::*;
+use exhunt_testgen::sysroot::{write_system_root, HiveExchange, SystemRootSpec};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use tempfile::TempDir;
+
+fn exchange_hive() -> HiveExchange {
+    HiveExchange::Installed {
+        install_path: "C:\\Apps\\Exchange Server\\V15\\".into(),
+        build: Some([15, 1, 2106, 2]),
+    }
+}
+
+/// A fake system drive under `<tmp>/c`.
+fn server(hive: &HiveExchange) -> (TempDir, std::path::PathBuf, exhunt_testgen::tree::Bundle) {
+    let d = TempDir::new().unwrap();
+    let root = d.path().join("c");
+    let b = write_system_root(&root, &SystemRootSpec::default(), hive).unwrap();
+    (d, root, b)
+}
+
+fn run_json(args: &[&str]) -> Run {
+    let out = exhunt()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Run {
+        report,
+        code: out.status.code().unwrap(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn collect(root: &Path, zip: &Path, extra: &[&str]) -> std::process::Output {
+    exhunt()
+        .args(["collect", "--system-root"])
+        .arg(root)
+        .arg("--output")
+        .arg(zip)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Findings as comparable text, with the zip's `name!/` taken off paths
+/// and evidence values.
+fn comparable(r: &Run, strip: &str) -> Vec<String> {
+    r.findings()
+        .iter()
+        .map(|f| {
+            let s = serde_json::to_string(f).unwrap();
+            if strip.is_empty() {
+                s
+            } else {
+                s.replace(strip, "")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn system_root_scan_finds_the_planted_traces_in_a_non_default_install() {
+    let (_d, root, bundle) = server(&exchange_hive());
+    let r = run_json(&["scan", "--system-root", root.to_str().unwrap()]);
+    assert_eq!(r.verdict(), "compromised");
+    assert_eq!(r.code, 30, "{}", r.stderr);
+    // Every planted trace, at its place under the install folder the
+    // registry names.
+    for p in &bundle.planted {
+        assert!(
+            r.findings().iter().any(|f| f["path"] == p.path.as_str()),
+            "nothing for planted {} at {}",
+            p.what,
+            p.path
+        );
+    }
+    for rule in [
+        "proxylogon-ssrf-26855",
+        "proxylogon-27065-ecp-setvdir",
+        "proxylogon-26858-oab-path",
+        "webshell-exchange-auth-folder",
+        "webshell-aspnet-client",
+        "webshell-requested",
+        "webserver-spawns-shell",
+        "lsass-dump",
+        "programdata-archive",
+    ] {
+        assert!(!r.rule(rule).is_empty(), "{rule} missing: {:?}", r.rules());
+    }
+    // The IIS log folder the site defaults moved out of inetpub is read, as
+    // IIS logs, so requests for the shell are tied to it.
+    assert!(r
+        .rule("webshell-requested")
+        .iter()
+        .all(|f| f["path"] == "IISLogs/W3SVC1/u_ex210303.log"));
+    // Where it looked, and from what.
+    let d = &r.report["discovery"];
+    assert_eq!(d["exchange_install"], "C:\\Apps\\Exchange Server\\V15\\");
+    assert_eq!(
+        d["exchange_install_from"],
+        "registry hive Windows/System32/config/SOFTWARE, SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup value MsiInstallPath"
+    );
+    assert_eq!(d["live"], false);
+    let iis = d["places"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["what"] == "IIS logs")
+        .unwrap();
+    assert_eq!(iis["path"], "IISLogs");
+    assert!(iis["from"]
+        .as_str()
+        .unwrap()
+        .contains("applicationHost.config line"));
+    // The build from the registry hive.
+    assert_eq!(r.report["patch"]["build"], "15.1.2106.2");
+    assert!(r.report["patch"]["source"]
+        .as_str()
+        .unwrap()
+        .starts_with("registry hive"));
+    // Only the places: the user's desktop is not read.
+    assert!(!r
+        .findings()
+        .iter()
+        .any(|f| f["path"].as_str().unwrap().starts_with("Users/")));
+    assert_eq!(
+        r.report["stats"]["files_seen"].as_u64().unwrap() as usize,
+        bundle.files.len() - 2 + 1,
+        "every file but README.txt and the desktop, plus the hive"
+    );
+    assert!(r.errors().is_empty(), "{:?}", r.errors());
+    // The text report says the same to a person.
+    let out = exhunt()
+        .args(["scan", "-q", "--system-root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Exchange installed in C:\\Apps\\Exchange Server\\V15\\ (from registry hive")
+    );
+    assert!(text.contains("IIS logs                       C:\\IISLogs\\  (from Windows/System32/inetsrv/config/applicationHost.config line"));
+}
+
+#[test]
+fn collect_then_scan_gives_the_same_findings_and_leaves_the_source_alone() {
+    let (d, root, _) = server(&exchange_hive());
+    let before = fingerprint(&root);
+    let zip = d.path().join("triage.zip");
+    let out = collect(&root, &zip, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SHA-256 of the zip"), "{stderr}");
+    assert_eq!(fingerprint(&root), before, "collect changed the source");
+
+    // The sidecar hash is the zip's.
+    let side = std::fs::read_to_string(d.path().join("triage.zip.sha256")).unwrap();
+    let zip_hash = {
+        use sha2::{Digest, Sha256};
+        let h = Sha256::digest(std::fs::read(&zip).unwrap());
+        h.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    assert_eq!(side, format!("{zip_hash}  triage.zip\n"));
+
+    // The manifest's hashes are the source files' hashes.
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let manifest: Value = {
+        let m = archive.by_name("_exhunt/manifest.json").unwrap();
+        serde_json::from_reader(m).unwrap()
+    };
+    assert_eq!(manifest["schema"], "exhunt/collect/v1");
+    let files = manifest["files"].as_array().unwrap();
+    assert!(files.len() > 30);
+    let by_path: std::collections::HashMap<String, String> = before
+        .iter()
+        .map(|(p, h, _)| {
+            (
+                Path::new(p)
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+                h.clone(),
+            )
+        })
+        .collect();
+    for f in files {
+        let p = f["path"].as_str().unwrap();
+        assert_eq!(
+            by_path.get(p).map(String::as_str),
+            f["sha256"].as_str(),
+            "{p}"
+        );
+        assert!(archive.by_name(p).is_ok(), "{p} not in the zip");
+    }
+    assert!(!files
+        .iter()
+        .any(|f| f["path"].as_str().unwrap().starts_with("Users/")));
+
+    let direct = run_json(&["scan", "--system-root", root.to_str().unwrap()]);
+    let from_zip = run_json(&["scan", zip.to_str().unwrap()]);
+    assert_eq!(from_zip.code, direct.code);
+    assert_eq!(
+        comparable(&from_zip, "triage.zip!/"),
+        comparable(&direct, ""),
+        "findings differ"
+    );
+    for field in ["coverage", "verdict", "incomplete", "skipped", "errors"] {
+        assert_eq!(
+            serde_json::to_string(&from_zip.report[field])
+                .unwrap()
+                .replace("triage.zip!/", ""),
+            serde_json::to_string(&direct.report[field]).unwrap(),
+            "{field}"
+        );
+    }
+    assert_eq!(
+        from_zip.report["patch"]["build"],
+        direct.report["patch"]["build"]
+    );
+    // The collection says where it came from.
+    let d = &from_zip.report["discovery"];
+    assert_eq!(d["exchange_install"], "C:\\Apps\\Exchange Server\\V15\\");
+    assert!(d["collected"].as_str().unwrap().ends_with('Z'));
+
+    // Never over an existing file; never inside a place read.
+    let again = collect(&root, &zip, &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let inside = root.join("ProgramData/triage.zip");
+    let refused = collect(&root, &inside, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("never writes into evidence"));
+    assert!(!inside.exists());
+    assert_eq!(fingerprint(&root), before);
+}
+
+#[test]
+fn size_caps_and_since_are_listed_and_replayed() {
+    let (d, root, _) = server(&exchange_hive());
+    // A large archive under ProgramData (stolen data): over the cap, so the
+    // scan reads only its path; the collection lists it and the scan of
+    // the collection still names it.
+    let big: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    put(&root, "ProgramData/pst.7z", &big);
+    let zip = d.path().join("capped.zip");
+    let out = collect(&root, &zip, &["--max-filesize", "200K"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let direct = run_json(&[
+        "scan",
+        "--system-root",
+        root.to_str().unwrap(),
+        "--max-filesize",
+        "200K",
+    ]);
+    let from_zip = run_json(&["scan", zip.to_str().unwrap(), "--max-filesize", "200K"]);
+    assert_eq!(
+        comparable(&from_zip, "capped.zip!/"),
+        comparable(&direct, "")
+    );
+    assert!(direct
+        .rule("programdata-archive")
+        .iter()
+        .any(|f| f["path"] == "ProgramData/pst.7z"));
+    let skipped = |r: &Run| -> BTreeSet<String> {
+        r.report["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["path"].as_str().unwrap(),
+                    s["reason"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert!(skipped(&direct).contains(
+        "ProgramData/pst.7z larger than --max-filesize (1200000 bytes > 204800): content not hashed or YARA-scanned"
+    ));
+    assert_eq!(
+        skipped(&from_zip)
+            .into_iter()
+            .map(|s| s.replace("capped.zip!/", ""))
+            .collect::<BTreeSet<_>>(),
+        skipped(&direct)
+    );
+
+    // --since: text logs before the date are left out and said so; web
+    // folders, dumps and event logs stay.
+    let zip = d.path().join("recent.zip");
+    let out = collect(&root, &zip, &["--since", "2021-03-05"]);
+    assert!(out.status.success());
+    let r = run_json(&["scan", zip.to_str().unwrap()]);
+    assert_eq!(r.verdict(), "compromised");
+    for rule in [
+        "webshell-exchange-auth-folder",
+        "lsass-dump",
+        "webserver-spawns-shell",
+    ] {
+        assert!(!r.rule(rule).is_empty(), "{rule}");
+    }
+    assert!(r.rule("proxylogon-ssrf-26855").is_empty());
+    let left: Vec<String> = skipped(&r)
+        .into_iter()
+        .filter(|s| s.contains("before --since 2021-03-05T00:00:00Z"))
+        .collect();
+    assert!(left
+        .iter()
+        .any(|s| s.starts_with("recent.zip!/IISLogs/W3SVC1/u_ex210303.log")));
+    assert!(left
+        .iter()
+        .all(|s| s.contains(".LOG ") || s.contains(".log ")));
+    let bad = collect(&root, &d.path().join("x.zip"), &["--since", "March"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a date"));
+
+    // --max-total: files first, the newest logs next, the rest listed.
+    let zip = d.path().join("small.zip");
+    let out = collect(&root, &zip, &["--max-total", "300K"]);
+    assert!(out.status.success());
+    let r = run_json(&["scan", zip.to_str().unwrap()]);
+    assert!(!r.rule("webshell-aspnet-client").is_empty());
+    assert!(skipped(&r)
+        .iter()
+        .any(|s| s.contains("over --max-total (307200 bytes)")));
+}
+
+#[test]
+fn hive_of_a_server_without_exchange_gives_a_clear_message() {
+    let (_d, root, _) = server(&HiveExchange::Absent);
+    let r = run_json(&["scan", "--system-root", root.to_str().unwrap()]);
+    let d = &r.report["discovery"];
+    assert_eq!(d["exchange_install"], Value::Null);
+    let notes: Vec<&str> = d["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(notes.contains(&"The registry hive Windows/System32/config/SOFTWARE has no SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup (or v14) key: Exchange Server is not installed on this system, or was removed."), "{notes:?}");
+    assert!(
+        r.stderr.contains("install folder not found"),
+        "{}",
+        r.stderr
+    );
+    // Still searched: IIS, event logs, ProgramData, dumps.
+    for rule in [
+        "webshell-aspnet-client",
+        "lsass-dump",
+        "webserver-spawns-shell",
+    ] {
+        assert!(!r.rule(rule).is_empty(), "{rule}");
+    }
+    assert!(r.rule("proxylogon-ssrf-26855").is_empty());
+}
+
+#[test]
+fn live_server_from_its_environment() {
+    let (_d, root, _) = server(&HiveExchange::Absent);
+    // On the server: no PATH; the root is %SystemDrive%, Exchange from
+    // ExchangeInstallPath (Windows keeps the hive locked while it runs).
+    let out = exhunt()
+        .args(["scan", "--format", "json"])
+        .env("SystemDrive", &root)
+        .env("ExchangeInstallPath", "C:\\Apps\\Exchange Server\\V15\\")
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(30));
+    assert_eq!(r["discovery"]["live"], true);
+    assert_eq!(
+        r["discovery"]["exchange_install_from"],
+        "environment variable ExchangeInstallPath"
+    );
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule"] == "proxylogon-ssrf-26855"));
+    // Not on Windows and nothing to scan: a clear message.
+    let out = exhunt()
+        .arg("scan")
+        .env_remove("SystemDrive")
+        .env_remove("SYSTEMDRIVE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not look like a Windows system"), "{err}");
+    assert!(err.contains("--system-root"), "{err}");
+}
+
+#[test]
+fn malformed_iis_configuration_is_named_and_the_scan_goes_on() {
+    let (_d, root, _) = server(&exchange_hive());
+    std::fs::write(
+        root.join("Windows/System32/inetsrv/config/applicationHost.config"),
+        "<configuration>\r\n<system.applicationHost>\r\n<sites>\r\n</configuration>\r\n",
+    )
+    .unwrap();
+    let r = run_json(&["scan", "--system-root", root.to_str().unwrap()]);
+    assert_eq!(r.code, 31);
+    assert!(r.errors().iter().any(|e| e["path"]
+        == "Windows/System32/inetsrv/config/applicationHost.config"
+        && e["message"].as_str().unwrap().starts_with("line 4:")));
+    // The logs moved out of inetpub are not found without the
+    // configuration; everything else still is.
+    assert!(!r.rule("proxylogon-ssrf-26855").is_empty());
+    assert!(!r.rule("webshell-aspnet-client").is_empty());
+}
