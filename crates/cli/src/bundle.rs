@@ -256,8 +256,22 @@ fn left_out(c: &Candidate, reason: String) -> LeftOut {
     }
 }
 
-/// Streams every chosen file into the zip (hashing what is read), then
-/// the manifest. Returns the bytes of content written.
+/// Files up to this size are compressed in parallel, in memory, then
+/// appended in order; larger ones are streamed into the zip.
+const PARALLEL_FILE: u64 = 32 << 20;
+/// Most uncompressed bytes compressed in one parallel batch (bounds the
+/// memory held by compressed members waiting to be appended).
+const BATCH_BYTES: u64 = 256 << 20;
+
+/// One file read for the zip: its content hashed while it was read.
+struct Read1 {
+    size: u64,
+    digest: String,
+}
+
+/// Writes every chosen file into the zip in order (small files compressed
+/// on all cores, large ones streamed), then the manifest. Returns the
+/// bytes of content written.
 fn write_zip<W: Write + std::io::Seek>(
     out: W,
     candidates: &[Candidate],
@@ -266,54 +280,83 @@ fn write_zip<W: Write + std::io::Seek>(
     opener: &mut MemberOpener,
     progress: &indicatif::ProgressBar,
 ) -> Result<u64> {
+    use rayon::prelude::*;
     let mut zip = zip::ZipWriter::new(out);
     let mut buf = vec![0u8; 1 << 20];
     let mut written = 0u64;
-    for &(i, _) in chosen {
-        let c = &candidates[i];
-        let mtime = match &c.location {
-            Location::File(p) => std::fs::metadata(p).and_then(|m| m.modified()).ok(),
-            _ => None,
-        };
-        let opts = member_options(mtime, c.size)?;
-        zip.start_file(c.display.as_str(), opts)
-            .with_context(|| format!("writing {} into the zip", c.display))?;
-        let res = opener.with_reader(&c.location, |r| {
-            let mut h = Sha256::new();
-            let mut n = 0u64;
-            loop {
-                let k = match r.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(k) => k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e.into()),
-                };
-                h.update(&buf[..k]);
-                zip.write_all(&buf[..k])?;
-                n += k as u64;
-                progress.inc(k as u64);
-            }
-            Ok((n, h.finalize()))
-        });
-        match res {
-            Ok((n, digest)) => {
-                written += n;
-                manifest.files.push(ManifestFile {
-                    path: c.display.clone(),
-                    size: n,
-                    sha256: exhunt_core::hex(&digest),
-                    modified: c.modified.clone(),
-                });
-            }
-            Err(e) => {
-                zip.abort_file()
-                    .with_context(|| format!("dropping {} from the zip", c.display))?;
-                manifest.errors.push(ErrorEntry {
-                    path: c.display.clone(),
-                    message: e.to_string(),
-                });
-            }
+    let mut record = |c: &Candidate, r: Result<Read1, String>, manifest: &mut Manifest| match r {
+        Ok(r) => {
+            written += r.size;
+            manifest.files.push(ManifestFile {
+                path: c.display.clone(),
+                size: r.size,
+                sha256: r.digest,
+                modified: c.modified.clone(),
+            });
         }
+        Err(message) => manifest.errors.push(ErrorEntry {
+            path: c.display.clone(),
+            message,
+        }),
+    };
+    let mut k = 0;
+    while k < chosen.len() {
+        // A batch of small files, compressed in parallel.
+        let mut end = k;
+        let mut bytes = 0u64;
+        while end < chosen.len() {
+            let c = &candidates[chosen[end].0];
+            if c.size > PARALLEL_FILE || (end > k && bytes + c.size > BATCH_BYTES) {
+                break;
+            }
+            bytes += c.size;
+            end += 1;
+        }
+        if end > k {
+            let prepared: Vec<Result<(zip::write::PreparedZipFile, Read1), String>> = chosen
+                [k..end]
+                .par_iter()
+                .map_init(
+                    || (MemberOpener::new(), vec![0u8; 256 << 10]),
+                    |(op, b), &(i, _)| {
+                        let c = &candidates[i];
+                        let opts = member_options(mtime_of(c), c.size).map_err(|e| e.to_string())?;
+                        let mut member = zip::write::ZipFileBuilder::new(c.display.as_str(), opts)
+                            .map_err(|e| e.to_string())?;
+                        let read = op
+                            .with_reader(&c.location, |r| copy_hashed(r, &mut member, b, progress))
+                            .map_err(|e| e.to_string())?;
+                        let done = member.finish().map_err(|e| e.to_string())?;
+                        Ok((done, read))
+                    },
+                )
+                .collect();
+            for (&(i, _), p) in chosen[k..end].iter().zip(prepared) {
+                let c = &candidates[i];
+                let r = match p {
+                    Ok((file, read)) => {
+                        zip.add_prepared_file(file)
+                            .with_context(|| format!("writing {} into the zip", c.display))?;
+                        Ok(read)
+                    }
+                    Err(e) => Err(e),
+                };
+                record(c, r, manifest);
+            }
+            k = end;
+            continue;
+        }
+        // A large file, streamed.
+        let c = &candidates[chosen[k].0];
+        zip.start_file(c.display.as_str(), member_options(mtime_of(c), c.size)?)
+            .with_context(|| format!("writing {} into the zip", c.display))?;
+        let res = opener.with_reader(&c.location, |r| copy_hashed(r, &mut zip, &mut buf, progress));
+        if res.is_err() {
+            zip.abort_file()
+                .with_context(|| format!("dropping {} from the zip", c.display))?;
+        }
+        record(c, res.map_err(|e| e.to_string()), manifest);
+        k += 1;
     }
     manifest.left_out.sort_by(|a, b| a.path.cmp(&b.path));
     let opts = member_options(Some(SystemTime::now()), 0)?;
@@ -336,6 +379,42 @@ fn write_zip<W: Write + std::io::Seek>(
     let mut inner = zip.finish().context("finishing the zip")?;
     inner.flush()?;
     Ok(written)
+}
+
+/// The file's modification time, read again from the file system (the
+/// walk keeps it as text).
+fn mtime_of(c: &Candidate) -> Option<SystemTime> {
+    match &c.location {
+        Location::File(p) => std::fs::metadata(p).and_then(|m| m.modified()).ok(),
+        _ => None,
+    }
+}
+
+/// Copies a reader into `out`, hashing what is read.
+fn copy_hashed(
+    r: &mut dyn Read,
+    out: &mut dyn Write,
+    buf: &mut [u8],
+    progress: &indicatif::ProgressBar,
+) -> Result<Read1, exhunt_sources::SourceError> {
+    let mut h = Sha256::new();
+    let mut n = 0u64;
+    loop {
+        let k = match r.read(buf) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        h.update(&buf[..k]);
+        out.write_all(&buf[..k])?;
+        n += k as u64;
+        progress.inc(k as u64);
+    }
+    Ok(Read1 {
+        size: n,
+        digest: exhunt_core::hex(&h.finalize()),
+    })
 }
 
 /// Deflated, with the exact modification time (the DOS time fields keep
