@@ -320,7 +320,8 @@ fn write_zip<W: Write + std::io::Seek>(
                     || (MemberOpener::new(), vec![0u8; 256 << 10]),
                     |(op, b), &(i, _)| {
                         let c = &candidates[i];
-                        let opts = member_options(mtime_of(c), c.size).map_err(|e| e.to_string())?;
+                        let opts =
+                            member_options(mtime_of(c), c.size).map_err(|e| e.to_string())?;
                         let mut member = zip::write::ZipFileBuilder::new(c.display.as_str(), opts)
                             .map_err(|e| e.to_string())?;
                         let read = op
@@ -350,7 +351,9 @@ fn write_zip<W: Write + std::io::Seek>(
         let c = &candidates[chosen[k].0];
         zip.start_file(c.display.as_str(), member_options(mtime_of(c), c.size)?)
             .with_context(|| format!("writing {} into the zip", c.display))?;
-        let res = opener.with_reader(&c.location, |r| copy_hashed(r, &mut zip, &mut buf, progress));
+        let res = opener.with_reader(&c.location, |r| {
+            copy_hashed(r, &mut zip, &mut buf, progress)
+        });
         if res.is_err() {
             zip.abort_file()
                 .with_context(|| format!("dropping {} from the zip", c.display))?;

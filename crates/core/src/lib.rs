@@ -8,6 +8,8 @@
 //! contract `exhunt/report/v1` described in DESIGN.md: fields may be added,
 //! never renamed.
 
+pub mod winpath;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;

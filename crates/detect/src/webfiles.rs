@@ -1200,35 +1200,16 @@ fn line_of(doc: &roxmltree::Document<'_>, node: roxmltree::Node<'_, '_>) -> u64 
     u64::from(doc.text_pos_at(node.range().start).row)
 }
 
-/// `C:\ProgramData\…` or `C:\Users\…` (any drive letter, environment
-/// variables and admin-share spellings resolved): the folder's name and the
-/// resolved lower-case path.
+/// `C:\ProgramData\…` or `C:\Users\…` (any drive letter; environment
+/// variables, verbatim and admin-share spellings resolved as
+/// [`exhunt_core::winpath`] does): the folder's name and the resolved
+/// lower-case path.
 fn programdata_or_users(physical: &str) -> Option<(&'static str, String)> {
-    let mut p = physical.trim().to_lowercase().replace('/', "\\");
-    for (var, val) in [
-        ("%systemdrive%", "c:"),
-        ("%programdata%", "c:\\programdata"),
-        ("%allusersprofile%", "c:\\programdata"),
-        ("%public%", "c:\\users\\public"),
-        ("%userprofile%", "c:\\users\\%username%"),
-        ("%homedrive%", "c:"),
-    ] {
-        p = p.replace(var, val);
-    }
-    for prefix in ["\\\\?\\", "\\\\localhost\\", "\\\\127.0.0.1\\"] {
-        if let Some(rest) = p.strip_prefix(prefix) {
-            p = rest.replacen('$', ":", 1);
-        }
-    }
-    while p.contains("\\\\") {
-        p = p.replace("\\\\", "\\");
-    }
-    let b = p.as_bytes();
-    if b.len() < 3 || !b[0].is_ascii_alphabetic() || b[1] != b':' || b[2] != b'\\' {
-        return None;
-    }
-    let first = p[3..].split('\\').next().unwrap_or("");
-    match first {
+    static VARS: std::sync::LazyLock<std::collections::BTreeMap<String, String>> =
+        std::sync::LazyLock::new(exhunt_core::winpath::default_vars);
+    let w = exhunt_core::winpath::WinPath::parse(physical, &VARS).ok()?;
+    let p = w.to_string().to_lowercase();
+    match w.parts.first()?.to_lowercase().as_str() {
         "programdata" => Some(("ProgramData", p)),
         "users" => Some(("Users", p)),
         _ => None,

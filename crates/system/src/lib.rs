@@ -279,6 +279,7 @@ impl SystemRoot {
     pub fn discover(&self) -> Layout {
         let mut d = Discoverer {
             sys: self,
+            vars: self.vars.clone(),
             places: Vec::new(),
             notes: Vec::new(),
             errors: Vec::new(),
@@ -286,6 +287,9 @@ impl SystemRoot {
         };
         let install = d.exchange_install();
         if let Some((w, _)) = &install {
+            let dir = format!("{w}\\");
+            d.vars.insert("EXCHANGEINSTALLDIR".into(), dir.clone());
+            d.vars.insert("EXCHANGEINSTALLPATH".into(), dir);
             for (what, sub, kind) in [
                 ("Exchange HttpProxy logs", "Logging\\HttpProxy", Kind::Dir),
                 ("Exchange ECP logs", "Logging\\ECP", Kind::Dir),
@@ -359,6 +363,9 @@ impl SystemRoot {
 
 struct Discoverer<'s> {
     sys: &'s SystemRoot,
+    /// The root's variables, plus `%ExchangeInstallDir%` once the install
+    /// folder is known (Exchange's own IIS configuration uses it).
+    vars: BTreeMap<String, String>,
     places: Vec<Place>,
     notes: Vec<String>,
     errors: Vec<(String, String)>,
@@ -700,7 +707,7 @@ impl Discoverer<'_> {
             }
         };
         for p in &cfg.log_dirs {
-            match WinPath::parse(&p.raw, &sys.vars) {
+            match WinPath::parse(&p.raw, &self.vars) {
                 Ok(w) => {
                     self.add("IIS logs", w, &from(p), Kind::Dir);
                 }
@@ -708,7 +715,7 @@ impl Discoverer<'_> {
             }
         }
         for p in &cfg.physical_paths {
-            match WinPath::parse(&p.raw, &sys.vars) {
+            match WinPath::parse(&p.raw, &self.vars) {
                 Ok(w) if too_broad(&w) => {
                     self.places.push(Place {
                         what: "web folder".into(),

@@ -92,9 +92,18 @@ fn offline_root_with_a_hive_naming_a_non_default_install() {
         .iter()
         .any(|p| p.path.as_deref() == Some("inetpub/wwwroot")
             && p.status == "within IIS folder (web root, logs) (C:\\inetpub)"));
-    assert!(web.iter().any(|p| p
-        .status
-        .starts_with("within Exchange front-end web folders")));
+    // Exchange's own configuration names its folders by %ExchangeInstallDir%.
+    assert!(web.iter().any(|p| p.windows_path
+        == "C:\\Apps\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\"
+        && p.from
+            .ends_with("site \"Default Web Site\" virtual directory /owa")
+        && p.status
+            .starts_with("within Exchange front-end web folders")));
+    assert!(!l
+        .discovery
+        .notes
+        .iter()
+        .any(|n| n.contains("ExchangeInstallDir")));
     // Places not there say so.
     let dumps = place(&l, "dump location");
     assert!(dumps

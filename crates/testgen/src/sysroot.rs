@@ -168,10 +168,10 @@ pub fn system_root_bundle(spec: &SystemRootSpec) -> Bundle {
                     <virtualDirectory path="/" physicalPath="%SystemDrive%\inetpub\wwwroot" />
                 </application>
                 <application path="/owa" applicationPool="MSExchangeOWAAppPool">
-                    <virtualDirectory path="/" physicalPath="{install}\FrontEnd\HttpProxy\owa" />
+                    <virtualDirectory path="/" physicalPath="%ExchangeInstallDir%FrontEnd\HttpProxy\owa" />
                 </application>
                 <application path="/ecp" applicationPool="MSExchangeECPAppPool">
-                    <virtualDirectory path="/" physicalPath="{install}\FrontEnd\HttpProxy\ecp" />
+                    <virtualDirectory path="/" physicalPath="%ExchangeInstallDir%FrontEnd\HttpProxy\ecp" />
                 </application>
                 <bindings>
                     <binding protocol="https" bindingInformation="*:443:" />
