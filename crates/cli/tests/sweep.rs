@@ -25,24 +25,9 @@ fn write(root: &Path, rel: &str, bytes: &[u8]) {
 }
 
 fn scan_args(args: &[&str]) -> Run {
-    let out = exhunt()
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    Run {
-        report,
-        code: out.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    run_json(&all)
 }
 
 fn at<'a>(r: &'a Run, path: &str) -> Vec<&'a Value> {

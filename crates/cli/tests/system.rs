@@ -27,25 +27,6 @@ fn server(hive: &HiveExchange) -> (TempDir, std::path::PathBuf, exhunt_testgen::
     (d, root, b)
 }
 
-fn run_json(args: &[&str]) -> Run {
-    let out = exhunt()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}); stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    Run {
-        report,
-        code: out.status.code().unwrap(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 fn collect(root: &Path, zip: &Path, extra: &[&str]) -> std::process::Output {
     exhunt()
         .args(["collect", "--system-root"])

@@ -61,11 +61,10 @@ pub fn exhunt() -> Command {
     Command::cargo_bin("exhunt").unwrap()
 }
 
-/// Runs `exhunt scan PATHS --format json` and parses the report.
-pub fn scan(paths: &[&Path]) -> Run {
+/// Runs `exhunt ARGS --format json` and parses the report.
+pub fn run_json(args: &[&str]) -> Run {
     let out = exhunt()
-        .arg("scan")
-        .args(paths)
+        .args(args)
         .args(["--format", "json"])
         .output()
         .unwrap();
@@ -78,9 +77,20 @@ pub fn scan(paths: &[&Path]) -> Run {
     });
     Run {
         report,
-        code: out.status.code().unwrap(),
+        code: out.status.code().unwrap_or(-1),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs `exhunt scan PATHS --format json` and parses the report.
+pub fn scan(paths: &[&Path]) -> Run {
+    let mut args = vec!["scan"];
+    args.extend(
+        paths
+            .iter()
+            .map(|p| p.to_str().expect("test paths are UTF-8")),
+    );
+    run_json(&args)
 }
 
 /// Writes a file (creating folders) inside `root`.
