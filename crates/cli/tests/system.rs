@@ -349,6 +349,18 @@ fn hive_of_a_server_without_exchange_gives_a_clear_message() {
         "{}",
         r.stderr
     );
+    let steps = r.report["next_steps"].as_array().unwrap();
+    assert!(
+        steps[0]
+            .as_str()
+            .unwrap()
+            .starts_with("Exchange was not found on "),
+        "{steps:?}"
+    );
+    assert!(!steps.iter().any(|s| s
+        .as_str()
+        .unwrap()
+        .starts_with("No Exchange logs were found")));
     // Still searched: IIS, event logs, ProgramData, dumps.
     for rule in [
         "webshell-aspnet-client",

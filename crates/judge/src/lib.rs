@@ -79,6 +79,28 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
     ev.errors.sort();
     ev.errors.dedup();
     let mut next_steps = next_steps(verdict, &ev.findings, &coverage, &ev.errors);
+    if let Some(d) = ev
+        .discovery
+        .as_ref()
+        .filter(|d| d.exchange_install.is_none())
+    {
+        // Said before the generic "no logs" step would, and in the system
+        // root's terms.
+        next_steps.retain(|s| !s.starts_with("No Exchange logs were found"));
+        next_steps.insert(
+            0,
+            format!(
+                "Exchange was not found on {}{}: its logs and web folders were not checked. If Exchange is installed here, give its install folder (...\\Exchange Server\\V15) as a PATH{}.",
+                d.root,
+                if d.live { " (this server)" } else { "" },
+                if d.live {
+                    ""
+                } else {
+                    ", or its volume with --drive LETTER=DIR"
+                }
+            ),
+        );
+    }
     if let Some(p) = ev.patch.as_ref().filter(|p| !p.open_cves.is_empty()) {
         let campaigns = p.open_campaigns();
         next_steps.push(format!(
