@@ -101,6 +101,20 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
             ),
         );
     }
+    // On the server itself, files refused to the account exhunt runs as
+    // mean it was not started as administrator.
+    let denied = ev.errors.iter().any(|e| {
+        let m = e.message.to_lowercase();
+        m.contains("access is denied")
+            || m.contains("os error 5)")
+            || m.contains("permission denied")
+    });
+    if denied && ev.discovery.as_ref().is_some_and(|d| d.live) {
+        next_steps.insert(
+            0,
+            "Some files were refused to this account (access denied): run exhunt again from a PowerShell opened as administrator, so the logs and event logs can be read.".to_string(),
+        );
+    }
     if let Some(p) = ev.patch.as_ref().filter(|p| !p.open_cves.is_empty()) {
         let campaigns = p.open_campaigns();
         next_steps.push(format!(
@@ -394,6 +408,41 @@ mod tests {
         let r = judge(ev, "0");
         assert_eq!(r.verdict, Verdict::Attempted);
         assert!(!r.incomplete);
+    }
+
+    #[test]
+    fn live_access_denied_asks_for_administrator() {
+        let ev = |live: bool, msg: &str| Evidence {
+            errors: vec![exhunt_core::ErrorEntry {
+                path: "Windows/System32/winevt/Logs/Security.evtx".into(),
+                message: msg.into(),
+            }],
+            discovery: Some(exhunt_core::SystemDiscovery {
+                root: "C:\\".into(),
+                live,
+                exchange_install: Some(
+                    "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\".into(),
+                ),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let admin = |r: &Report| r.next_steps.iter().any(|s| s.contains("as administrator"));
+        assert!(admin(&judge(
+            ev(true, "cannot read: Access is denied. (os error 5)"),
+            "0"
+        )));
+        assert!(!admin(&judge(
+            ev(false, "cannot read: Access is denied. (os error 5)"),
+            "0"
+        )));
+        assert!(!admin(&judge(ev(true, "broken zip archive"), "0")));
+        // Exchange found: no "not found" step.
+        let r = judge(ev(true, "x"), "0");
+        assert!(!r
+            .next_steps
+            .iter()
+            .any(|s| s.starts_with("Exchange was not found")));
     }
 
     #[test]
