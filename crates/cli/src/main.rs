@@ -210,6 +210,11 @@ struct CollectArgs {
 /// `2021-03-01` or `2021-03-01T06:00:00Z` → ISO UTC for comparing with file times.
 fn parse_since(s: &str) -> Result<String, String> {
     let t = s.trim();
+    if !t.is_ascii() {
+        return Err(format!(
+            "not a date: {s:?} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC)"
+        ));
+    }
     let ok_date = |d: &str| {
         d.len() == 10
             && d.as_bytes()[4] == b'-'
@@ -693,4 +698,42 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         }
     }
     Ok(exit_code(&report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_dates() {
+        assert_eq!(
+            parse_since("2021-03-01").as_deref(),
+            Ok("2021-03-01T00:00:00Z")
+        );
+        assert_eq!(
+            parse_since(" 2021-03-01T06:07:08Z ").as_deref(),
+            Ok("2021-03-01T06:07:08Z")
+        );
+        for bad in [
+            "",
+            "March",
+            "2021-13-01",
+            "2021-03-32",
+            "2021/03/01",
+            "2021-03-01T6:07:08",
+            "2021-03-0é",
+            "202é-03-01T00:00:00Z",
+        ] {
+            assert!(parse_since(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("300K"), Ok(300 << 10));
+        assert_eq!(parse_size("12"), Ok(12));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("é").is_err());
+    }
 }

@@ -75,7 +75,9 @@ impl WinPath {
         let mut p = expanded.replace('/', "\\");
         // Verbatim and device prefixes, then admin shares of this machine.
         for prefix in ["\\\\?\\UNC\\", "\\\\?\\", "\\\\.\\", "\\??\\"] {
-            if p.len() >= prefix.len() && p[..prefix.len()].eq_ignore_ascii_case(prefix) {
+            if p.get(..prefix.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+            {
                 if prefix.ends_with("UNC\\") {
                     p = format!("\\\\{}", &p[prefix.len()..]);
                 } else {
@@ -256,6 +258,12 @@ mod tests {
                 "NoSuchVar".into()
             ))
         );
+        // Non-ASCII names, and non-ASCII where a prefix is looked for.
+        let p = WinPath::parse("C:\\Données\\Ünïcödé", &v).unwrap();
+        assert_eq!(parts(&p), ["Données", "Ünïcödé"]);
+        for odd in ["\\\\é", "\\é", "é:\\x", "\\\\?é\\x", "%é%\\x", "%"] {
+            assert!(WinPath::parse(odd, &v).is_err(), "{odd}");
+        }
         // A lone percent sign is part of a name.
         let p = WinPath::parse("C:\\100% done\\x", &v).unwrap();
         assert_eq!(parts(&p), ["100% done", "x"]);
