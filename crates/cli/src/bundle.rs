@@ -68,6 +68,9 @@ pub struct LeftOut {
     pub size: u64,
     pub modified: Option<String>,
     pub reason: String,
+    /// Could not be read when collected (also under `errors`).
+    #[serde(default)]
+    pub unreadable: bool,
 }
 
 /// What `exhunt collect` is asked for.
@@ -95,15 +98,21 @@ pub struct Collected {
 
 /// Refuses an output inside any place read (the evidence), and an
 /// existing file.
-pub fn check_output(out: &Path, inputs: &[Input]) -> Result<()> {
-    if out.exists() {
-        bail!(
-            "{} already exists: give a new file name (exhunt does not overwrite)",
-            out.display()
-        );
+pub fn check_output(out: &Path, protected: &[PathBuf]) -> Result<()> {
+    for p in [out.to_path_buf(), sidecar(out)] {
+        if p.exists() {
+            bail!(
+                "{} already exists: give a new file name (exhunt does not overwrite)",
+                p.display()
+            );
+        }
     }
-    let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
-    crate::check_output(out, &paths)
+    crate::check_output(out, protected)
+}
+
+/// `<output>.sha256`, beside the zip.
+fn sidecar(out: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.sha256", out.display()))
 }
 
 /// Writes the collection.
@@ -147,6 +156,15 @@ pub fn collect(job: CollectJob<'_>) -> Result<Collected> {
     let mut opener = MemberOpener::new();
     let mut chosen: Vec<(usize, u8)> = Vec::new();
     for (i, c) in disc.candidates.iter().enumerate() {
+        if c.display.to_lowercase().starts_with(META_DIR) {
+            // A folder `_exhunt` at the top of the drive, named by IIS's
+            // configuration: its files would mix with the collection's own.
+            manifest.left_out.push(left_out(
+                c,
+                format!("left out of the collection: its path is the collection's own metadata folder ({META_DIR})"),
+            ));
+            continue;
+        }
         let pi = path_interest(&c.rel_lower, &c.rel);
         match collect_need(c, &pi, job.max_filesize, &mut opener) {
             Ok(Need::Skip(reason)) => manifest.left_out.push(left_out(c, reason)),
@@ -173,10 +191,7 @@ pub fn collect(job: CollectJob<'_>) -> Result<Collected> {
                 };
                 chosen.push((i, class));
             }
-            Err(e) => manifest.errors.push(ErrorEntry {
-                path: c.display.clone(),
-                message: e.to_string(),
-            }),
+            Err(e) => unreadable(&mut manifest, c, e.to_string()),
         }
     }
     if let Some(max) = job.max_total {
@@ -230,8 +245,9 @@ pub fn collect(job: CollectJob<'_>) -> Result<Collected> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let side = PathBuf::from(format!("{}.sha256", job.output.display()));
-    std::fs::write(&side, format!("{zip_sha256}  {name}\n"))
+    let side = sidecar(job.output);
+    std::fs::File::create_new(&side)
+        .and_then(|mut f| f.write_all(format!("{zip_sha256}  {name}\n").as_bytes()))
         .with_context(|| format!("cannot write {}", side.display()))?;
     if !job.quiet {
         for e in &manifest.errors {
@@ -253,7 +269,22 @@ fn left_out(c: &Candidate, reason: String) -> LeftOut {
         size: c.size,
         modified: c.modified.clone(),
         reason,
+        unreadable: false,
     }
+}
+
+/// A file that could not be read: an error, and listed so the scan of the
+/// collection still knows its path (path indicators, archives under
+/// ProgramData need no content).
+fn unreadable(manifest: &mut Manifest, c: &Candidate, message: String) {
+    manifest.left_out.push(LeftOut {
+        unreadable: true,
+        ..left_out(c, format!("could not be read when collected: {message}"))
+    });
+    manifest.errors.push(ErrorEntry {
+        path: c.display.clone(),
+        message,
+    });
 }
 
 /// Files up to this size are compressed in parallel, in memory, then
@@ -294,10 +325,7 @@ fn write_zip<W: Write + std::io::Seek>(
                 modified: c.modified.clone(),
             });
         }
-        Err(message) => manifest.errors.push(ErrorEntry {
-            path: c.display.clone(),
-            message,
-        }),
+        Err(message) => unreadable(manifest, c, message),
     };
     let mut k = 0;
     while k < chosen.len() {
@@ -334,14 +362,13 @@ fn write_zip<W: Write + std::io::Seek>(
                 .collect();
             for (&(i, _), p) in chosen[k..end].iter().zip(prepared) {
                 let c = &candidates[i];
-                let r = match p {
-                    Ok((file, read)) => {
-                        zip.add_prepared_file(file)
-                            .with_context(|| format!("writing {} into the zip", c.display))?;
-                        Ok(read)
-                    }
-                    Err(e) => Err(e),
-                };
+                // A name the zip already holds (names Windows keeps apart
+                // can meet once made UTF-8) fails this file, not the zip.
+                let r = p.and_then(|(file, read)| {
+                    zip.add_prepared_file(file)
+                        .map(|()| read)
+                        .map_err(|e| format!("cannot be added to the zip: {e}"))
+                });
                 record(c, r, manifest);
             }
             k = end;
@@ -349,8 +376,11 @@ fn write_zip<W: Write + std::io::Seek>(
         }
         // A large file, streamed.
         let c = &candidates[chosen[k].0];
-        zip.start_file(c.display.as_str(), member_options(mtime_of(c), c.size)?)
-            .with_context(|| format!("writing {} into the zip", c.display))?;
+        k += 1;
+        if let Err(e) = zip.start_file(c.display.as_str(), member_options(mtime_of(c), c.size)?) {
+            record(c, Err(format!("cannot be added to the zip: {e}")), manifest);
+            continue;
+        }
         let res = opener.with_reader(&c.location, |r| {
             copy_hashed(r, &mut zip, &mut buf, progress)
         });
@@ -359,7 +389,6 @@ fn write_zip<W: Write + std::io::Seek>(
                 .with_context(|| format!("dropping {} from the zip", c.display))?;
         }
         record(c, res.map_err(|e| e.to_string()), manifest);
-        k += 1;
     }
     manifest.left_out.sort_by(|a, b| a.path.cmp(&b.path));
     let opts = member_options(Some(SystemTime::now()), 0)?;
@@ -539,6 +568,7 @@ pub fn replay(candidates: &mut Vec<Candidate>, errors: &mut Vec<ErrorEntry>) -> 
                 rel: l.path.clone(),
                 location: Location::Absent {
                     reason: l.reason.clone(),
+                    skipped: !l.unreadable,
                 },
                 size: l.size,
                 modified: l.modified.clone(),

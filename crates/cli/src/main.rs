@@ -159,7 +159,15 @@ impl RootArgs {
     fn system_root(&self, live: bool) -> Result<Option<exhunt_system::SystemRoot>> {
         let builder = match &self.system_root {
             Some(dir) => exhunt_system::SystemRootBuilder::offline(dir),
-            None if live => exhunt_system::SystemRootBuilder::live(std::env::vars())?,
+            // `vars()` would panic on a variable that is not Unicode.
+            None if live => {
+                exhunt_system::SystemRootBuilder::live(std::env::vars_os().map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                }))?
+            }
             None => {
                 if !self.drive.is_empty() {
                     bail!("--drive needs --system-root (or no PATH, on the server itself)");
@@ -219,19 +227,31 @@ fn parse_since(s: &str) -> Result<String, String> {
         d.len() == 10
             && d.as_bytes()[4] == b'-'
             && d.as_bytes()[7] == b'-'
-            && d[..4].parse::<u16>().is_ok()
+            && [&d[..4], &d[5..7], &d[8..10]]
+                .iter()
+                .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
             && d[5..7].parse::<u8>().is_ok_and(|m| (1..=12).contains(&m))
             && d[8..10].parse::<u8>().is_ok_and(|m| (1..=31).contains(&m))
     };
     if ok_date(t) {
         return Ok(format!("{t}T00:00:00Z"));
     }
-    if t.len() >= 19 && ok_date(&t[..10]) && t.as_bytes()[10] == b'T' {
+    // UTC only: a time with an offset would cut at the wrong hour.
+    if (t.len() == 19 || (t.len() == 20 && t.ends_with('Z')))
+        && ok_date(&t[..10])
+        && t.as_bytes()[10] == b'T'
+    {
         let hms = &t[11..19];
-        if hms.split(':').count() == 3
-            && hms
-                .split(':')
-                .all(|p| p.len() == 2 && p.parse::<u8>().is_ok())
+        let parts: Vec<&str> = hms.split(':').collect();
+        let in_range = |p: &str, max: u8| {
+            p.len() == 2
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u8>().is_ok_and(|n| n <= max)
+        };
+        if parts.len() == 3
+            && in_range(parts[0], 23)
+            && in_range(parts[1], 59)
+            && in_range(parts[2], 60)
         {
             return Ok(format!("{}T{hms}Z", &t[..10]));
         }
@@ -422,6 +442,8 @@ struct Plan {
     names: Vec<String>,
     discovery: Option<exhunt_core::SystemDiscovery>,
     discovery_errors: Vec<(String, String)>,
+    /// A mounted disk's root and volumes: no output inside them either.
+    volumes: Vec<PathBuf>,
 }
 
 impl Plan {
@@ -431,8 +453,10 @@ impl Plan {
             names: paths.iter().map(|p| p.display().to_string()).collect(),
             discovery: None,
             discovery_errors: Vec::new(),
+            volumes: Vec::new(),
         };
         if let Some(sys) = root.system_root(paths.is_empty())? {
+            plan.volumes = sys.evidence_volumes();
             let layout = sys.discover();
             if !quiet {
                 let d = &layout.discovery;
@@ -466,8 +490,13 @@ impl Plan {
         Ok(plan)
     }
 
+    /// Where nothing may be written: every input, and a mounted disk whole.
     fn paths(&self) -> Vec<PathBuf> {
-        self.inputs.iter().map(|i| i.path.clone()).collect()
+        self.inputs
+            .iter()
+            .map(|i| i.path.clone())
+            .chain(self.volumes.iter().cloned())
+            .collect()
     }
 }
 
@@ -487,7 +516,7 @@ fn progress_bar(quiet: bool, template: &str) -> indicatif::ProgressBar {
 
 fn run_collect(args: CollectArgs) -> Result<u8> {
     let plan = Plan::new(&[], &args.root, args.quiet)?;
-    bundle::check_output(&args.output, &plan.inputs)?;
+    bundle::check_output(&args.output, &plan.paths())?;
     let progress = progress_bar(
         args.quiet,
         "{spinner} collecting [{bar:30}] {bytes}/{total_bytes} {elapsed}",
@@ -721,6 +750,11 @@ mod tests {
             "2021-03-32",
             "2021/03/01",
             "2021-03-01T6:07:08",
+            "2021-03-01T06:07:08+05:00",
+            "2021-03-01T24:00:00Z",
+            "2021-03-01T06:60:00Z",
+            "+021-03-01",
+            "2021-+3-01",
             "2021-03-0é",
             "202é-03-01T00:00:00Z",
         ] {

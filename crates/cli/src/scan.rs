@@ -530,12 +530,14 @@ fn process<'e>(
         out.examined = true;
     }
     out.findings.extend(path_ioc_findings(engine, c));
-    if let Location::Absent { reason } = &c.location {
+    if let Location::Absent { reason, skipped } = &c.location {
         // Left out of a collection: what its path says is all there is.
-        out.skipped.push(Skipped {
-            path: c.display.clone(),
-            reason: reason.clone(),
-        });
+        if *skipped {
+            out.skipped.push(Skipped {
+                path: c.display.clone(),
+                reason: reason.clone(),
+            });
+        }
         return out;
     }
     let Worker {

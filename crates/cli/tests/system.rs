@@ -232,7 +232,57 @@ fn collect_then_scan_gives_the_same_findings_and_leaves_the_source_alone() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("never writes into evidence"));
     assert!(!inside.exists());
+    // Nor anywhere on the mounted disk, read or not.
+    for (cmd, out) in [("collect", "top.zip"), ("scan", "report.json")] {
+        let target = root.join(out);
+        let o = exhunt()
+            .args([cmd, "--system-root"])
+            .arg(&root)
+            .arg("--output")
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("never writes into evidence"));
+        assert!(!target.exists());
+    }
     assert_eq!(fingerprint(&root), before);
+}
+
+#[test]
+fn a_folder_named_like_the_metadata_is_left_out_not_fatal() {
+    let (d, root, _) = server(&exchange_hive());
+    // A virtual directory served from C:\_exhunt (as an intruder could
+    // name one), holding a manifest.json of its own.
+    let cfg = root.join("Windows/System32/inetsrv/config/applicationHost.config");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "<application path=\"/\" applicationPool=\"DefaultAppPool\">",
+        "<application path=\"/\" applicationPool=\"DefaultAppPool\">\r\n<virtualDirectory path=\"/x\" physicalPath=\"C:\\_exhunt\" />",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    put(&root, "_exhunt/manifest.json", b"{\"not\": \"ours\"}");
+    let zip = d.path().join("t.zip");
+    let out = collect(&root, &zip, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = run_json(&["scan", zip.to_str().unwrap()]);
+    assert_eq!(
+        r.report["discovery"]["exchange_install"],
+        "C:\\Apps\\Exchange Server\\V15\\"
+    );
+    assert!(r.report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["path"] == "t.zip!/_exhunt/manifest.json"
+            && s["reason"]
+                .as_str()
+                .unwrap()
+                .contains("the collection's own metadata folder")));
+    assert_eq!(r.verdict(), "compromised");
 }
 
 #[test]

@@ -26,6 +26,8 @@ pub enum WinPathError {
     Network(String),
     NotAbsolute(String),
     UnknownVariable(String, String),
+    /// A component with a character Windows does not allow in names.
+    BadName(String, String),
 }
 
 impl std::fmt::Display for WinPathError {
@@ -34,6 +36,10 @@ impl std::fmt::Display for WinPathError {
             WinPathError::Empty => write!(f, "empty path"),
             WinPathError::Network(p) => write!(f, "{p:?} is a network path, not a local one"),
             WinPathError::NotAbsolute(p) => write!(f, "{p:?} is not an absolute Windows path"),
+            WinPathError::BadName(p, c) => write!(
+                f,
+                "{p:?} is not a Windows path: {c:?} is not a valid file or folder name"
+            ),
             WinPathError::UnknownVariable(p, v) => write!(
                 f,
                 "{p:?} names an environment variable that is not known here: %{v}%"
@@ -116,6 +122,14 @@ impl WinPath {
                     out.pop();
                 }
                 c => {
+                    // Characters Windows never allows in a name: a value
+                    // holding one is not a path (and `D:` inside one must
+                    // never reach the host's own file system).
+                    if c.chars().any(|ch| {
+                        matches!(ch, ':' | '<' | '>' | '"' | '|' | '?' | '*') || ch.is_control()
+                    }) {
+                        return Err(WinPathError::BadName(raw.trim().to_string(), c.to_string()));
+                    }
                     let c = c.trim_end_matches([' ', '.']);
                     if !c.is_empty() {
                         out.push(c.to_string());
@@ -261,7 +275,18 @@ mod tests {
         // Non-ASCII names, and non-ASCII where a prefix is looked for.
         let p = WinPath::parse("C:\\Données\\Ünïcödé", &v).unwrap();
         assert_eq!(parts(&p), ["Données", "Ünïcödé"]);
-        for odd in ["\\\\é", "\\é", "é:\\x", "\\\\?é\\x", "%é%\\x", "%"] {
+        for odd in [
+            "\\\\é",
+            "\\é",
+            "é:\\x",
+            "\\\\?é\\x",
+            "%é%\\x",
+            "%",
+            "C:\\inetpub\\D:\\x",
+            "C:\\a\\b?\\c",
+            "C:\\a\tb",
+            "C:\\x|y",
+        ] {
             assert!(WinPath::parse(odd, &v).is_err(), "{odd}");
         }
         // A lone percent sign is part of a name.

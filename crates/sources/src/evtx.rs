@@ -21,8 +21,9 @@
 //! would only oversubscribe. The parser needs `Read + Seek`: a file on disk
 //! is read chunk by chunk (64 KiB each), never whole; a zip member cannot
 //! seek, so [`read_evtx_stream`] reads it into memory first, up to
-//! [`MAX_IN_MEMORY_EVTX`] (Windows caps event logs at 20 MiB by default,
-//! and even enlarged Security logs rarely pass a few hundred MiB).
+//! [`MAX_IN_MEMORY_EVTX`] (Windows caps event logs at 20 MiB by default),
+//! and a larger one (Security and Sysmon logs enlarged to gigabytes) into
+//! an unnamed temporary file of the analyst's machine, deleted when done.
 
 use crate::winevent::{finish_event, walk_json, widen, EventBuilder, Seg, Slots};
 use crate::SourceError;
@@ -90,14 +91,38 @@ pub fn read_evtx_bytes(
     read_evtx_seekable(std::io::Cursor::new(data), on_record)
 }
 
-/// Reads an EVTX file from a stream that cannot seek (a zip member): the
-/// whole file is read into memory first, and refused with
-/// [`SourceError::TooLarge`] past [`MAX_IN_MEMORY_EVTX`].
+/// Reads an EVTX file from a stream that cannot seek (a zip member): into
+/// memory up to [`MAX_IN_MEMORY_EVTX`], past that into an unnamed temporary
+/// file (the system's temporary folder, never an input), so that a zip of
+/// a server reads the same events as the server.
 pub fn read_evtx_stream(
     rdr: &mut dyn Read,
     on_record: &mut dyn FnMut(&EventRecord),
 ) -> Result<EvtxOutcome, SourceError> {
-    read_evtx_stream_capped(rdr, MAX_IN_MEMORY_EVTX, on_record)
+    read_evtx_stream_spilling(rdr, MAX_IN_MEMORY_EVTX, on_record)
+}
+
+/// [`read_evtx_stream`] with another memory limit (bytes).
+pub fn read_evtx_stream_spilling(
+    rdr: &mut dyn Read,
+    in_memory: u64,
+    on_record: &mut dyn FnMut(&EventRecord),
+) -> Result<EvtxOutcome, SourceError> {
+    let mut data = Vec::new();
+    rdr.take(in_memory.saturating_add(1))
+        .read_to_end(&mut data)?;
+    if data.len() as u64 <= in_memory {
+        return read_evtx_bytes(data, on_record);
+    }
+    if !is_evtx(&data) {
+        return Err(SourceError::Evtx("no EVTX file header (ElfFile)".into()));
+    }
+    let mut tmp = tempfile::tempfile()?;
+    std::io::Write::write_all(&mut tmp, &data)?;
+    drop(data);
+    std::io::copy(rdr, &mut tmp)?;
+    std::io::Seek::seek(&mut tmp, std::io::SeekFrom::Start(0))?;
+    read_evtx_seekable(std::io::BufReader::new(tmp), on_record)
 }
 
 /// [`read_evtx_stream`] with another cap (bytes).
@@ -242,6 +267,33 @@ mod tests {
         let r = read_evtx_bytes(data, &mut count);
         assert!(r.is_ok() || matches!(r, Err(SourceError::Evtx(_))), "{r:?}");
         assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn large_stream_spills_to_a_temporary_file_and_reads_the_same() {
+        let real = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/evtx-attack-samples/LM_typical_IIS_webshell_sysmon_1_10_traces.evtx"
+        ))
+        .unwrap();
+        let ids = |limit: u64| {
+            let mut seen = Vec::new();
+            let o = read_evtx_stream_spilling(&mut &real[..], limit, &mut |r| {
+                seen.push((r.line, r.time.clone()))
+            })
+            .unwrap();
+            (o.records, seen)
+        };
+        let (n_mem, mem) = ids(u64::MAX / 2);
+        let (n_disk, disk) = ids(4096);
+        assert!(n_mem >= 4, "{n_mem}");
+        assert_eq!((n_mem, &mem), (n_disk, &disk));
+        // Not EVTX, and too large for memory: refused before any spill.
+        let junk = vec![7u8; 10_000];
+        assert!(matches!(
+            read_evtx_stream_spilling(&mut &junk[..], 4096, &mut |_| {}),
+            Err(SourceError::Evtx(_))
+        ));
     }
 
     #[test]

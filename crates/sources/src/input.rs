@@ -22,9 +22,13 @@ pub enum Location {
         index: usize,
     },
     /// A file a collection lists but does not hold (left out for its size
-    /// or age): its path, size and time are known, its content is not.
+    /// or age, or unreadable when collected): its path, size and time are
+    /// known, its content is not.
     Absent {
         reason: String,
+        /// Listed under the report's `skipped` (false: the collection
+        /// already reports it as an error).
+        skipped: bool,
     },
 }
 
@@ -356,7 +360,7 @@ impl MemberOpener {
                     .map_err(|e| SourceError::Zip(e.to_string()))?;
                 f(&mut member)
             }
-            Location::Absent { reason } => Err(SourceError::Format(format!(
+            Location::Absent { reason, .. } => Err(SourceError::Format(format!(
                 "not in the collection: {reason}"
             ))),
         }

@@ -64,7 +64,7 @@ impl SystemRootBuilder {
     /// A mounted or copied Windows disk: only its files are read.
     pub fn offline(root: impl Into<PathBuf>) -> Self {
         SystemRootBuilder {
-            root: root.into(),
+            root: drive_root(root.into()),
             live: false,
             env: BTreeMap::new(),
             drives: BTreeMap::new(),
@@ -99,7 +99,8 @@ impl SystemRootBuilder {
     /// Another volume of the same server, mounted at `dir` (offline: an
     /// Exchange installed on `D:` is found only when `D:` is given).
     pub fn drive(mut self, letter: char, dir: impl Into<PathBuf>) -> Self {
-        self.drives.insert(letter.to_ascii_uppercase(), dir.into());
+        self.drives
+            .insert(letter.to_ascii_uppercase(), drive_root(dir.into()));
         self
     }
 
@@ -228,6 +229,19 @@ impl SystemRoot {
         self.live
     }
 
+    /// The folders that hold the evidence as a whole: the root and every
+    /// `--drive` volume of a mounted disk (nothing may be written in
+    /// them). Empty live: the server's own drives are where a report or a
+    /// collection can be written, outside the places read.
+    pub fn evidence_volumes(&self) -> Vec<PathBuf> {
+        if self.live {
+            return Vec::new();
+        }
+        std::iter::once(self.root.clone())
+            .chain(self.drives.values().cloned())
+            .collect()
+    }
+
     fn var(&self, name: &str) -> WinPath {
         WinPath::parse(&self.vars[name], &self.vars).unwrap_or_else(|_| WinPath {
             drive: self.sys_drive,
@@ -256,9 +270,11 @@ impl SystemRoot {
         };
         match resolve_no_case(&base, &w.parts) {
             Ok(host) => {
-                let rel: Vec<String> = host
-                    .strip_prefix(&base)
-                    .unwrap_or(Path::new(""))
+                // Always under the base; anything else is not ours to read.
+                let Ok(inside) = host.strip_prefix(&base) else {
+                    return Located::Missing(format!("not found under {}", base.display()));
+                };
+                let rel: Vec<String> = inside
                     .components()
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect();
@@ -708,6 +724,15 @@ impl Discoverer<'_> {
         };
         for p in &cfg.log_dirs {
             match WinPath::parse(&p.raw, &self.vars) {
+                Ok(w) if too_broad(&w) => self.places.push(Place {
+                    what: "IIS logs".into(),
+                    win: w.clone(),
+                    from: from(p),
+                    kind: Kind::Dir,
+                    found: None,
+                    scan: false,
+                    status: "not walked whole: a drive, Windows, Program Files or Users folder is too broad to sweep; give the W3SVC folders as PATHs".into(),
+                }),
                 Ok(w) => {
                     self.add("IIS logs", w, &from(p), Kind::Dir);
                 }
@@ -746,9 +771,11 @@ impl Discoverer<'_> {
             .collect();
         let mut inputs = Vec::new();
         for &(i, ref h) in &found {
-            let outer = found
-                .iter()
-                .find(|&&(j, ref o)| j != i && h.starts_with(o) && (h != o || j < i));
+            // Without case: a folder that could not be listed keeps the
+            // configuration's spelling, which may differ from the disk's.
+            let outer = found.iter().find(|&&(j, ref o)| {
+                j != i && inside_no_case(h, o) && (!inside_no_case(o, h) || j < i)
+            });
             if let Some(&(j, _)) = outer {
                 let o = &self.places[j];
                 self.places[i].status = format!("within {} ({})", o.what, o.win);
@@ -795,6 +822,30 @@ impl Discoverer<'_> {
             inputs,
             errors: self.errors,
         }
+    }
+}
+
+/// `inner` is `outer` or inside it, names compared without case.
+fn inside_no_case(inner: &Path, outer: &Path) -> bool {
+    let (a, b): (Vec<_>, Vec<_>) = (inner.components().collect(), outer.components().collect());
+    a.len() >= b.len()
+        && a.iter().zip(&b).all(|(x, y)| {
+            winpath::eq_no_case(
+                &x.as_os_str().to_string_lossy(),
+                &y.as_os_str().to_string_lossy(),
+            )
+        })
+}
+
+/// `E:` alone names the drive's current folder on Windows, not its root:
+/// a system root or volume given so means `E:\`.
+fn drive_root(p: PathBuf) -> PathBuf {
+    let s = p.as_os_str().to_string_lossy();
+    let b = s.as_bytes();
+    if b.len() == 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        PathBuf::from(format!("{s}{}", std::path::MAIN_SEPARATOR))
+    } else {
+        p
     }
 }
 

@@ -330,6 +330,7 @@ fn too_broad_web_folders_are_not_walked() {
         "physicalPath=\"%SystemDrive%\\inetpub\\wwwroot\"",
         "physicalPath=\"C:\\\"",
     );
+    let text = text.replace("directory=\"C:\\IISLogs\"", "directory=\"%SystemRoot%\"");
     std::fs::write(&cfg, text).unwrap();
     let l = SystemRootBuilder::offline(d.path())
         .build()
@@ -338,5 +339,30 @@ fn too_broad_web_folders_are_not_walked() {
     assert!(place(&l, "web folder")
         .iter()
         .any(|p| p.windows_path == "C:\\" && p.status.starts_with("not walked whole")));
-    assert!(!prefixes(&l).iter().any(|p| p.is_empty()));
+    assert!(place(&l, "IIS logs")
+        .iter()
+        .any(|p| p.windows_path == "C:\\Windows\\" && p.status.starts_with("not walked whole")));
+    assert!(!prefixes(&l).iter().any(|p| p.is_empty() || *p == "Windows"));
+}
+
+#[test]
+fn a_bare_drive_letter_is_the_drive_root() {
+    assert_eq!(
+        drive_root(PathBuf::from("E:")),
+        PathBuf::from(format!("E:{}", std::path::MAIN_SEPARATOR))
+    );
+    assert_eq!(drive_root(PathBuf::from("/mnt/e")), PathBuf::from("/mnt/e"));
+    assert_eq!(drive_root(PathBuf::from("E:\\x")), PathBuf::from("E:\\x"));
+}
+
+#[test]
+fn nesting_ignores_case() {
+    assert!(inside_no_case(
+        Path::new("/m/inetpub/logs/LogFiles"),
+        Path::new("/m/InetPub")
+    ));
+    assert!(!inside_no_case(
+        Path::new("/m/InetPub"),
+        Path::new("/m/inetpub/logs")
+    ));
 }
