@@ -77,7 +77,7 @@ pub struct LeftOut {
 pub struct CollectJob<'a> {
     pub inputs: &'a [Input],
     pub discovery: SystemDiscovery,
-    pub discovery_errors: Vec<(String, String)>,
+    pub discovery_errors: Vec<ErrorEntry>,
     pub output: &'a Path,
     /// Text logs last written before this (ISO UTC) are left out.
     pub since: Option<String>,
@@ -135,11 +135,11 @@ pub fn collect(job: CollectJob<'_>) -> Result<Collected> {
         errors: disc
             .errors
             .iter()
-            .chain(&job.discovery_errors)
             .map(|(path, message)| ErrorEntry {
                 path: path.clone(),
                 message: message.clone(),
             })
+            .chain(job.discovery_errors)
             .collect(),
         skipped: disc
             .skipped
@@ -295,9 +295,10 @@ const PARALLEL_FILE: u64 = 32 << 20;
 const BATCH_BYTES: u64 = 256 << 20;
 
 /// One file read for the zip: its content hashed while it was read.
-struct Read1 {
-    size: u64,
-    digest: String,
+pub(crate) struct Read1 {
+    pub size: u64,
+    /// SHA-256, lower-case hex.
+    pub digest: String,
 }
 
 /// Writes every chosen file into the zip in order (small files compressed
@@ -422,8 +423,9 @@ fn mtime_of(c: &Candidate) -> Option<SystemTime> {
     }
 }
 
-/// Copies a reader into `out`, hashing what is read.
-fn copy_hashed(
+/// Copies a reader into `out`, hashing what is read (the evidence copies
+/// of `scan --collect` and the members of a collection).
+pub(crate) fn copy_hashed(
     r: &mut dyn Read,
     out: &mut dyn Write,
     buf: &mut [u8],
@@ -462,17 +464,15 @@ fn member_options(
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(1))
         .large_file(size >= (1 << 32) - (1 << 20));
-    if let Some(s) = secs {
-        let iso =
-            exhunt_sources::input::system_time_iso(UNIX_EPOCH + std::time::Duration::from_secs(s));
-        let p = |a: usize, b: usize| iso[a..b].parse::<u16>().unwrap_or(0);
+    if let Some((y, mo, d, h, mi, s)) = mtime.map(exhunt_sources::input::utc_parts) {
+        // DOS times hold 1980–2107; out of range, the extended field alone.
         if let Ok(dt) = zip::DateTime::from_date_and_time(
-            p(0, 4),
-            p(5, 7) as u8,
-            p(8, 10) as u8,
-            p(11, 13) as u8,
-            p(14, 16) as u8,
-            p(17, 19) as u8,
+            u16::try_from(y).unwrap_or(0),
+            mo as u8,
+            d as u8,
+            h as u8,
+            mi as u8,
+            s as u8,
         ) {
             opts = opts.last_modified_time(dt);
         }
@@ -483,16 +483,15 @@ fn member_options(
 
 fn sha256_file(p: &Path) -> Result<String> {
     let mut f = std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let k = f.read(&mut buf)?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-    }
-    Ok(exhunt_core::hex(&h.finalize()))
+    let hidden = indicatif::ProgressBar::hidden();
+    let read = copy_hashed(
+        &mut f,
+        &mut std::io::sink(),
+        &mut vec![0u8; 1 << 20],
+        &hidden,
+    )
+    .with_context(|| format!("cannot read {}", p.display()))?;
+    Ok(read.digest)
 }
 
 /// A collection found among the scan's inputs: its metadata members are

@@ -9,9 +9,8 @@
 
 use anyhow::{bail, Context, Result};
 use exhunt_core::Report;
-use exhunt_sources::{Candidate, MemberOpener, SourceError};
+use exhunt_sources::{Candidate, MemberOpener};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -96,6 +95,8 @@ pub fn collect(dir: &Path, report: &Report, candidates: &[Candidate]) -> Result<
     let by_display: HashMap<&str, &Candidate> =
         candidates.iter().map(|c| (c.display.as_str(), c)).collect();
     let mut opener = MemberOpener::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let no_progress = indicatif::ProgressBar::hidden();
     let mut entries = Vec::new();
     let mut used: HashMap<PathBuf, usize> = HashMap::new();
     for (path, ids) in flagged {
@@ -120,21 +121,9 @@ pub fn collect(dir: &Path, report: &Report, candidates: &[Candidate]) -> Result<
         }
         let mut out = std::fs::File::create_new(&dest)
             .with_context(|| format!("cannot create {}", dest.display()))?;
-        let (size, sha) = opener
+        let copied = opener
             .with_reader(&c.location, |r| {
-                let mut h = Sha256::new();
-                let mut buf = vec![0u8; 1 << 20];
-                let mut size = 0u64;
-                loop {
-                    let k = r.read(&mut buf)?;
-                    if k == 0 {
-                        break;
-                    }
-                    h.update(&buf[..k]);
-                    out.write_all(&buf[..k])?;
-                    size += k as u64;
-                }
-                Ok::<_, SourceError>((size, h.finalize()))
+                crate::bundle::copy_hashed(r, &mut out, &mut buf, &no_progress)
             })
             .with_context(|| format!("cannot copy {path}"))?;
         out.flush()?;
@@ -148,8 +137,8 @@ pub fn collect(dir: &Path, report: &Report, candidates: &[Candidate]) -> Result<
                 exhunt_sources::Location::Absent { .. } => continue,
             },
             copy: rel.to_string_lossy().replace('\\', "/"),
-            size,
-            sha256: exhunt_core::hex(&sha),
+            size: copied.size,
+            sha256: copied.digest,
             modified: c.modified.clone(),
             findings: ids,
         });

@@ -441,7 +441,7 @@ struct Plan {
     inputs: Vec<exhunt_sources::Input>,
     names: Vec<String>,
     discovery: Option<exhunt_core::SystemDiscovery>,
-    discovery_errors: Vec<(String, String)>,
+    discovery_errors: Vec<exhunt_core::ErrorEntry>,
     /// A mounted disk's root and volumes: no output inside them either.
     volumes: Vec<PathBuf>,
 }
@@ -607,14 +607,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     );
     evidence
         .errors
-        .extend(
-            plan.discovery_errors
-                .iter()
-                .map(|(path, message)| exhunt_core::ErrorEntry {
-                    path: path.clone(),
-                    message: message.clone(),
-                }),
-        );
+        .extend(plan.discovery_errors.iter().cloned());
     evidence.rules = engine
         .rules()
         .load_report()

@@ -559,10 +559,7 @@ fn process<'e>(
     if !sweep && pi.log.is_none() {
         out.skipped.push(Skipped {
             path: c.display.clone(),
-            reason: format!(
-                "larger than --max-filesize ({} bytes > {}): content not hashed or YARA-scanned",
-                c.size, engine.sweep.max_file
-            ),
+            reason: too_large(c.size, engine.sweep.max_file),
         });
     }
     if !sweep && !pi.needs_open() {
@@ -676,6 +673,13 @@ fn read_if_log(
 }
 
 /// The log kind of a file, from its path or its first lines.
+/// Why a file's content is not read (the scan and the collection say it alike).
+fn too_large(size: u64, max_file: u64) -> String {
+    format!(
+        "larger than --max-filesize ({size} bytes > {max_file}): content not hashed or YARA-scanned"
+    )
+}
+
 /// What a scan reads of a file, for `exhunt collect`: the whole file, or
 /// nothing but its path, size and time.
 pub enum Need {
@@ -703,10 +707,7 @@ pub fn collect_need(
     if small && !pi.maybe_log {
         return Ok(Need::Whole { text_log: false });
     }
-    let skip = format!(
-        "larger than --max-filesize ({} bytes > {max_file}): content not hashed or YARA-scanned",
-        c.size
-    );
+    let skip = too_large(c.size, max_file);
     if !small && !pi.needs_open() {
         return Ok(Need::Skip(skip));
     }

@@ -53,21 +53,41 @@ impl std::error::Error for WinPathError {}
 /// The variables of a default Windows installation on `C:` (what offline
 /// data is read against when the server's own are unknown).
 pub fn default_vars() -> BTreeMap<String, String> {
+    default_vars_for('C')
+}
+
+/// The variables of a default Windows installation on `drive`.
+pub fn default_vars_for(drive: char) -> BTreeMap<String, String> {
     [
-        ("SYSTEMDRIVE", "C:"),
-        ("SYSTEMROOT", "C:\\Windows"),
-        ("WINDIR", "C:\\Windows"),
-        ("PROGRAMDATA", "C:\\ProgramData"),
-        ("ALLUSERSPROFILE", "C:\\ProgramData"),
-        ("PROGRAMFILES", "C:\\Program Files"),
-        ("PROGRAMFILES(X86)", "C:\\Program Files (x86)"),
-        ("PUBLIC", "C:\\Users\\Public"),
-        ("HOMEDRIVE", "C:"),
-        ("USERPROFILE", "C:\\Users\\%USERNAME%"),
+        ("SYSTEMDRIVE", ""),
+        ("SYSTEMROOT", "\\Windows"),
+        ("WINDIR", "\\Windows"),
+        ("PROGRAMDATA", "\\ProgramData"),
+        ("ALLUSERSPROFILE", "\\ProgramData"),
+        ("PROGRAMFILES", "\\Program Files"),
+        ("PROGRAMFILES(X86)", "\\Program Files (x86)"),
+        ("PUBLIC", "\\Users\\Public"),
+        ("HOMEDRIVE", ""),
+        ("USERPROFILE", "\\Users\\%USERNAME%"),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .map(|(k, v)| (k.to_string(), format!("{drive}:{v}")))
     .collect()
+}
+
+/// The upper-case drive letter of `X:` (surrounding spaces allowed), the
+/// form `%SystemDrive%` and a bare drive take.
+pub fn drive_letter(s: &str) -> Option<char> {
+    match s.trim().as_bytes() {
+        [l, b':'] if l.is_ascii_alphabetic() => Some((*l as char).to_ascii_uppercase()),
+        _ => None,
+    }
+}
+
+/// Whether a value starts like a Windows absolute path (`X:`), so that a
+/// variable of the environment can be trusted over the default.
+pub fn has_drive(s: &str) -> bool {
+    s.trim().as_bytes().get(1) == Some(&b':')
 }
 
 impl WinPath {
@@ -292,6 +312,15 @@ mod tests {
         // A lone percent sign is part of a name.
         let p = WinPath::parse("C:\\100% done\\x", &v).unwrap();
         assert_eq!(parts(&p), ["100% done", "x"]);
+    }
+
+    #[test]
+    fn drives_and_defaults() {
+        assert_eq!(drive_letter(" d: "), Some('D'));
+        assert_eq!(drive_letter("/tmp/x"), None);
+        assert_eq!(drive_letter("é:"), None);
+        assert_eq!(default_vars_for('E')["SYSTEMROOT"], "E:\\Windows");
+        assert_eq!(default_vars()["SYSTEMDRIVE"], "C:");
     }
 
     #[test]

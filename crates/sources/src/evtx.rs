@@ -125,20 +125,6 @@ pub fn read_evtx_stream_spilling(
     read_evtx_seekable(std::io::BufReader::new(tmp), on_record)
 }
 
-/// [`read_evtx_stream`] with another cap (bytes).
-pub fn read_evtx_stream_capped(
-    rdr: &mut dyn Read,
-    limit: u64,
-    on_record: &mut dyn FnMut(&EventRecord),
-) -> Result<EvtxOutcome, SourceError> {
-    let mut data = Vec::new();
-    rdr.take(limit.saturating_add(1)).read_to_end(&mut data)?;
-    if data.len() as u64 > limit {
-        return Err(SourceError::TooLarge { limit });
-    }
-    read_evtx_bytes(data, on_record)
-}
-
 fn run<R: Read + Seek>(
     parser: EvtxParser<R>,
     on_record: &mut dyn FnMut(&EventRecord),
@@ -294,13 +280,6 @@ mod tests {
             read_evtx_stream_spilling(&mut &junk[..], 4096, &mut |_| {}),
             Err(SourceError::Evtx(_))
         ));
-    }
-
-    #[test]
-    fn stream_over_the_cap_is_refused() {
-        let data = vec![0u8; 2048];
-        let r = read_evtx_stream_capped(&mut &data[..], 1024, &mut |_| {});
-        assert!(matches!(r, Err(SourceError::TooLarge { limit: 1024 })));
     }
 
     #[test]

@@ -53,8 +53,4 @@ pub enum SourceError {
     /// An EVTX file whose header cannot be read (not EVTX, or cut off).
     #[error("not a readable EVTX file: {0}")]
     Evtx(String),
-    /// A file that has to be read into memory (an EVTX inside a zip) and is
-    /// larger than allowed.
-    #[error("larger than {limit} bytes, too large to read into memory")]
-    TooLarge { limit: u64 },
 }

@@ -28,7 +28,7 @@
 pub mod apphost;
 pub mod winpath;
 
-use exhunt_core::{BuildSeen, DiscoveredPlace, SystemDiscovery};
+use exhunt_core::{BuildSeen, DiscoveredPlace, ErrorEntry, SystemDiscovery};
 use exhunt_sources::Input;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -127,33 +127,12 @@ impl SystemRootBuilder {
         let mut vars = self.env.clone();
         let sys_drive = vars
             .get("SYSTEMDRIVE")
-            .and_then(|d| {
-                let b = d.trim().as_bytes();
-                (b.len() == 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
-                    .then(|| (b[0] as char).to_ascii_uppercase())
-            })
+            .and_then(|d| winpath::drive_letter(d))
             .unwrap_or('C');
-        let defaults = [
-            ("SYSTEMDRIVE", format!("{sys_drive}:")),
-            ("SYSTEMROOT", format!("{sys_drive}:\\Windows")),
-            ("WINDIR", format!("{sys_drive}:\\Windows")),
-            ("PROGRAMDATA", format!("{sys_drive}:\\ProgramData")),
-            ("ALLUSERSPROFILE", format!("{sys_drive}:\\ProgramData")),
-            ("PROGRAMFILES", format!("{sys_drive}:\\Program Files")),
-            (
-                "PROGRAMFILES(X86)",
-                format!("{sys_drive}:\\Program Files (x86)"),
-            ),
-            ("PUBLIC", format!("{sys_drive}:\\Users\\Public")),
-        ];
-        for (k, v) in defaults {
-            let keep = self.live
-                && vars.get(k).is_some_and(|x| {
-                    let b = x.trim().as_bytes();
-                    b.len() >= 2 && b[1] == b':'
-                });
+        for (k, v) in exhunt_core::winpath::default_vars_for(sys_drive) {
+            let keep = self.live && vars.get(&k).is_some_and(|x| winpath::has_drive(x));
             if !keep {
-                vars.insert(k.to_string(), v);
+                vars.insert(k, v);
             }
         }
         // On a live server not run on Windows (tests), SystemDrive is a
@@ -187,9 +166,9 @@ pub struct Layout {
     pub discovery: SystemDiscovery,
     /// Folders and files to scan, none inside another.
     pub inputs: Vec<Input>,
-    /// `(path, message)`: files discovery needed and could not read
-    /// (a malformed `applicationHost.config`, a broken hive).
-    pub errors: Vec<(String, String)>,
+    /// Files discovery needed and could not read (a malformed
+    /// `applicationHost.config`, a broken hive).
+    pub errors: Vec<ErrorEntry>,
 }
 
 /// What kind of thing a place is.
@@ -211,6 +190,34 @@ struct Place {
     /// Walked as an input (the install folder itself is not: only the
     /// folders of it that hold what exhunt reads).
     scan: bool,
+}
+
+impl Place {
+    /// A file found, read as an input.
+    fn found_file(what: &str, win: WinPath, from: &str, host: PathBuf, rel: String) -> Place {
+        Place {
+            what: what.into(),
+            win,
+            from: from.into(),
+            kind: Kind::File,
+            found: Some((host, rel)),
+            status: "scanned".into(),
+            scan: true,
+        }
+    }
+
+    /// A folder named but not read, and why.
+    fn unread(what: &str, win: WinPath, from: String, status: &str) -> Place {
+        Place {
+            what: what.into(),
+            win,
+            from,
+            kind: Kind::Dir,
+            found: None,
+            status: status.into(),
+            scan: false,
+        }
+    }
 }
 
 /// Where a Windows path is on this machine.
@@ -384,11 +391,15 @@ struct Discoverer<'s> {
     vars: BTreeMap<String, String>,
     places: Vec<Place>,
     notes: Vec<String>,
-    errors: Vec<(String, String)>,
+    errors: Vec<ErrorEntry>,
     builds: Vec<BuildSeen>,
 }
 
 impl Discoverer<'_> {
+    fn error(&mut self, path: String, message: String) {
+        self.errors.push(ErrorEntry { path, message });
+    }
+
     fn add(&mut self, what: &str, win: WinPath, from: &str, kind: Kind) -> Option<PathBuf> {
         let (found, status) = match self.sys.locate(&win) {
             Located::At(host, rel) => {
@@ -494,17 +505,13 @@ impl Discoverer<'_> {
                     "No Exchange install folder was found: its logs and web folders are not scanned. If Exchange is installed elsewhere, give that folder as a PATH."
                         .into(),
                 );
-                self.places.push(Place {
-                    what: "Exchange install".into(),
-                    win: sys
-                        .var("PROGRAMFILES")
+                self.places.push(Place::unread(
+                    "Exchange install",
+                    sys.var("PROGRAMFILES")
                         .join("Microsoft\\Exchange Server\\V15"),
-                    from: "default install folder".into(),
-                    kind: Kind::Dir,
-                    found: None,
-                    status: "not found".into(),
-                    scan: false,
-                });
+                    "default install folder".into(),
+                    "not found",
+                ));
             }
         }
         chosen
@@ -528,10 +535,10 @@ impl Discoverer<'_> {
             _ => return None,
         };
         if meta.len() > MAX_HIVE {
-            self.errors.push((
+            self.error(
                 rel,
                 format!("registry hive larger than {MAX_HIVE} bytes, not read"),
-            ));
+            );
             return None;
         }
         let bytes = match std::fs::read(&host) {
@@ -542,7 +549,7 @@ impl Discoverer<'_> {
                         "The registry hive {w} cannot be read while Windows runs ({e})."
                     ));
                 } else {
-                    self.errors.push((rel, format!("cannot read: {e}")));
+                    self.error(rel, format!("cannot read: {e}"));
                 }
                 return None;
             }
@@ -560,37 +567,32 @@ impl Discoverer<'_> {
                             logs.push(b);
                         }
                     }
-                    self.places.push(Place {
-                        what: "registry hive transaction log".into(),
-                        win: lw,
-                        from: "beside the SOFTWARE hive".into(),
-                        kind: Kind::File,
-                        found: Some((lh, lrel)),
-                        status: "scanned".into(),
-                        scan: true,
-                    });
+                    self.places.push(Place::found_file(
+                        "registry hive transaction log",
+                        lw,
+                        "beside the SOFTWARE hive",
+                        lh,
+                        lrel,
+                    ));
                 }
             }
         }
-        self.places.push(Place {
-            what: "registry hive".into(),
-            win: w.clone(),
-            from: "Windows' SOFTWARE hive (%SystemRoot%\\System32\\config\\SOFTWARE)".into(),
-            kind: Kind::File,
-            found: Some((host.clone(), rel.clone())),
-            status: "scanned".into(),
-            scan: true,
-        });
-        let parsed =
-            exhunt_sources::hive::exchange_setup(bytes.clone(), logs.clone()).or_else(|e| {
-                // A transaction log that does not fit must not hide the
-                // hive's own content.
-                if logs.is_empty() {
-                    Err(e)
-                } else {
-                    exhunt_sources::hive::exchange_setup(bytes, Vec::new())
-                }
-            });
+        self.places.push(Place::found_file(
+            "registry hive",
+            w,
+            "Windows' SOFTWARE hive (%SystemRoot%\\System32\\config\\SOFTWARE)",
+            host,
+            rel.clone(),
+        ));
+        // With its transaction logs when there are any; a log that does not
+        // fit must not hide the hive's own content (the hive is copied only
+        // then: it can be hundreds of MB).
+        let parsed = if logs.is_empty() {
+            exhunt_sources::hive::exchange_setup(bytes, logs)
+        } else {
+            exhunt_sources::hive::exchange_setup(bytes.clone(), logs)
+                .or_else(|_| exhunt_sources::hive::exchange_setup(bytes, Vec::new()))
+        };
         match parsed {
             Ok(Some(setup)) => {
                 if let Some(b) = &setup.build {
@@ -641,7 +643,7 @@ impl Discoverer<'_> {
                 None
             }
             Err(e) => {
-                self.errors.push((rel, e.to_string()));
+                self.error(rel, e.to_string());
                 None
             }
         }
@@ -693,7 +695,7 @@ impl Discoverer<'_> {
             match read {
                 Ok(c) => Some((c, rel)),
                 Err(e) => {
-                    self.errors.push((rel.clone(), e.clone()));
+                    self.error(rel.clone(), e.clone());
                     self.notes.push(format!(
                         "{rel} could not be parsed ({e}): IIS's default log folder is used."
                     ));
@@ -722,40 +724,35 @@ impl Discoverer<'_> {
                 format!("{rel} line {}: {}", p.line, p.origin)
             }
         };
-        for p in &cfg.log_dirs {
-            match WinPath::parse(&p.raw, &self.vars) {
-                Ok(w) if too_broad(&w) => self.places.push(Place {
-                    what: "IIS logs".into(),
-                    win: w.clone(),
-                    from: from(p),
-                    kind: Kind::Dir,
-                    found: None,
-                    scan: false,
-                    status: "not walked whole: a drive, Windows, Program Files or Users folder is too broad to sweep; give the W3SVC folders as PATHs".into(),
-                }),
-                Ok(w) => {
-                    self.add("IIS logs", w, &from(p), Kind::Dir);
+        // Log folders and web folders alike: found and walked, unless a
+        // whole drive, Windows, Program Files or Users.
+        for (what, label, paths, broad) in [
+            (
+                "IIS logs",
+                "IIS log folder",
+                &cfg.log_dirs,
+                "; give the W3SVC folders as PATHs",
+            ),
+            (
+                "web folder",
+                "Web folder",
+                &cfg.physical_paths,
+                " (a site served from there is itself suspicious)",
+            ),
+        ] {
+            for p in paths {
+                match WinPath::parse(&p.raw, &self.vars) {
+                    Ok(w) if too_broad(&w) => self.places.push(Place::unread(
+                        what,
+                        w,
+                        from(p),
+                        &format!("not walked whole: a drive, Windows, Program Files or Users folder is too broad to sweep{broad}"),
+                    )),
+                    Ok(w) => {
+                        self.add(what, w, &from(p), Kind::Dir);
+                    }
+                    Err(e) => self.notes.push(format!("{label} {}: {e}", from(p))),
                 }
-                Err(e) => self.notes.push(format!("IIS log folder {}: {e}", from(p))),
-            }
-        }
-        for p in &cfg.physical_paths {
-            match WinPath::parse(&p.raw, &self.vars) {
-                Ok(w) if too_broad(&w) => {
-                    self.places.push(Place {
-                        what: "web folder".into(),
-                        win: w.clone(),
-                        from: from(p),
-                        kind: Kind::Dir,
-                        found: None,
-                        scan: false,
-                        status: "not walked whole: a drive, Windows, Program Files or Users folder is too broad to sweep (a site served from there is itself suspicious)".into(),
-                    });
-                }
-                Ok(w) => {
-                    self.add("web folder", w, &from(p), Kind::Dir);
-                }
-                Err(e) => self.notes.push(format!("Web folder {}: {e}", from(p))),
             }
         }
     }
@@ -840,12 +837,9 @@ fn inside_no_case(inner: &Path, outer: &Path) -> bool {
 /// `E:` alone names the drive's current folder on Windows, not its root:
 /// a system root or volume given so means `E:\`.
 fn drive_root(p: PathBuf) -> PathBuf {
-    let s = p.as_os_str().to_string_lossy();
-    let b = s.as_bytes();
-    if b.len() == 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
-        PathBuf::from(format!("{s}{}", std::path::MAIN_SEPARATOR))
-    } else {
-        p
+    match winpath::drive_letter(&p.as_os_str().to_string_lossy()) {
+        Some(l) => PathBuf::from(format!("{l}:{}", std::path::MAIN_SEPARATOR)),
+        None => p,
     }
 }
 

@@ -10,6 +10,11 @@ fn installed(path: &str) -> HiveExchange {
     }
 }
 
+/// Discovery on a mounted disk at `root`.
+fn offline(root: &Path) -> Layout {
+    SystemRootBuilder::offline(root).build().unwrap().discover()
+}
+
 fn place<'a>(l: &'a Layout, what: &str) -> Vec<&'a DiscoveredPlace> {
     l.discovery
         .places
@@ -31,10 +36,7 @@ fn offline_root_with_a_hive_naming_a_non_default_install() {
         &installed("C:\\Apps\\Exchange Server\\V15\\"),
     )
     .unwrap();
-    let l = SystemRootBuilder::offline(d.path())
-        .build()
-        .unwrap()
-        .discover();
+    let l = offline(d.path());
     let disc = &l.discovery;
     assert!(!disc.live);
     assert_eq!(
@@ -117,10 +119,7 @@ fn offline_root_with_a_hive_naming_a_non_default_install() {
 fn hive_of_a_server_without_exchange_says_so() {
     let d = tempfile::tempdir().unwrap();
     write_system_root(d.path(), &SystemRootSpec::default(), &HiveExchange::Absent).unwrap();
-    let l = SystemRootBuilder::offline(d.path())
-        .build()
-        .unwrap()
-        .discover();
+    let l = offline(d.path());
     assert_eq!(l.discovery.exchange_install, None);
     assert!(l.discovery.builds.is_empty());
     let notes = l.discovery.notes.join("\n");
@@ -148,10 +147,7 @@ fn default_install_folder_when_the_registry_is_missing() {
     exhunt_testgen::sysroot::system_root_bundle(&spec)
         .write_to(d.path())
         .unwrap();
-    let l = SystemRootBuilder::offline(d.path())
-        .build()
-        .unwrap()
-        .discover();
+    let l = offline(d.path());
     assert_eq!(
         l.discovery.exchange_install.as_deref(),
         Some("C:\\Program Files\\Microsoft\\Exchange Server\\V15\\")
@@ -197,10 +193,7 @@ fn names_are_found_without_case() {
         &installed("c:\\exchsrv\\V15"),
     )
     .unwrap();
-    let l = SystemRootBuilder::offline(d.path())
-        .build()
-        .unwrap()
-        .discover();
+    let l = offline(d.path());
     assert_eq!(
         l.discovery.exchange_install.as_deref(),
         Some("C:\\exchsrv\\V15\\"),
@@ -226,10 +219,7 @@ fn install_on_another_drive() {
     )
     .unwrap();
     std::fs::create_dir_all(dvol.join("Exchange/V15/Logging/HttpProxy/Ecp")).unwrap();
-    let l = SystemRootBuilder::offline(&root)
-        .build()
-        .unwrap()
-        .discover();
+    let l = offline(&root);
     assert!(
         l.discovery.notes.iter().any(|n| n.contains(
             "D:\\Exchange\\V15 (from registry hive Windows/System32/config/SOFTWARE, SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup value MsiInstallPath) is on drive D:, which is not part of the system root given (add it with --drive D=DIR)"
@@ -298,11 +288,12 @@ fn malformed_configuration_and_hive_are_named_and_discovery_goes_on() {
         b"regf\0\0\0\0garbage",
     )
     .unwrap();
-    let l = SystemRootBuilder::offline(d.path())
-        .build()
-        .unwrap()
-        .discover();
-    let errs: Vec<String> = l.errors.iter().map(|(p, m)| format!("{p}: {m}")).collect();
+    let l = offline(d.path());
+    let errs: Vec<String> = l
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect();
     assert!(
         errs.iter()
             .any(|e| e
@@ -332,10 +323,7 @@ fn too_broad_web_folders_are_not_walked() {
     );
     let text = text.replace("directory=\"C:\\IISLogs\"", "directory=\"%SystemRoot%\"");
     std::fs::write(&cfg, text).unwrap();
-    let l = SystemRootBuilder::offline(d.path())
-        .build()
-        .unwrap()
-        .discover();
+    let l = offline(d.path());
     assert!(place(&l, "web folder")
         .iter()
         .any(|p| p.windows_path == "C:\\" && p.status.starts_with("not walked whole")));

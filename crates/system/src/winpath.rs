@@ -2,7 +2,7 @@
 //! (shared with the detectors that read paths out of configuration); here,
 //! finding them under a folder without regard to case.
 
-pub use exhunt_core::winpath::{eq_no_case, WinPath, WinPathError};
+pub use exhunt_core::winpath::{drive_letter, eq_no_case, has_drive, WinPath, WinPathError};
 use std::path::{Path, PathBuf};
 
 /// Looks `parts` up under `base`, one component at a time, without regard
