@@ -8,7 +8,13 @@
 //! contract `exhunt/report/v1` described in DESIGN.md: fields may be added,
 //! never renamed.
 
+#![forbid(unsafe_code)]
+
+pub mod rule;
+pub mod time;
 pub mod winpath;
+
+pub use rule::{FindingParts, NextStep, RuleSpec};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -265,6 +271,11 @@ pub struct Finding {
     /// events before and after), for the timeline. Not part of the JSON.
     #[serde(skip)]
     pub context: Vec<ContextLine>,
+    /// The rule-specific advice this finding calls for (from its rule's
+    /// [`RuleSpec`] or `exhunt: next_step:`); the judge writes it when the
+    /// finding moves the verdict. Not part of the JSON.
+    #[serde(skip)]
+    pub next_step: Option<NextStep>,
 }
 
 /// One neighbouring record of a finding's evidence.
@@ -276,36 +287,72 @@ pub struct ContextLine {
 }
 
 impl Finding {
-    /// A finding with the fields every detector sets; the judge fills `id`
+    /// A hit of a built-in rule, with its fixed parts; the judge fills `id`
     /// and `related`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        rule: &str,
-        title: impl Into<String>,
-        cves: &[&str],
-        kind: FindingKind,
-        verdict: Verdict,
-        severity: Severity,
-        path: &str,
-        source: &str,
-    ) -> Self {
+    pub fn from_spec(spec: &RuleSpec, path: &str) -> Self {
+        Finding::from_parts(spec.into(), path)
+    }
+
+    /// A hit of a rule whose parts were read at run time (Sigma or YARA
+    /// metadata, an indicator list).
+    pub fn from_parts(parts: FindingParts, path: &str) -> Self {
         Finding {
             id: String::new(),
-            rule: rule.to_string(),
-            title: title.into(),
-            cves: cves.iter().map(|c| c.to_string()).collect(),
-            kind,
-            verdict,
-            severity,
+            rule: parts.rule,
+            title: parts.title,
+            cves: parts.cves,
+            kind: parts.kind,
+            verdict: parts.verdict,
+            severity: parts.severity,
             time: None,
             path: path.to_string(),
             line: None,
             evidence: BTreeMap::new(),
             related: Vec::new(),
-            source: source.to_string(),
+            source: parts.source,
             escalate_to: None,
             context: Vec::new(),
+            next_step: parts.next_step,
         }
+    }
+
+    /// The title this hit gets in place of its rule's (one naming the
+    /// cmdlet, the place, the indicator).
+    pub fn titled(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    /// The kind this hit shows, when it differs from its rule's (a refused
+    /// request is an attempt).
+    pub fn with_kind(mut self, kind: FindingKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// What this hit says about the server, when it differs from its rule's.
+    pub fn with_verdict(mut self, verdict: Verdict) -> Self {
+        self.verdict = verdict;
+        self
+    }
+
+    /// How bad this hit is, when it differs from its rule's.
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// The CVEs this hit concerns, when they differ from its rule's.
+    pub fn with_cves(mut self, cves: &[&str]) -> Self {
+        self.cves = cves.iter().map(|c| c.to_string()).collect();
+        self
+    }
+
+    /// The reference this hit rests on, when it differs from its rule's
+    /// (the indicator list an entry came from, the predicate that matched).
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = source.into();
+        self
     }
 
     /// Adds an evidence field, skipping empty values.
@@ -523,6 +570,18 @@ pub struct DiscoveredPlace {
     /// `scanned`, `not found`, `within <place>` (scanned as part of a
     /// larger folder) or why it was not read.
     pub status: String,
+}
+
+/// A line shortened for evidence (log lines can be kilobytes long).
+pub fn excerpt(raw: &[u8], max: usize) -> String {
+    let s = String::from_utf8_lossy(raw);
+    if s.chars().count() <= max {
+        s.into_owned()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
 }
 
 /// Lower-case hex of bytes (SHA-256 digests in reports and manifests).

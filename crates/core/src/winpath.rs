@@ -19,36 +19,23 @@ pub struct WinPath {
     pub parts: Vec<String>,
 }
 
-/// Why a value is not a usable local path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a value is not a usable local path. Each message quotes the value as
+/// it was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WinPathError {
+    #[error("empty path")]
     Empty,
+    #[error("{0:?} is a network path, not a local one")]
     Network(String),
+    #[error("{0:?} is not an absolute Windows path")]
     NotAbsolute(String),
+    /// The value, then the variable's name.
+    #[error("{0:?} names an environment variable that is not known here: %{1}%")]
     UnknownVariable(String, String),
     /// A component with a character Windows does not allow in names.
+    #[error("{0:?} is not a Windows path: {1:?} is not a valid file or folder name")]
     BadName(String, String),
 }
-
-impl std::fmt::Display for WinPathError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WinPathError::Empty => write!(f, "empty path"),
-            WinPathError::Network(p) => write!(f, "{p:?} is a network path, not a local one"),
-            WinPathError::NotAbsolute(p) => write!(f, "{p:?} is not an absolute Windows path"),
-            WinPathError::BadName(p, c) => write!(
-                f,
-                "{p:?} is not a Windows path: {c:?} is not a valid file or folder name"
-            ),
-            WinPathError::UnknownVariable(p, v) => write!(
-                f,
-                "{p:?} names an environment variable that is not known here: %{v}%"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for WinPathError {}
 
 /// The variables of a default Windows installation on `C:` (what offline
 /// data is read against when the server's own are unknown).
@@ -312,6 +299,29 @@ mod tests {
         // A lone percent sign is part of a name.
         let p = WinPath::parse("C:\\100% done\\x", &v).unwrap();
         assert_eq!(parts(&p), ["100% done", "x"]);
+    }
+
+    #[test]
+    fn error_messages() {
+        let v = vars();
+        let msg = |raw: &str| WinPath::parse(raw, &v).unwrap_err().to_string();
+        assert_eq!(msg(" "), "empty path");
+        assert_eq!(
+            msg("\\\\fileserver\\share"),
+            r#""\\\\fileserver\\share" is a network path, not a local one"#
+        );
+        assert_eq!(
+            msg("inetpub"),
+            r#""inetpub" is not an absolute Windows path"#
+        );
+        assert_eq!(
+            msg("%NoSuchVar%\\x"),
+            r#""%NoSuchVar%\\x" names an environment variable that is not known here: %NoSuchVar%"#
+        );
+        assert_eq!(
+            msg("C:\\x|y"),
+            r#""C:\\x|y" is not a Windows path: "x|y" is not a valid file or folder name"#
+        );
     }
 
     #[test]

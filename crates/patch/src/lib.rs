@@ -18,6 +18,8 @@
 //! whose date or KB is not confirmed by a Microsoft source; builds two
 //! sources disagree on) are reported as notes, never hidden.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -56,7 +58,7 @@ pub enum Parsed {
 /// Parses the forms seen in the wild: `15.1.2106.2`, `15.01.2106.002`
 /// (zero-padded, as `build_long` and file versions print them), `15.1.2106`
 /// (three parts), with surrounding spaces or a leading `v`/`Version `.
-pub fn parse_version(s: &str) -> Result<Parsed, String> {
+pub fn parse_version(s: &str) -> Result<Parsed, VersionError> {
     let t = s.trim();
     let t = t
         .strip_prefix("Version ")
@@ -66,29 +68,46 @@ pub fn parse_version(s: &str) -> Result<Parsed, String> {
         .trim();
     let parts: Vec<&str> = t.split('.').collect();
     if !(3..=4).contains(&parts.len()) {
-        return Err(format!(
-            "{s:?} is not an Exchange build (expected 15.1.2106.2 or 15.01.2106.002)"
-        ));
+        return Err(VersionError::Shape {
+            input: s.to_string(),
+        });
     }
+    let not_a_number = |p: &str| VersionError::NotANumber {
+        input: s.to_string(),
+        part: p.to_string(),
+    };
     let mut n = [0u32; 4];
     for (i, p) in parts.iter().enumerate() {
         if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 9 {
-            return Err(format!("{s:?}: part {:?} is not a number", p));
+            return Err(not_a_number(p));
         }
-        n[i] = p
-            .parse()
-            .map_err(|_| format!("{s:?}: part {p:?} is not a number"))?;
+        n[i] = p.parse().map_err(|_| not_a_number(p))?;
     }
     if !matches!((n[0], n[1]), (14, 3) | (15, 0) | (15, 1) | (15, 2)) {
-        return Err(format!(
-            "{s:?} is not an Exchange 2010 SP3, 2013, 2016, 2019 or SE build (those start 14.3, 15.0, 15.1 or 15.2)"
-        ));
+        return Err(VersionError::NotExchange {
+            input: s.to_string(),
+        });
     }
     Ok(if parts.len() == 3 {
         Parsed::Partial([n[0], n[1], n[2]])
     } else {
         Parsed::Full(Version(n))
     })
+}
+
+/// Why a build string is not an Exchange build. Each message starts with
+/// the input as given (quoted), so that it stands alone on a command line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersionError {
+    /// Not three or four dot-separated parts.
+    #[error("{input:?} is not an Exchange build (expected 15.1.2106.2 or 15.01.2106.002)")]
+    Shape { input: String },
+    /// A part that is not a number of at most nine digits.
+    #[error("{input:?}: part {part:?} is not a number")]
+    NotANumber { input: String, part: String },
+    /// A build number, but not one of a product the table covers.
+    #[error("{input:?} is not an Exchange 2010 SP3, 2013, 2016, 2019 or SE build (those start 14.3, 15.0, 15.1 or 15.2)")]
+    NotExchange { input: String },
 }
 
 /// Exchange products in the table.
@@ -195,17 +214,31 @@ pub struct CveFix {
     pub source: String,
 }
 
-/// Errors reading the tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableError(pub String);
-
-impl fmt::Display for TableError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A line of the tables that could not be read: which file, which line
+/// (1-based, the header is line 1) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file} line {line}: {problem}")]
+pub struct TableError {
+    /// `exchange-builds.csv` or `exchange-cve-fixes.csv`.
+    pub file: &'static str,
+    pub line: usize,
+    pub problem: TableProblem,
 }
 
-impl std::error::Error for TableError {}
+/// What is wrong with one line of the tables.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableProblem {
+    #[error("expected {0} fields")]
+    FieldCount(usize),
+    #[error("unknown product")]
+    UnknownProduct,
+    /// The build column is not a build; the message is the parser's.
+    #[error(transparent)]
+    Build(VersionError),
+    /// The table lists every build in full.
+    #[error("three-part build")]
+    ThreePartBuild,
+}
 
 /// The build table and the CVE fixes.
 #[derive(Debug, Clone)]
@@ -233,14 +266,19 @@ impl Table {
                 continue;
             }
             let f: Vec<&str> = line.split(',').collect();
-            let bad = |m: &str| TableError(format!("exchange-builds.csv line {}: {m}", i + 1));
+            let bad = |problem| TableError {
+                file: "exchange-builds.csv",
+                line: i + 1,
+                problem,
+            };
             if f.len() != 8 {
-                return Err(bad("expected 8 fields"));
+                return Err(bad(TableProblem::FieldCount(8)));
             }
-            let product = Product::from_csv(f[0]).ok_or_else(|| bad("unknown product"))?;
-            let build = match parse_version(f[3]).map_err(|e| bad(&e))? {
+            let product =
+                Product::from_csv(f[0]).ok_or_else(|| bad(TableProblem::UnknownProduct))?;
+            let build = match parse_version(f[3]).map_err(|e| bad(TableProblem::Build(e)))? {
                 Parsed::Full(v) => v,
-                Parsed::Partial(_) => return Err(bad("three-part build")),
+                Parsed::Partial(_) => return Err(bad(TableProblem::ThreePartBuild)),
             };
             rows.push(BuildRow {
                 product,
@@ -259,13 +297,17 @@ impl Table {
                 continue;
             }
             let f: Vec<&str> = line.splitn(6, ',').collect();
-            let bad = |m: &str| TableError(format!("exchange-cve-fixes.csv line {}: {m}", i + 1));
+            let bad = |problem| TableError {
+                file: "exchange-cve-fixes.csv",
+                line: i + 1,
+                problem,
+            };
             if f.len() != 6 {
-                return Err(bad("expected 6 fields"));
+                return Err(bad(TableProblem::FieldCount(6)));
             }
             let products = f[4]
                 .split(';')
-                .map(|p| Product::from_csv(p).ok_or_else(|| bad("unknown product")))
+                .map(|p| Product::from_csv(p).ok_or_else(|| bad(TableProblem::UnknownProduct)))
                 .collect::<Result<Vec<_>, _>>()?;
             out.push(CveFix {
                 cve: f[0].to_string(),
@@ -337,7 +379,7 @@ impl Table {
 
     /// Explains a build string: product, CU, update level, open CVEs by
     /// campaign, what to install.
-    pub fn explain(&self, input: &str) -> Result<Explanation, String> {
+    pub fn explain(&self, input: &str) -> Result<Explanation, VersionError> {
         match parse_version(input)? {
             Parsed::Full(v) => Ok(self.assess(v, input)),
             Parsed::Partial(key) => {

@@ -66,6 +66,26 @@ fn forms_seen_in_the_wild() {
     ] {
         assert!(parse_version(bad).is_err(), "{bad}");
     }
+    // The messages are what `exhunt build` prints: same text as before the
+    // errors were typed.
+    let msg = |s: &str| parse_version(s).unwrap_err().to_string();
+    assert_eq!(
+        msg("15.1"),
+        r#""15.1" is not an Exchange build (expected 15.1.2106.2 or 15.01.2106.002)"#
+    );
+    assert_eq!(msg("15.1.x.2"), r#""15.1.x.2": part "x" is not a number"#);
+    assert_eq!(
+        msg("15.1.1234567890.2"),
+        r#""15.1.1234567890.2": part "1234567890" is not a number"#
+    );
+    assert_eq!(
+        msg("16.0.1.1"),
+        r#""16.0.1.1" is not an Exchange 2010 SP3, 2013, 2016, 2019 or SE build (those start 14.3, 15.0, 15.1 or 15.2)"#
+    );
+    assert_eq!(
+        t().explain("v15.1").unwrap_err().to_string(),
+        r#""v15.1" is not an Exchange build (expected 15.1.2106.2 or 15.01.2106.002)"#
+    );
     let e = t().explain("15.01.2106.002").unwrap();
     assert_eq!(e.build, "15.1.2106.2");
     assert_eq!(e.product, "Exchange Server 2016 CU18");
@@ -391,5 +411,40 @@ fn conflicting_sources_are_presented_as_unconfirmed() {
         e.notes.iter().any(|n| n.contains("one source gives")),
         "{:?}",
         e.notes
+    );
+}
+
+#[test]
+fn table_errors_name_file_and_line() {
+    let header = "product,cu,update,build,build_long,release_date,kb,source\n";
+    let fixes = "cve,campaign,update,kb,products,source\n";
+    let err = |builds: &str, fixes: &str| {
+        Table::parse(&format!("{header}{builds}"), fixes)
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err("2016,CU1,RTM\n", fixes),
+        "exchange-builds.csv line 2: expected 8 fields"
+    );
+    assert_eq!(
+        err("2007,CU1,RTM,15.1.1.1,,2020-01-01,KB1,x\n", fixes),
+        "exchange-builds.csv line 2: unknown product"
+    );
+    assert_eq!(
+        err("2016,CU1,RTM,15.1.1,,2020-01-01,KB1,x\n", fixes),
+        "exchange-builds.csv line 2: three-part build"
+    );
+    assert_eq!(
+        err("\n2016,CU1,RTM,15.1.x.1,,2020-01-01,KB1,x\n", fixes),
+        r#"exchange-builds.csv line 3: "15.1.x.1": part "x" is not a number"#
+    );
+    assert_eq!(
+        err("", &format!("{fixes}CVE-1,other,U,KB\n")),
+        "exchange-cve-fixes.csv line 2: expected 6 fields"
+    );
+    assert_eq!(
+        err("", &format!("{fixes}CVE-1,other,U,KB,2016;2007,src\n")),
+        "exchange-cve-fixes.csv line 2: unknown product"
     );
 }

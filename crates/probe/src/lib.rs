@@ -20,6 +20,8 @@
 //! certificates that do not verify (self-signed, expired, wrong name) are
 //! accepted but flagged per target.
 
+#![forbid(unsafe_code)]
+
 pub mod fake;
 
 use futures::StreamExt;
@@ -569,7 +571,7 @@ impl Prober {
                     }
                     Err(msg) => {
                         r.build = Some(b);
-                        r.error = Some(msg);
+                        r.error = Some(msg.to_string());
                     }
                 }
             }

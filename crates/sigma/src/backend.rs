@@ -328,7 +328,7 @@ impl GroupEngine {
     }
 
     /// Applies a filter; returns how many of this engine's rules it reached.
-    pub fn apply_filter(&mut self, f: &PreparedFilter) -> Result<usize, String> {
+    pub fn apply_filter(&mut self, f: &PreparedFilter) -> Result<usize, FilterError> {
         // rsigma adds the filter's detections (named `__filter_N_...`) to
         // each rule it reaches and does not say which; count them.
         let counts = |e: &Engine| -> Vec<usize> {
@@ -343,9 +343,7 @@ impl GroupEngine {
                 .collect()
         };
         let before = counts(&self.engine);
-        self.engine
-            .apply_filter(&f.rule)
-            .map_err(|e| e.to_string())?;
+        self.engine.apply_filter(&f.rule)?;
         let after = counts(&self.engine);
         Ok(before.iter().zip(&after).filter(|(b, a)| a > b).count())
     }
@@ -377,6 +375,12 @@ impl GroupEngine {
         }
     }
 }
+
+/// Why the engine refused a filter. The message is the engine's own; the
+/// type keeps rsigma's error out of `lib.rs`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub(crate) struct FilterError(#[from] rsigma_eval::EvalError);
 
 /// A Sigma field name looked up under other record field names (see
 /// [`crate::FieldAlias`]), for one logsource.

@@ -88,6 +88,8 @@
 //! needs no Sigma evaluation at all); [`SourceRules::for_each_match`] then
 //! evaluates each record without allocating unless a rule matches.
 
+#![forbid(unsafe_code)]
+
 mod backend;
 
 use backend::{ActiveAlias, Doc, GroupEngine, ParsedFile, PreparedFilter, RecordEvent};

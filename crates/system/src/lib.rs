@@ -25,6 +25,8 @@
 //! relative to the root so that a scan of the root and a scan of a
 //! collection of it name files alike.
 
+#![forbid(unsafe_code)]
+
 pub mod apphost;
 pub mod winpath;
 
@@ -294,7 +296,7 @@ impl SystemRoot {
                 }
                 Located::At(host, display)
             }
-            Err(missing) => Located::Missing(format!("not found (no \"{missing}\")")),
+            Err(not_found) => Located::Missing(not_found.to_string()),
         }
     }
 

@@ -11,9 +11,19 @@ use std::path::{Path, PathBuf};
 /// first choice (a copy onto a case-sensitive disk can hold both `Windows`
 /// and `WINDOWS`). Returns the path with the names as they are on disk, or
 /// the first component that could not be found.
-pub fn resolve_no_case(base: &Path, parts: &[String]) -> Result<PathBuf, String> {
+pub fn resolve_no_case(base: &Path, parts: &[String]) -> Result<PathBuf, NotFound> {
     let mut deepest = 0;
-    resolve_from(base.to_path_buf(), parts, 0, &mut deepest).ok_or_else(|| parts[deepest].clone())
+    resolve_from(base.to_path_buf(), parts, 0, &mut deepest).ok_or_else(|| NotFound {
+        missing: parts[deepest].clone(),
+    })
+}
+
+/// A path [`resolve_no_case`] could not find: the first component missing
+/// under every choice for the ones before it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not found (no \"{missing}\")")]
+pub struct NotFound {
+    pub missing: String,
 }
 
 fn resolve_from(cur: PathBuf, parts: &[String], i: usize, deepest: &mut usize) -> Option<PathBuf> {
@@ -67,7 +77,9 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        assert_eq!(resolve_no_case(d.path(), &missing), Err("Nope".to_string()));
+        let err = resolve_no_case(d.path(), &missing).unwrap_err();
+        assert_eq!(err.missing, "Nope");
+        assert_eq!(err.to_string(), "not found (no \"Nope\")");
     }
 
     #[test]

@@ -19,6 +19,8 @@
 //! Facts about the formats and traces follow the project's reference notes
 //! (`shared/reference/exchange-detection-facts.md` §1.1, §1.2, §5).
 
+#![forbid(unsafe_code)]
+
 pub mod csv;
 pub mod ecp;
 pub mod files;

@@ -1,6 +1,8 @@
 //! `exhunt-testgen`: writes the synthetic Exchange trees of
 //! [`exhunt_testgen::tree`] to disk.
 
+#![forbid(unsafe_code)]
+
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
