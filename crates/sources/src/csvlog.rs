@@ -2,7 +2,8 @@
 //! OABGenerator).
 //!
 //! The file is read in large buffers. A multi-literal searcher (the
-//! [`Prefilter`], built once from every detector's literals) runs over the
+//! [`Prefilter`] of `prefilter.rs`, built once from every detector's
+//! literals) runs over the
 //! whole buffer, ripgrep-style; only the lines around its hits are split into
 //! fields and handed to the detectors. All other lines are only counted.
 //!
@@ -13,188 +14,15 @@
 //! UTF-16 files (logs re-saved by PowerShell) are transcoded; quoted fields
 //! may hold commas and doubled quotes.
 
+pub use crate::decode::{read_prefix, utf8_reader};
+pub use crate::prefilter::Prefilter;
+use crate::read::ReadSummary;
 use crate::SourceError;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use exhunt_core::Record;
 use std::collections::HashMap;
 use std::io::{self, Read};
 
 const CHUNK: usize = 1 << 20;
-const DIRECTIVE: &str = "#Fields:";
-
-/// The literals any detector needs, searched for in one pass. `#Fields:` is
-/// always added so that a header change mid-file is seen.
-///
-/// Case-insensitive search costs: with ASCII case folding the searcher falls
-/// back to a rare-byte scan, and `~` (in `ServerInfo~`) sits in nearly every
-/// HttpProxy row (`Smtp~user@...`), which made the whole scan 1.5x slower.
-/// Detectors whose literals Exchange itself writes in a fixed case ask for a
-/// case-sensitive search (see `LineDetector::literals_case_sensitive`).
-#[derive(Debug, Clone)]
-pub struct Prefilter {
-    imp: PrefilterImp,
-}
-
-// Built once per log family and never moved on the hot path: its size does
-// not matter, a box would only add an indirection to every search.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-enum PrefilterImp {
-    /// Case-sensitive literals that share a prefix of 4 bytes or more
-    /// (`ServerInfo~` and `Server~` share `Server`): one memmem search for
-    /// the prefix, the fastest single-literal search there is; header
-    /// directives are found by a second memmem for `\n#Fields:`.
-    Prefix {
-        prefix: memchr::memmem::Finder<'static>,
-        literals: Vec<Vec<u8>>,
-        directive: memchr::memmem::Finder<'static>,
-    },
-    /// Case-sensitive: Teddy, a SIMD multi-literal searcher (what ripgrep
-    /// uses for small literal sets).
-    Packed(aho_corasick::packed::Searcher),
-    /// Case-insensitive, or where Teddy is not available on this CPU.
-    Automaton(AhoCorasick),
-}
-
-impl Prefilter {
-    pub fn new<S: AsRef<str>>(literals: &[S], case_sensitive: bool) -> Result<Self, SourceError> {
-        let mut pats: Vec<&str> = literals.iter().map(|s| s.as_ref()).collect();
-        if case_sensitive && !pats.is_empty() {
-            let first = pats[0].as_bytes();
-            let common = pats.iter().fold(first.len(), |n, p| {
-                first
-                    .iter()
-                    .zip(p.as_bytes())
-                    .take(n)
-                    .take_while(|(a, b)| a == b)
-                    .count()
-            });
-            if common >= 4 {
-                return Ok(Prefilter {
-                    imp: PrefilterImp::Prefix {
-                        prefix: memchr::memmem::FinderBuilder::new()
-                            .build_forward_with_ranker(LogByteRank, &first[..common])
-                            .into_owned(),
-                        literals: pats.iter().map(|p| p.as_bytes().to_vec()).collect(),
-                        directive: memchr::memmem::Finder::new(b"\n#Fields:").into_owned(),
-                    },
-                });
-            }
-        }
-        pats.push(DIRECTIVE);
-        if case_sensitive {
-            let packed = aho_corasick::packed::Config::new()
-                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-                .builder()
-                .extend(&pats)
-                .build();
-            if let Some(p) = packed {
-                return Ok(Prefilter {
-                    imp: PrefilterImp::Packed(p),
-                });
-            }
-        }
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(!case_sensitive)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&pats)
-            .map_err(|e| SourceError::Format(format!("bad literal set: {e}")))?;
-        Ok(Prefilter {
-            imp: PrefilterImp::Automaton(ac),
-        })
-    }
-
-    /// The first literal at or after `pos`, as a byte span. `next_directive`
-    /// caches the directive search over one haystack (start it at `None`):
-    /// without it, every hit would search the rest of the buffer again.
-    fn find(
-        &self,
-        hay: &[u8],
-        pos: usize,
-        next_directive: &mut Option<Option<usize>>,
-    ) -> Option<(usize, usize)> {
-        match &self.imp {
-            PrefilterImp::Prefix {
-                prefix,
-                literals,
-                directive,
-            } => {
-                // The directive search looks one byte back for its newline.
-                if next_directive.is_none_or(|d| d.is_some_and(|s| s < pos)) {
-                    let dpos = pos.saturating_sub(1);
-                    *next_directive = Some(directive.find(&hay[dpos..]).map(|i| dpos + i + 1));
-                }
-                let d = next_directive.flatten().map(|s| (s, s + DIRECTIVE.len()));
-                let mut at = pos;
-                let lit = loop {
-                    let Some(i) = prefix.find(&hay[at..]) else {
-                        break None;
-                    };
-                    let s = at + i;
-                    if d.is_some_and(|(ds, _)| ds < s) {
-                        break None;
-                    }
-                    if let Some(l) = literals.iter().find(|l| hay[s..].starts_with(l)) {
-                        break Some((s, s + l.len()));
-                    }
-                    at = s + 1;
-                };
-                match (lit, d) {
-                    (Some(l), Some(d)) => Some(if l.0 < d.0 { l } else { d }),
-                    (l, d) => l.or(d),
-                }
-            }
-            PrefilterImp::Packed(p) => p
-                .find_in(hay, aho_corasick::Span::from(pos..hay.len()))
-                .map(|m| (m.start(), m.end())),
-            PrefilterImp::Automaton(ac) => ac
-                .find(Input::new(hay).span(pos..hay.len()))
-                .map(|m| (m.start(), m.end())),
-        }
-    }
-}
-
-/// Byte frequencies of Exchange's CSV logs, for choosing the two bytes the
-/// SIMD substring search keys on. memchr's default table is tuned for
-/// prose and picks `e`/`r` out of `Server`, which sit side by side all
-/// over a log; an upper-case letter and a rarer lower-case one (`S`...`v`)
-/// almost never line up at the same distance outside the literal.
-struct LogByteRank;
-
-impl memchr::arch::all::packedpair::HeuristicFrequencyRank for LogByteRank {
-    fn rank(&self, b: u8) -> u8 {
-        const LOWER_BY_FREQUENCY: &[u8] = b"etaoinsrhlcdumpfgwybvkxjqz";
-        match b {
-            b'0'..=b'9' | b',' | b'.' | b'-' | b':' | b'/' | b' ' | b'"' => 255,
-            b'a'..=b'z' => {
-                let i = LOWER_BY_FREQUENCY.iter().position(|&c| c == b).unwrap_or(0);
-                250 - i as u8 * 2
-            }
-            b'A'..=b'Z' => 150,
-            b'~' | b'=' | b'_' => 200,
-            _ => 100,
-        }
-    }
-}
-
-/// What reading one log file established, besides the records.
-#[derive(Debug, Clone, Default)]
-pub struct LogOutcome {
-    /// Column names in file order (from `#Fields:` or the bare header).
-    pub fields: Vec<String>,
-    /// `#Version:` (the Exchange build that wrote the file).
-    pub version: Option<String>,
-    /// `#Log-type:`.
-    pub log_type: Option<String>,
-    /// Timestamp of the first and last data lines.
-    pub first_time: Option<String>,
-    pub last_time: Option<String>,
-    /// Lines and bytes read (after transcoding).
-    pub lines: u64,
-    pub bytes: u64,
-    /// Problems that did not stop the read (not UTF-8, cut-off last line).
-    pub warnings: Vec<String>,
-}
 
 #[derive(Debug, Default, Clone)]
 struct Header {
@@ -330,47 +158,20 @@ fn looks_like_time(v: &str) -> bool {
         && b[13] == b':'
 }
 
-/// Wraps a reader so that UTF-16 input (with its BOM) comes out as UTF-8.
-/// UTF-8 and BOM-less input pass through untouched.
-pub fn utf8_reader<'a, R: Read + 'a>(mut r: R) -> io::Result<Box<dyn Read + 'a>> {
-    let mut bom = [0u8; 2];
-    let mut n = 0;
-    while n < 2 {
-        match r.read(&mut bom[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let head = io::Cursor::new(bom[..n].to_vec());
-    if n == 2 && (bom == [0xFF, 0xFE] || bom == [0xFE, 0xFF]) {
-        Ok(Box::new(
-            encoding_rs_io::DecodeReaderBytesBuilder::new()
-                .bom_sniffing(true)
-                .strip_bom(true)
-                .build(head.chain(r)),
-        ))
-    } else {
-        Ok(Box::new(head.chain(r)))
-    }
-}
-
-/// Reads up to `max` bytes from the start of a reader (for classification).
-pub fn read_prefix(r: &mut dyn Read, max: usize) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(max);
-    r.take(max as u64).read_to_end(&mut buf)?;
-    Ok(buf)
-}
-
 /// A reusable log reader: one per worker thread, its buffers reused from file
 /// to file.
 pub struct CsvLogScanner {
     buf: Vec<u8>,
+    split: Splitter,
+    last_line: Vec<u8>,
+}
+
+/// Reused buffers for splitting one line into fields: the unescaped text,
+/// where each field ends, and the CSV state machine.
+struct Splitter {
     out: String,
     ends: Vec<usize>,
     csv: csv_core::Reader,
-    last_line: Vec<u8>,
 }
 
 impl Default for CsvLogScanner {
@@ -384,7 +185,7 @@ struct State {
     first_data: u64,
     in_header: bool,
     line_no: u64,
-    outcome: LogOutcome,
+    outcome: ReadSummary,
     utf8_warned: bool,
 }
 
@@ -392,9 +193,11 @@ impl CsvLogScanner {
     pub fn new() -> Self {
         CsvLogScanner {
             buf: vec![0; CHUNK],
-            out: String::new(),
-            ends: Vec::new(),
-            csv: csv_core::Reader::new(),
+            split: Splitter {
+                out: String::new(),
+                ends: Vec::new(),
+                csv: csv_core::Reader::new(),
+            },
             last_line: Vec::new(),
         }
     }
@@ -406,13 +209,13 @@ impl CsvLogScanner {
         rdr: &mut dyn Read,
         pf: &Prefilter,
         on_record: &mut dyn FnMut(&CsvRecord<'_>),
-    ) -> Result<LogOutcome, SourceError> {
+    ) -> Result<ReadSummary, SourceError> {
         let mut st = State {
             header: Header::default(),
             first_data: 0,
             in_header: true,
             line_no: 0,
-            outcome: LogOutcome::default(),
+            outcome: ReadSummary::default(),
             utf8_warned: false,
         };
         self.last_line.clear();
@@ -457,9 +260,7 @@ impl CsvLogScanner {
                 eof,
                 pf,
                 &mut st,
-                &mut self.out,
-                &mut self.ends,
-                &mut self.csv,
+                &mut self.split,
                 &mut self.last_line,
                 on_record,
             );
@@ -472,11 +273,12 @@ impl CsvLogScanner {
         // Timestamp of the last data line.
         if !self.last_line.is_empty() {
             let line = std::mem::take(&mut self.last_line);
-            split_fields(&line, &mut self.out, &mut self.ends, &mut self.csv);
+            let Splitter { out, ends, csv } = &mut self.split;
+            split_fields(&line, out, ends, csv);
             let rec = CsvRecord {
                 raw: &line,
-                out: &self.out,
-                ends: &self.ends,
+                out,
+                ends,
                 header: &st.header,
                 line_no: 0,
                 region: &line,
@@ -491,18 +293,16 @@ impl CsvLogScanner {
         Ok(st.outcome)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn process_region(
         region: &[u8],
         eof: bool,
         pf: &Prefilter,
         st: &mut State,
-        out: &mut String,
-        ends: &mut Vec<usize>,
-        csv: &mut csv_core::Reader,
+        split: &mut Splitter,
         last_line: &mut Vec<u8>,
         on_record: &mut dyn FnMut(&CsvRecord<'_>),
     ) {
+        let Splitter { out, ends, csv } = split;
         if region.is_empty() {
             return;
         }
@@ -709,7 +509,7 @@ fn split_fields(line: &[u8], out: &mut String, ends: &mut Vec<usize>, csv: &mut 
 mod tests {
     use super::*;
 
-    fn collect(data: &[u8], lits: &[&str]) -> (Vec<(u64, Vec<String>)>, LogOutcome) {
+    fn collect(data: &[u8], lits: &[&str]) -> (Vec<(u64, Vec<String>)>, ReadSummary) {
         // Every pre-filter implementation must see the same lines.
         let insensitive = collect_with(data, lits, false);
         let sensitive = collect_with(data, &["ServerInfo~", "Server~"], true);
@@ -724,7 +524,7 @@ mod tests {
         data: &[u8],
         lits: &[&str],
         case_sensitive: bool,
-    ) -> (Vec<(u64, Vec<String>)>, LogOutcome) {
+    ) -> (Vec<(u64, Vec<String>)>, ReadSummary) {
         let pf = Prefilter::new(lits, case_sensitive).unwrap();
         let mut sc = CsvLogScanner::new();
         let mut got = Vec::new();

@@ -33,9 +33,10 @@
 //! `line` is the line number and `raw` the line.
 //!
 //! A line that is not a JSON object is counted in
-//! [`JsonlOutcome::failed`] with its line number, and the read goes on.
+//! [`ReadSummary::failed`] with its line number, and the read goes on.
 
 use crate::lines::{LineSplitter, CHUNK, MAX_LINE};
+use crate::read::ReadSummary;
 use crate::winevent::{
     finish_event, leaf_by_name, push_scalar, walk_json, widen, EventBuilder, Scalar, Seg, Slots,
 };
@@ -78,25 +79,6 @@ pub fn is_events_jsonl(prefix: &[u8]) -> bool {
         || (lower.starts_with("{\"event\"") && lower.contains("\"system\""))
 }
 
-/// What reading one JSON-lines file established, besides the records.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct JsonlOutcome {
-    /// Earliest and latest event time (ISO 8601 UTC).
-    pub first_time: Option<String>,
-    pub last_time: Option<String>,
-    /// Lines (blank ones included), events handed out, bytes read.
-    pub lines: u64,
-    pub records: u64,
-    pub bytes: u64,
-    /// Lines that are not a JSON object.
-    pub failed: u64,
-    /// Why, for the first 100 of them (`line 7: ...`).
-    pub errors: Vec<String>,
-    /// Problems that did not lose events (not UTF-8, cut-off last line,
-    /// events without an event id).
-    pub warnings: Vec<String>,
-}
-
 /// A reusable JSON-lines reader: one per worker thread.
 #[derive(Debug)]
 pub struct EventsJsonlReader {
@@ -133,13 +115,13 @@ impl EventsJsonlReader {
         &mut self,
         rdr: &mut dyn Read,
         on_record: &mut dyn FnMut(&EventRecord),
-    ) -> Result<JsonlOutcome, SourceError> {
+    ) -> Result<ReadSummary, SourceError> {
         let EventsJsonlReader {
             lines,
             slots,
             builder,
         } = self;
-        let mut out = JsonlOutcome::default();
+        let mut out = ReadSummary::default();
         let mut utf8_warned = false;
         let mut no_id = (0u64, 0u64);
         let stats = lines.run(rdr, true, &mut |n, bytes| {
@@ -439,7 +421,7 @@ fn split_cmdlet_message(msg: &str) -> Option<(&str, &str)> {
 mod tests {
     use super::*;
 
-    fn scan(data: &str) -> (Vec<EventRecord>, JsonlOutcome) {
+    fn scan(data: &str) -> (Vec<EventRecord>, ReadSummary) {
         let mut got = Vec::new();
         let out = EventsJsonlReader::new()
             .scan(&mut data.as_bytes(), &mut |r| got.push(r.clone()))

@@ -13,7 +13,7 @@
 //! `logsource` follows Sigma's taxonomy (see
 //! [`crate::winevent::windows_logsource`]).
 //!
-//! A record that fails to parse is listed in [`EvtxOutcome::errors`] and the
+//! A record that fails to parse is listed in [`ReadSummary::errors`] and the
 //! file goes on; only a file whose header cannot be read fails as a whole.
 //!
 //! The `evtx` crate is used without its `multithreading` feature: exhunt
@@ -25,6 +25,7 @@
 //! and a larger one (Security and Sysmon logs enlarged to gigabytes) into
 //! an unnamed temporary file of the analyst's machine, deleted when done.
 
+use crate::read::ReadSummary;
 use crate::winevent::{finish_event, walk_json, widen, EventBuilder, Seg, Slots};
 use crate::SourceError;
 use ::evtx::{EvtxParser, ParserSettings};
@@ -39,7 +40,7 @@ pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
 pub const MAX_IN_MEMORY_EVTX: u64 = 512 << 20;
 
 /// Error messages kept per file; the rest are only counted in
-/// [`EvtxOutcome::failed`], so that a file of garbage cannot fill memory.
+/// [`ReadSummary::failed`], so that a file of garbage cannot fill memory.
 const MAX_ERRORS: usize = 100;
 
 /// Whether `prefix` (the first bytes of a file) starts an EVTX file.
@@ -47,25 +48,11 @@ pub fn is_evtx(prefix: &[u8]) -> bool {
     prefix.starts_with(EVTX_MAGIC)
 }
 
-/// What reading one EVTX file established, besides the records.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EvtxOutcome {
-    /// Earliest and latest event time (ISO 8601 UTC).
-    pub first_time: Option<String>,
-    pub last_time: Option<String>,
-    /// Records handed to the callback.
-    pub records: u64,
-    /// Records (or whole 64 KiB chunks) that could not be parsed.
-    pub failed: u64,
-    /// Why, for the first 100 of them (`record 7184: ...`).
-    pub errors: Vec<String>,
-}
-
 /// Reads an EVTX file on disk, chunk by chunk.
 pub fn read_evtx_file(
     path: &Path,
     on_record: &mut dyn FnMut(&EventRecord),
-) -> Result<EvtxOutcome, SourceError> {
+) -> Result<ReadSummary, SourceError> {
     let f = std::fs::File::open(path)?;
     read_evtx_seekable(std::io::BufReader::new(f), on_record)
 }
@@ -74,7 +61,7 @@ pub fn read_evtx_file(
 pub fn read_evtx_seekable<R: Read + Seek>(
     rdr: R,
     on_record: &mut dyn FnMut(&EventRecord),
-) -> Result<EvtxOutcome, SourceError> {
+) -> Result<ReadSummary, SourceError> {
     let parser = EvtxParser::from_read_seek(rdr)
         .map_err(|e| SourceError::Evtx(format!("cannot read the file header: {e}")))?;
     run(parser, on_record)
@@ -84,7 +71,7 @@ pub fn read_evtx_seekable<R: Read + Seek>(
 pub fn read_evtx_bytes(
     data: Vec<u8>,
     on_record: &mut dyn FnMut(&EventRecord),
-) -> Result<EvtxOutcome, SourceError> {
+) -> Result<ReadSummary, SourceError> {
     if !is_evtx(&data) {
         return Err(SourceError::Evtx("no EVTX file header (ElfFile)".into()));
     }
@@ -98,7 +85,7 @@ pub fn read_evtx_bytes(
 pub fn read_evtx_stream(
     rdr: &mut dyn Read,
     on_record: &mut dyn FnMut(&EventRecord),
-) -> Result<EvtxOutcome, SourceError> {
+) -> Result<ReadSummary, SourceError> {
     read_evtx_stream_spilling(rdr, MAX_IN_MEMORY_EVTX, on_record)
 }
 
@@ -107,7 +94,7 @@ pub fn read_evtx_stream_spilling(
     rdr: &mut dyn Read,
     in_memory: u64,
     on_record: &mut dyn FnMut(&EventRecord),
-) -> Result<EvtxOutcome, SourceError> {
+) -> Result<ReadSummary, SourceError> {
     let mut data = Vec::new();
     rdr.take(in_memory.saturating_add(1))
         .read_to_end(&mut data)?;
@@ -128,7 +115,7 @@ pub fn read_evtx_stream_spilling(
 fn run<R: Read + Seek>(
     parser: EvtxParser<R>,
     on_record: &mut dyn FnMut(&EventRecord),
-) -> Result<EvtxOutcome, SourceError> {
+) -> Result<ReadSummary, SourceError> {
     let settings = ParserSettings::new()
         .separate_json_attributes(true)
         .indent(false)
@@ -136,7 +123,7 @@ fn run<R: Read + Seek>(
         // chunk half written: read what is there rather than refuse it.
         .validate_checksums(false);
     let mut parser = parser.with_configuration(settings);
-    let mut out = EvtxOutcome::default();
+    let mut out = ReadSummary::default();
     let mut flat = Flattener::default();
     let mut iter = parser.records_json();
     loop {
@@ -172,7 +159,7 @@ fn run<R: Read + Seek>(
     Ok(out)
 }
 
-fn note_error(out: &mut EvtxOutcome, msg: String) {
+fn note_error(out: &mut ReadSummary, msg: String) {
     out.failed += 1;
     if out.errors.len() < MAX_ERRORS {
         out.errors.push(msg);

@@ -13,6 +13,11 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+/// File times as ISO 8601 UTC text and as UTC parts: the calendar is
+/// `exhunt_core::time`'s, named here as well for the callers that found it
+/// here first.
+pub use exhunt_core::time::{system_time_iso, utc_parts};
+
 /// Where a candidate's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -365,37 +370,6 @@ impl MemberOpener {
             ))),
         }
     }
-}
-
-/// Formats a file time as ISO 8601 UTC without pulling in a date crate.
-pub fn system_time_iso(t: std::time::SystemTime) -> String {
-    let (y, m, d, hh, mm, ss) = utc_parts(t);
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
-}
-
-/// A file time as UTC year, month, day, hour, minute, second.
-pub fn utc_parts(t: std::time::SystemTime) -> (i64, u32, u32, u32, u32, u32) {
-    let secs = match t.duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    };
-    let rem = secs.rem_euclid(86_400) as u32;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    (y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60)
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]

@@ -15,28 +15,45 @@
 //!   both give the same field names and Sigma `logsource`
 //!   ([`winevent`] holds what they share).
 //!
+//! - [`collection`] reads an `exhunt collect` zip's manifest back (exact
+//!   times, files left out, the collection's own errors and discovery).
+//!
+//! - [`read`] is the seam the scan reads through: [`LogReader`] says which
+//!   reader a log kind needs, [`Readers`] (one per worker thread) reads any
+//!   log into a [`RecordSink`] and gives one [`ReadSummary`]; [`context`]
+//!   puts the lines before and after each hit on its findings, for every
+//!   reader alike.
+//!
 //! Nothing here writes to an input: files and zips are opened read-only.
+
+#![forbid(unsafe_code)]
 
 pub mod buildinfo;
 pub mod classify;
+pub mod collection;
+pub mod context;
 pub mod csvlog;
+pub mod decode;
 pub mod events_jsonl;
 pub mod evtx;
 pub mod hive;
 pub mod input;
 mod lines;
+pub mod prefilter;
+pub mod read;
 pub mod w3c;
 pub mod winevent;
 
 pub use self::evtx::{
-    is_evtx, read_evtx_bytes, read_evtx_file, read_evtx_seekable, read_evtx_stream, EvtxOutcome,
+    is_evtx, read_evtx_bytes, read_evtx_file, read_evtx_seekable, read_evtx_stream,
     MAX_IN_MEMORY_EVTX,
 };
 pub use classify::{classify_content, path_interest, PathInterest};
-pub use csvlog::{CsvLogScanner, CsvRecord, LogOutcome, Prefilter};
-pub use events_jsonl::{is_events_jsonl, EventsJsonlReader, JsonlOutcome};
+pub use csvlog::{CsvLogScanner, CsvRecord, Prefilter};
+pub use events_jsonl::{is_events_jsonl, EventsJsonlReader};
 pub use input::{discover, Candidate, Discovery, Input, Location, MemberOpener};
-pub use w3c::{is_w3c, W3cOutcome, W3cReader};
+pub use read::{LineFilter, LogFile, LogReader, ReadSummary, Readers, Rec, RecordSink};
+pub use w3c::{is_w3c, W3cReader};
 pub use winevent::{normalize_time, windows_logsource};
 
 /// Errors of this crate; each names what could not be read.

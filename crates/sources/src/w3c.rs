@@ -42,6 +42,7 @@
 //! it.
 
 use crate::lines::{LineSplitter, CHUNK, MAX_LINE};
+use crate::read::ReadSummary;
 use crate::winevent::widen;
 use crate::SourceError;
 use exhunt_core::{EventRecord, LogSource};
@@ -86,25 +87,6 @@ pub fn is_w3c(prefix: &[u8]) -> bool {
         }
         false
     })
-}
-
-/// What reading one W3C log established, besides the records.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct W3cOutcome {
-    /// The columns of the last `#Fields:` directive.
-    pub fields: Vec<String>,
-    /// `#Software:` (`Microsoft Internet Information Services 10.0`).
-    pub software: Option<String>,
-    /// Earliest and latest request time (ISO 8601 UTC).
-    pub first_time: Option<String>,
-    pub last_time: Option<String>,
-    /// Lines (directives and blank lines included), data records, bytes.
-    pub lines: u64,
-    pub records: u64,
-    pub bytes: u64,
-    /// Problems that did not stop the read (not UTF-8, cut-off last line,
-    /// no `#Fields:` header, lines with more values than columns).
-    pub warnings: Vec<String>,
 }
 
 /// The column list of the current `#Fields:` block and what derives from it.
@@ -164,7 +146,7 @@ impl Default for W3cReader {
 /// Per-file state.
 #[derive(Default)]
 struct FileState {
-    out: W3cOutcome,
+    out: ReadSummary,
     have_fields: bool,
     utf8_warned: bool,
     extra_values: u64,
@@ -201,7 +183,7 @@ impl W3cReader {
         &mut self,
         rdr: &mut dyn Read,
         on_record: &mut dyn FnMut(&EventRecord),
-    ) -> Result<W3cOutcome, SourceError> {
+    ) -> Result<ReadSummary, SourceError> {
         self.scan_filtered(rdr, &|_| true, on_record, &mut |_, _| {})
     }
 
@@ -215,7 +197,7 @@ impl W3cReader {
         keep: &dyn Fn(&[u8]) -> bool,
         on_record: &mut dyn FnMut(&EventRecord),
         on_skipped: &mut dyn FnMut(u64, &[u8]),
-    ) -> Result<W3cOutcome, SourceError> {
+    ) -> Result<ReadSummary, SourceError> {
         let W3cReader {
             lines,
             rec,
@@ -441,11 +423,11 @@ mod tests {
     use super::*;
     use exhunt_core::Record;
 
-    fn scan(data: &[u8]) -> (Vec<EventRecord>, W3cOutcome) {
+    fn scan(data: &[u8]) -> (Vec<EventRecord>, ReadSummary) {
         scan_with(&mut W3cReader::new(), data)
     }
 
-    fn scan_with(rd: &mut W3cReader, data: &[u8]) -> (Vec<EventRecord>, W3cOutcome) {
+    fn scan_with(rd: &mut W3cReader, data: &[u8]) -> (Vec<EventRecord>, ReadSummary) {
         let mut got = Vec::new();
         let out = rd
             .scan(&mut &data[..], &mut |r| got.push(r.clone()))

@@ -14,6 +14,11 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
+/// A timestamp as `YYYY-MM-DDTHH:MM:SS.fffZ` (UTC, milliseconds, truncated):
+/// the calendar is `exhunt_core::time`'s, under the name this crate has
+/// always exported.
+pub use exhunt_core::time::normalize_utc_millis as normalize_time;
+
 /// One step of the path to a JSON value: an object key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Seg<'a> {
@@ -489,27 +494,6 @@ pub(crate) fn finish_event(rec: &mut EventRecord, times: &[Option<&str>]) {
         }
     }
     rec.time = times.iter().flatten().find_map(|t| normalize_time(t));
-}
-
-/// A timestamp as `YYYY-MM-DDTHH:MM:SS.fffZ` (UTC, milliseconds, truncated).
-/// Accepts RFC 3339 / ISO 8601 with `Z` or an offset (converted to UTC), and
-/// date-times without a zone, which are taken as UTC (event exports write
-/// UTC; a local-time export cannot be told apart from the text alone).
-pub fn normalize_time(s: &str) -> Option<String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    let ts = match s.parse::<jiff::Timestamp>() {
-        Ok(ts) => ts,
-        Err(_) => s
-            .parse::<jiff::civil::DateTime>()
-            .ok()?
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .ok()?
-            .timestamp(),
-    };
-    Some(ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
 }
 
 /// Keeps the earliest and latest of the times seen (ISO 8601 UTC strings of

@@ -5,7 +5,7 @@
 use exhunt_core::{EventRecord, Record};
 use exhunt_sources::{
     is_events_jsonl, is_evtx, is_w3c, read_evtx_bytes, read_evtx_file, read_evtx_stream,
-    EventsJsonlReader, EvtxOutcome, SourceError, W3cReader,
+    EventsJsonlReader, ReadSummary, SourceError, W3cReader,
 };
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,7 @@ fn data(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-fn evtx(rel: &str) -> (Vec<EventRecord>, EvtxOutcome) {
+fn evtx(rel: &str) -> (Vec<EventRecord>, ReadSummary) {
     let mut got = Vec::new();
     let out = read_evtx_file(&data(rel), &mut |r| got.push(r.clone())).unwrap();
     assert!(out.errors.is_empty(), "{rel}: {:?}", out.errors);
