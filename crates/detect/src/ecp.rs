@@ -13,8 +13,22 @@
 //! cut by log truncation and lines without the trailing identity.
 
 use crate::{excerpt, sources, LineDetector, LogContext, LogFamily};
-use exhunt_core::{Finding, FindingKind, Record, Severity, Verdict};
+use exhunt_core::{Finding, FindingKind, NextStep, Record, RuleSpec, Severity, Verdict};
 use regex::bytes::Regex;
+
+/// A `Set-*VirtualDirectory` cmdlet with markup in a URL value. Each hit's
+/// title names the cmdlet; a match of only [`EXTENDED_RE`] cites CISA
+/// instead of the script.
+const SETVDIR: RuleSpec = RuleSpec {
+    id: "proxylogon-27065-ecp-setvdir",
+    title: "Set-*VirtualDirectory with a script in a URL: the web-shell step of ProxyLogon (CVE-2021-27065)",
+    cves: &["CVE-2021-27065"],
+    kind: FindingKind::Exploitation,
+    verdict: Verdict::Exploited,
+    severity: Severity::High,
+    source: sources::PR386,
+    next_step: Some(NextStep::WebshellWritten),
+};
 
 pub const SCRIPT_RE: &str =
     r"(?i)Set-.+VirtualDirectory.+?Url.*<\w+.*>(.*?)</\w+>.+VirtualDirectory";
@@ -62,20 +76,12 @@ impl LineDetector for EcpSetVirtualDirectory {
             .find(raw)
             .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
             .unwrap_or_default();
-        let mut f = Finding::new(
-            "proxylogon-27065-ecp-setvdir",
-            format!("{cmdlet} with a script in a URL: the web-shell step of ProxyLogon (CVE-2021-27065)"),
-            &["CVE-2021-27065"],
-            FindingKind::Exploitation,
-            Verdict::Exploited,
-            Severity::High,
-            ctx.path,
-            if by_script {
-                sources::PR386
-            } else {
-                sources::CISA
-            },
-        );
+        let mut f = Finding::from_spec(&SETVDIR, ctx.path).titled(format!(
+            "{cmdlet} with a script in a URL: the web-shell step of ProxyLogon (CVE-2021-27065)"
+        ));
+        if !by_script {
+            f = f.with_source(sources::CISA);
+        }
         f.time = rec.time().map(str::to_string);
         f.line = Some(rec.line_no());
         f = f

@@ -5,7 +5,10 @@
 
 use crate::LogContext;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
-use exhunt_core::{EventRecord, Finding, FindingKind, LogSource, Record, Severity, Verdict};
+use exhunt_core::{
+    ArtifactKind, EventRecord, Finding, FindingKind, FindingParts, LogSource, NextStep, Record,
+    RuleSpec, Severity, Verdict,
+};
 use exhunt_sigma::{RuleMeta, RuleSet};
 use std::collections::HashMap;
 
@@ -29,9 +32,42 @@ pub const ATTACKER_IPS_CSV: &str = include_str!("../../../rules/iocs/attacker-ip
 const MAX_EVIDENCE_FIELDS: usize = 40;
 const MAX_EVIDENCE_VALUE: usize = 600;
 
-/// A detector over event records.
+/// A detector over event records: events of Windows event logs (EVTX or
+/// exported JSON lines) and requests of IIS web logs. The one interface for
+/// everything that looks at such records: Sigma rules, the attacker
+/// address list, requests for web shells found on disk.
 pub trait EventDetector: Send + Sync {
+    /// Whether it looks at records of this kind of log at all.
+    fn applies_to(&self, _kind: &ArtifactKind) -> bool {
+        true
+    }
+
+    /// What a raw line of a text log of this logsource must hold for
+    /// [`EventDetector::check`] to be able to match (compared without
+    /// ASCII case), or `None` when any line may match: then no pre-filter
+    /// can skip lines for the logsource.
+    fn line_literals(&self, ls: &LogSource) -> Option<Vec<String>>;
+
+    /// Looks at one record; pushes what it finds.
     fn check(&self, ctx: &LogContext<'_>, rec: &EventRecord, out: &mut Vec<Finding>);
+}
+
+/// One case-insensitive pre-filter for raw lines of a text log of this
+/// logsource, from what each detector that applies to `kind` needs;
+/// `None` when some detector may match any line.
+pub fn line_prefilter(
+    detectors: &[&dyn EventDetector],
+    kind: &ArtifactKind,
+    ls: &LogSource,
+) -> Option<AhoCorasick> {
+    let mut lits = Vec::new();
+    for d in detectors.iter().filter(|d| d.applies_to(kind)) {
+        lits.extend(d.line_literals(ls)?);
+    }
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build(&lits)
+        .ok()
 }
 
 /// How a Sigma match becomes a finding.
@@ -48,13 +84,24 @@ impl SigmaDetector {
         &self.rules
     }
 
-    /// A pre-filter for raw lines of a text log of this logsource (IIS):
-    /// every rule that applies declares in its `exhunt: literals:` the
-    /// strings a line must hold for it to match; with `extra` (the attacker
-    /// addresses) they make one case-insensitive searcher. `None` when some
-    /// rule declares none (a user's rule): then every line is evaluated.
+    /// A pre-filter for raw lines of a text log of this logsource (IIS)
+    /// from these rules' literals and `extra`; see [`line_prefilter`] for
+    /// the one the scan builds from all its event detectors.
     pub fn line_prefilter(&self, ls: &LogSource, extra: &[&str]) -> Option<AhoCorasick> {
         let mut lits: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        lits.extend(self.literals_for(ls)?);
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(&lits)
+            .ok()
+    }
+
+    /// The strings a raw line of a text log of this logsource (IIS) must
+    /// hold for some rule to match: every rule that applies declares them
+    /// in its `exhunt: literals:`. `None` when some rule declares none (a
+    /// user's rule): then every line is evaluated.
+    fn literals_for(&self, ls: &LogSource) -> Option<Vec<String>> {
+        let mut lits = Vec::new();
         for meta in self.rules.for_source(ls).rules() {
             let declared = meta
                 .custom
@@ -65,14 +112,15 @@ impl SigmaDetector {
                 lits.push(l.as_str()?.to_string());
             }
         }
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .build(&lits)
-            .ok()
+        Some(lits)
     }
 }
 
 impl EventDetector for SigmaDetector {
+    fn line_literals(&self, ls: &LogSource) -> Option<Vec<String>> {
+        self.literals_for(ls)
+    }
+
     fn check(&self, ctx: &LogContext<'_>, rec: &EventRecord, out: &mut Vec<Finding>) {
         self.rules.for_each_match(&rec.logsource, rec, &mut |meta| {
             out.push(sigma_finding(meta, ctx, rec));
@@ -99,7 +147,9 @@ fn verdict_of(s: &str) -> Option<Verdict> {
 }
 
 /// Turns a rule match into a finding. Our rules say in their `exhunt:`
-/// block what a match means (rule id, kind, verdict, CVEs). A user's rule
+/// block what a match means (rule id, kind, verdict, CVEs, and the
+/// `next_step` it calls for, by [`NextStep`] name; a name exhunt does not
+/// know is left out). A user's rule
 /// does not, so its level stands in: `critical` reads as compromised,
 /// `high` as exploited, lower levels as an attempt; `informational` rules
 /// are leads that never move the verdict.
@@ -148,7 +198,6 @@ pub fn sigma_finding(meta: &RuleMeta, ctx: &LogContext<'_>, rec: &EventRecord) -
             .map(|c| format!("CVE-{}", c.trim_start_matches("CVE-")))
             .collect();
     }
-    let cve_refs: Vec<&str> = cves.iter().map(String::as_str).collect();
     let source = if meta.references.is_empty() {
         format!("Sigma rule {} ({})", meta.id, meta.origin)
     } else {
@@ -159,16 +208,18 @@ pub fn sigma_finding(meta: &RuleMeta, ctx: &LogContext<'_>, rec: &EventRecord) -
             meta.origin
         )
     };
-    let mut f = Finding::new(
-        &rule,
-        meta.title.clone(),
-        &cve_refs,
+    let next_step = get("next_step").and_then(NextStep::parse);
+    let parts = FindingParts {
+        rule,
+        title: meta.title.clone(),
+        cves,
         kind,
         verdict,
         severity,
-        ctx.path,
-        &source,
-    );
+        source,
+        next_step,
+    };
+    let mut f = Finding::from_parts(parts, ctx.path);
     f.time = rec.time().map(str::to_string);
     f.line = Some(rec.line_no());
     let mut n = 0;
@@ -184,6 +235,18 @@ pub fn sigma_finding(meta: &RuleMeta, ctx: &LogContext<'_>, rec: &EventRecord) -
     f.evidence.insert("sigma_rule".to_string(), meta.id.clone());
     f
 }
+
+/// A request from an address on the list.
+const ATTACKER_IP: RuleSpec = RuleSpec {
+    id: "attacker-ip-request",
+    title: "Request from an address that exploited Exchange servers in March 2021",
+    cves: &["CVE-2021-26855"],
+    kind: FindingKind::Attempt,
+    verdict: Verdict::Attempted,
+    severity: Severity::Low,
+    source: "CISA AA21-062A (cisagov/CHIRP indicators/AA21062A.yaml); Volexity Operation Exchange Marauder indicators",
+    next_step: None,
+};
 
 /// Addresses that attacked Exchange servers in March 2021 (CISA, Volexity).
 pub struct AttackerIps {
@@ -244,19 +307,18 @@ impl AttackerIps {
 }
 
 impl EventDetector for AttackerIps {
+    fn applies_to(&self, kind: &ArtifactKind) -> bool {
+        matches!(kind, ArtifactKind::IisLog { .. })
+    }
+
+    fn line_literals(&self, _ls: &LogSource) -> Option<Vec<String>> {
+        Some(self.by_ip.keys().cloned().collect())
+    }
+
     fn check(&self, ctx: &LogContext<'_>, rec: &EventRecord, out: &mut Vec<Finding>) {
         let Some(ip) = rec.field("c-ip") else { return };
         let Some(src) = self.lookup(ip) else { return };
-        let mut f = Finding::new(
-            "attacker-ip-request",
-            "Request from an address that exploited Exchange servers in March 2021",
-            &["CVE-2021-26855"],
-            FindingKind::Attempt,
-            Verdict::Attempted,
-            Severity::Low,
-            ctx.path,
-            "CISA AA21-062A (cisagov/CHIRP indicators/AA21062A.yaml); Volexity Operation Exchange Marauder indicators",
-        );
+        let mut f = Finding::from_spec(&ATTACKER_IP, ctx.path);
         f.time = rec.time().map(str::to_string);
         f.line = Some(rec.line_no());
         for k in [
@@ -325,6 +387,67 @@ mod tests {
                 meta.origin
             );
             assert!(!meta.references.is_empty(), "{} cites nothing", meta.origin);
+            if let Some(n) = ex.get("next_step") {
+                assert!(
+                    n.as_str().and_then(NextStep::parse).is_some(),
+                    "{}: unknown next_step {n}",
+                    meta.origin
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bundled_rules_carry_the_judges_next_steps() {
+        let set = bundled_rules().build();
+        let mut carried: Vec<(String, NextStep)> = set
+            .rules()
+            .iter()
+            .filter_map(|meta| {
+                let ex = &meta.custom["exhunt"];
+                let step = NextStep::parse(ex.get("next_step")?.as_str()?)?;
+                Some((ex["rule"].as_str()?.to_string(), step))
+            })
+            .collect();
+        carried.sort();
+        let want = [
+            (
+                "exchange-transport-agent-install",
+                NextStep::TransportAgentInstalled,
+            ),
+            ("exchange-webshell-file-write", NextStep::WebshellUsed),
+            ("proxyshell-mailbox-export-web", NextStep::MailboxesTaken),
+            ("webserver-spawns-shell", NextStep::WebshellUsed),
+            ("webshell-request", NextStep::WebshellUsed),
+            ("webshell-tunnel-traffic", NextStep::WebshellUsed),
+        ];
+        let want: Vec<(String, NextStep)> = want.iter().map(|(r, n)| (r.to_string(), *n)).collect();
+        assert_eq!(carried, want);
+    }
+
+    #[test]
+    fn next_step_of_a_rule_reaches_its_finding() {
+        let rule = |step: &str| {
+            format!("title: t\nid: 11111111-1111-1111-1111-111111111111\nlevel: high\nlogsource:\n  category: webserver\ndetection:\n  sel:\n    cs-uri-stem: '/ecp/y.js'\n  condition: sel\nexhunt:\n  rule: r\n  kind: webshell\n  verdict: compromised\n  next_step: {step}\n")
+        };
+        let kind = ArtifactKind::IisLog {
+            site: "W3SVC1".into(),
+        };
+        let ctx = LogContext {
+            path: "u_ex.log",
+            kind: &kind,
+        };
+        for (step, want) in [
+            ("webshell-used", Some(NextStep::WebshellUsed)),
+            ("no-such-step", None),
+        ] {
+            let mut b = RuleSet::builder();
+            b.add_yaml(&rule(step), "user/t.yml");
+            let det = SigmaDetector::new(b.build());
+            let mut out = Vec::new();
+            det.check(&ctx, &web("10.0.0.1"), &mut out);
+            assert_eq!(out.len(), 1, "{step}");
+            assert_eq!(out[0].next_step, want, "{step}");
         }
     }
 

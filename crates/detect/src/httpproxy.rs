@@ -11,10 +11,82 @@
 //! one it refused.
 
 use crate::{evidence_fields, sources, LineDetector, LogContext, LogFamily};
-use exhunt_core::{like, Finding, FindingKind, Record, Severity, Verdict};
+use exhunt_core::{like, Finding, FindingKind, NextStep, Record, RuleSpec, Severity, Verdict};
 
 const CVE_SSRF: &[&str] = &["CVE-2021-26855"];
 const CVE_RESET: &[&str] = &["CVE-2021-26855", "CVE-2021-27065"];
+
+/// `ServerInfo~localhost*/*`: what the nmap check sends.
+const SSRF_SCAN: RuleSpec = RuleSpec {
+    id: "proxylogon-ssrf-26855-scan",
+    title: "Scanner probe for the ProxyLogon SSRF (ServerInfo~localhost, as the nmap check sends)",
+    cves: CVE_SSRF,
+    kind: FindingKind::Scan,
+    verdict: Verdict::Attempted,
+    severity: Severity::Low,
+    source: sources::PR306,
+    next_step: None,
+};
+
+/// `ServerInfo~*/autodiscover*`: a failed exploit.
+const SSRF_ATTEMPT: RuleSpec = RuleSpec {
+    id: "proxylogon-ssrf-26855-attempt",
+    title:
+        "ProxyLogon SSRF attempt that reached only autodiscover (failed exploit: no valid mailbox)",
+    cves: CVE_SSRF,
+    kind: FindingKind::Attempt,
+    verdict: Verdict::Attempted,
+    severity: Severity::Medium,
+    source: sources::PR306,
+    next_step: None,
+};
+
+/// The script's predicate, answered with success; see [`refused`].
+const SSRF: RuleSpec = RuleSpec {
+    id: "proxylogon-ssrf-26855",
+    title: "SSRF request through the Exchange front end succeeded (CVE-2021-26855)",
+    cves: CVE_SSRF,
+    kind: FindingKind::Exploitation,
+    verdict: Verdict::Exploited,
+    severity: Severity::High,
+    source: sources::TEST_PROXYLOGON,
+    next_step: None,
+};
+
+/// The blog's BackEndCookie form, answered with success; see [`refused`].
+const SSRF_BACKENDCOOKIE: RuleSpec = RuleSpec {
+    id: "proxylogon-ssrf-26855-backendcookie",
+    title: "SSRF through a forged back-end cookie succeeded (CVE-2021-26855; missed by Test-ProxyLogon)",
+    cves: CVE_SSRF,
+    kind: FindingKind::Exploitation,
+    verdict: Verdict::Exploited,
+    severity: Severity::High,
+    source: sources::ISSUE310,
+    next_step: None,
+};
+
+/// The DDI call that writes the OAB virtual directory (with the shell in
+/// ExternalUrl) to a file, answered 200; see [`refused`].
+const RESET_VDIR: RuleSpec = RuleSpec {
+    id: "proxylogon-27065-reset-vdir",
+    title: "Virtual directory reset through the SSRF succeeded: a web shell was probably written to disk (CVE-2021-27065)",
+    cves: CVE_RESET,
+    kind: FindingKind::Exploitation,
+    verdict: Verdict::Exploited,
+    severity: Severity::Critical,
+    source: sources::TEST_PROXYLOGON,
+    // Refused resets carry it too: the judge gives the step only when the
+    // server is found exploited, and then any reset is worth a look.
+    next_step: Some(NextStep::WebshellWritten),
+};
+
+/// A hit of one of these rules that the server refused: an attempt.
+fn refused(f: Finding, title: &str) -> Finding {
+    f.titled(title)
+        .with_kind(FindingKind::Attempt)
+        .with_verdict(Verdict::Attempted)
+        .with_severity(Severity::Medium)
+}
 
 const EVIDENCE: &[&str] = &[
     "AnchorMailbox",
@@ -109,65 +181,33 @@ impl LineDetector for HttpProxySsrf {
         let user = rec.field("AuthenticatedUser").unwrap_or("");
         let unauth = user.trim().is_empty();
 
-        let (rule, title, kind, verdict, severity, predicate, source) = match form {
+        // The refused forms keep their rule's id, with an attempt's parts.
+        let (spec, refused_title, predicate) = match form {
             Form::Localhost => (
-                "proxylogon-ssrf-26855-scan",
-                "Scanner probe for the ProxyLogon SSRF (ServerInfo~localhost, as the nmap check sends)",
-                FindingKind::Scan,
-                Verdict::Attempted,
-                Severity::Low,
+                &SSRF_SCAN,
+                None,
                 "ServerInfo~localhost*/* (excluded by Test-ProxyLogon, PR #306)",
-                sources::PR306,
             ),
             Form::Autodiscover => (
-                "proxylogon-ssrf-26855-attempt",
-                "ProxyLogon SSRF attempt that reached only autodiscover (failed exploit: no valid mailbox)",
-                FindingKind::Attempt,
-                Verdict::Attempted,
-                Severity::Medium,
+                &SSRF_ATTEMPT,
+                None,
                 "ServerInfo~*/autodiscover* (excluded by Test-ProxyLogon, PR #306)",
-                sources::PR306,
-            ),
-            Form::Script if ok => (
-                "proxylogon-ssrf-26855",
-                "SSRF request through the Exchange front end succeeded (CVE-2021-26855)",
-                FindingKind::Exploitation,
-                Verdict::Exploited,
-                Severity::High,
-                "Test-ProxyLogon: AnchorMailbox like ServerInfo~*/*",
-                sources::TEST_PROXYLOGON,
             ),
             Form::Script => (
-                "proxylogon-ssrf-26855",
-                "SSRF request through the Exchange front end, refused or failed (CVE-2021-26855)",
-                FindingKind::Attempt,
-                Verdict::Attempted,
-                Severity::Medium,
+                &SSRF,
+                (!ok).then_some("SSRF request through the Exchange front end, refused or failed (CVE-2021-26855)"),
                 "Test-ProxyLogon: AnchorMailbox like ServerInfo~*/*",
-                sources::TEST_PROXYLOGON,
-            ),
-            Form::BackEndCookie if ok => (
-                "proxylogon-ssrf-26855-backendcookie",
-                "SSRF through a forged back-end cookie succeeded (CVE-2021-26855; missed by Test-ProxyLogon)",
-                FindingKind::Exploitation,
-                Verdict::Exploited,
-                Severity::High,
-                "Microsoft blog: BackEndCookie like Server~*/*~* (not in Test-ProxyLogon, issue #310)",
-                sources::ISSUE310,
             ),
             Form::BackEndCookie => (
-                "proxylogon-ssrf-26855-backendcookie",
-                "SSRF attempt through a forged back-end cookie, refused or failed (CVE-2021-26855)",
-                FindingKind::Attempt,
-                Verdict::Attempted,
-                Severity::Medium,
+                &SSRF_BACKENDCOOKIE,
+                (!ok).then_some("SSRF attempt through a forged back-end cookie, refused or failed (CVE-2021-26855)"),
                 "Microsoft blog: BackEndCookie like Server~*/*~* (not in Test-ProxyLogon, issue #310)",
-                sources::ISSUE310,
             ),
         };
-        let mut f = Finding::new(
-            rule, title, CVE_SSRF, kind, verdict, severity, ctx.path, source,
-        );
+        let mut f = Finding::from_spec(spec, ctx.path);
+        if let Some(title) = refused_title {
+            f = refused(f, title);
+        }
         f.time = rec.time().map(str::to_string);
         f.line = Some(rec.line_no());
         f = evidence_fields(f, rec, EVIDENCE)
@@ -196,32 +236,13 @@ impl LineDetector for HttpProxySsrf {
         // call with its query parameters in another order escapes it.
         if am_ssrf && (exact || like(am, "ServerInfo~*/*schema=Reset*VirtualDirectory*")) {
             let status_200 = status.trim() == "200";
-            let mut r = Finding::new(
-                "proxylogon-27065-reset-vdir",
-                if status_200 {
-                    "Virtual directory reset through the SSRF succeeded: a web shell was probably written to disk (CVE-2021-27065)"
-                } else {
-                    "Virtual directory reset through the SSRF was attempted and refused (CVE-2021-27065)"
-                },
-                CVE_RESET,
-                if status_200 {
-                    FindingKind::Exploitation
-                } else {
-                    FindingKind::Attempt
-                },
-                if status_200 {
-                    Verdict::Exploited
-                } else {
-                    Verdict::Attempted
-                },
-                if status_200 {
-                    Severity::Critical
-                } else {
-                    Severity::Medium
-                },
-                ctx.path,
-                sources::TEST_PROXYLOGON,
-            );
+            let mut r = Finding::from_spec(&RESET_VDIR, ctx.path);
+            if !status_200 {
+                r = refused(
+                    r,
+                    "Virtual directory reset through the SSRF was attempted and refused (CVE-2021-27065)",
+                );
+            }
             r.time = rec.time().map(str::to_string);
             r.line = Some(rec.line_no());
             r = evidence_fields(r, rec, EVIDENCE).with(
@@ -332,8 +353,11 @@ mod tests {
         assert_eq!(f[1].verdict, Verdict::Exploited);
         assert_eq!(f[1].severity, Severity::Critical);
         assert!(f[1].evidence["predicate"].starts_with("Test-ProxyLogon"));
+        assert_eq!(f[1].next_step, Some(NextStep::WebshellWritten));
+        assert_eq!(f[0].next_step, None);
         let f = run(&[("AnchorMailbox", am), ("HttpStatus", "500")]);
         assert_eq!(f[1].verdict, Verdict::Attempted);
+        assert_eq!(f[1].next_step, Some(NextStep::WebshellWritten));
         // Parameters in the other order: missed by the script, found here.
         let swapped = "ServerInfo~a]@EX01:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&msExchEcpCanary=x#";
         let f = run(&[("AnchorMailbox", swapped), ("HttpStatus", "200")]);

@@ -10,6 +10,8 @@
 //! predicates (Test-ProxyLogon.ps1) are reproduced exactly and our
 //! extensions are marked as such in each finding's `predicate` evidence.
 
+#![forbid(unsafe_code)]
+
 use exhunt_core::{ArtifactKind, Finding, Record};
 
 pub mod ecp;
@@ -18,6 +20,7 @@ pub mod files;
 pub mod httpproxy;
 pub mod iocs;
 pub mod oab;
+pub mod shells;
 pub mod webfiles;
 
 /// Sources cited by the rules.
@@ -97,6 +100,11 @@ impl DetectorSet {
         }
     }
 
+    /// Adds a detector after the built-in ones.
+    pub fn push(&mut self, d: Box<dyn LineDetector>) {
+        self.line.push(d);
+    }
+
     /// Detectors of one family.
     pub fn for_family(&self, fam: LogFamily) -> impl Iterator<Item = &dyn LineDetector> {
         self.line
@@ -132,17 +140,7 @@ pub(crate) fn evidence_fields(mut f: Finding, rec: &dyn Record, names: &[&str]) 
     f
 }
 
-/// A line shortened for evidence (log lines can be kilobytes long).
-pub fn excerpt(raw: &[u8], max: usize) -> String {
-    let s = String::from_utf8_lossy(raw);
-    if s.chars().count() <= max {
-        s.into_owned()
-    } else {
-        let mut t: String = s.chars().take(max).collect();
-        t.push('…');
-        t
-    }
-}
+pub use exhunt_core::excerpt;
 
 #[cfg(test)]
 pub(crate) mod testutil {

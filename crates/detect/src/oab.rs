@@ -11,8 +11,19 @@
 //! folder of the Exchange install (`...\V15\` or `...\Exchange Server\`).
 
 use crate::{excerpt, sources, LineDetector, LogContext, LogFamily};
-use exhunt_core::{Finding, FindingKind, Record, Severity, Verdict};
+use exhunt_core::{Finding, FindingKind, NextStep, Record, RuleSpec, Severity, Verdict};
 use regex::bytes::Regex;
+
+const OAB_PATH: RuleSpec = RuleSpec {
+    id: "proxylogon-26858-oab-path",
+    title: "Offline address book download wrote to a path outside ClientAccess\\OAB (CVE-2021-26858 file write)",
+    cves: &["CVE-2021-26858"],
+    kind: FindingKind::Exploitation,
+    verdict: Verdict::Exploited,
+    severity: Severity::High,
+    source: sources::PR386,
+    next_step: Some(NextStep::WebshellWritten),
+};
 
 pub struct OabDownloadPath {
     re: Regex,
@@ -91,16 +102,7 @@ impl LineDetector for OabDownloadPath {
         }
         let file_name = resolved.rsplit('\\').next().unwrap_or("").to_string();
         let traversal = path.contains("..");
-        let mut f = Finding::new(
-            "proxylogon-26858-oab-path",
-            "Offline address book download wrote to a path outside ClientAccess\\OAB (CVE-2021-26858 file write)",
-            &["CVE-2021-26858"],
-            FindingKind::Exploitation,
-            Verdict::Exploited,
-            Severity::High,
-            ctx.path,
-            sources::PR386,
-        );
+        let mut f = Finding::from_spec(&OAB_PATH, ctx.path);
         f.time = rec.time().map(str::to_string);
         f.line = Some(rec.line_no());
         f = f

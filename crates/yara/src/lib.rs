@@ -17,7 +17,9 @@
 //! `extension` (lower-case, no dot) and `filetype` (empty), the external
 //! variables LOKI and THOR define, so that signature-base's rules compile.
 
-use exhunt_core::{Finding, FindingKind, Severity, Verdict};
+#![forbid(unsafe_code)]
+
+use exhunt_core::{Finding, FindingKind, FindingParts, Severity, Verdict};
 use std::path::Path;
 use std::time::Duration;
 
@@ -445,11 +447,26 @@ pub fn hit_finding(hit: &YaraHit, path: &str) -> Finding {
         };
         source = format!("YARA rule {}{by} ({}){rf}", hit.identifier, hit.origin);
     }
-    let cves: Vec<&str> = hit
+    let cves: Vec<String> = hit
         .meta("cves")
-        .map(|c| c.split([',', ' ']).filter(|s| !s.is_empty()).collect())
+        .map(|c| {
+            c.split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
-    let mut f = Finding::new(&rule, title, &cves, kind, verdict, severity, path, &source);
+    let parts = FindingParts {
+        rule,
+        title,
+        cves,
+        kind,
+        verdict,
+        severity,
+        source,
+        next_step: None,
+    };
+    let mut f = Finding::from_parts(parts, path);
     if lead {
         f.escalate_to = Some(Severity::Medium);
     }

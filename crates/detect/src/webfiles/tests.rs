@@ -1,4 +1,7 @@
+use super::baselines::BASELINE_TSV;
+use super::newer::{iso_from_seconds, iso_seconds};
 use super::*;
+use exhunt_core::{Finding, FindingKind, Severity, Verdict};
 
 const LOGON: &str = "frontend/httpproxy/owa/auth/logon.aspx";
 /// logon.aspx of Exchange 2016 and 2019 builds from the baselines.
@@ -118,6 +121,30 @@ fn parser_refuses_bad_data() {
     assert!(Baselines::parse(&twice).is_err()); // two hashes in build 1
 }
 
+#[test]
+fn parser_errors_name_the_line() {
+    let ok = "@builds\t15.0.1.1 15.01.02.002\nclientaccess/a/b.aspx\t".to_string()
+        + LOGON_SHA
+        + "\t0-1\n";
+    // Zero-padded builds parse, and print without the padding.
+    let b = Baselines::parse(&ok).unwrap();
+    assert_eq!(b.builds()[1].to_string(), "15.1.2.2");
+    let e = |text: &str| Baselines::parse(text).unwrap_err().to_string();
+    assert_eq!(e(""), "no @builds line or no rows");
+    assert_eq!(
+        e(&ok.replace("15.0.1.1", "15.0.x.1")),
+        "line 1: bad build \"15.0.x.1\""
+    );
+    assert_eq!(e(&ok.replace(LOGON_SHA, "abc")), "line 2: bad sha256");
+    assert_eq!(
+        Baselines::parse("# c\nclientaccess/a/b.aspx\tx\t0\n").unwrap_err(),
+        BaselineError::Line {
+            line: 2,
+            message: "row before the @builds line".to_string()
+        }
+    );
+}
+
 /// Every (path, hash, build) of the source CSV, read independently of the
 /// Python generator, must come back as StockSame: the committed TSV is the
 /// source, regrouped. Runs where shared/ is laid beside the repository.
@@ -148,6 +175,18 @@ fn committed_baseline_matches_its_source_when_present() {
         rows += 1;
     }
     assert_eq!(rows, 5169);
+}
+
+/// The rules citing several references cite them as the findings did when
+/// they joined them at run time.
+#[test]
+fn joined_sources_read_as_before() {
+    use sources::*;
+    assert_eq!(ASPNET_CLIENT, format!("{MSERT}; {PR150}; {LOCATIONS}"));
+    assert_eq!(AUTH_FOLDER, format!("{LOCATIONS}; {MSERT}; {BASELINE}"));
+    assert_eq!(UNKNOWN_SCRIPT, format!("{BASELINE}; {LOCATIONS}"));
+    assert!(NEWER.starts_with(&format!("{LOCATIONS}; microsoft/CSS-Exchange")));
+    assert!(MSERT.contains("FrontEnd\\HttpProxy\\owa\\auth"), "{MSERT}");
 }
 
 // --- places ----------------------------------------------------------------
@@ -705,6 +744,9 @@ fn malformed_configuration_is_an_error_not_a_panic() {
         assert!(check_application_host_config("a", bad).is_err(), "{bad}");
         assert!(check_web_config("a", bad).is_err(), "{bad}");
     }
+    let e = check_web_config("a", "<a></b>").unwrap_err();
+    assert!(e.to_string().starts_with("not well-formed XML: "), "{e}");
+    assert_eq!(e.to_string(), e.message);
 }
 
 // --- web.config -----------------------------------------------------------------
