@@ -7,17 +7,25 @@
 //!   CVE check hit);
 //! - ties related findings together (same client IP, request id, file name);
 //! - merges the per-file time windows into one coverage line per log family;
-//! - writes the next steps in plain language.
+//! - writes the next steps in plain language: the verdict's own, and the
+//!   rule-specific ones the findings carry ([`NextStep`]), so that the
+//!   judge knows what a finding calls for without knowing its rule's id.
 
+#![forbid(unsafe_code)]
+
+mod coverage;
+mod related;
+mod steps;
+mod verdict;
+
+pub use steps::next_steps;
+
+use coverage::merge_coverage;
 use exhunt_core::{
-    Coverage, ErrorEntry, Finding, FindingKind, Patch, Report, Severity, Stats, Suppressed, Tool,
-    Verdict, PROXYLOGON_FIRST_SEEN, REPORT_SCHEMA,
+    ErrorEntry, Finding, Patch, Report, Severity, Stats, Suppressed, Tool, Verdict, REPORT_SCHEMA,
 };
-use std::collections::{BTreeMap, HashMap};
-
-/// Most related ids listed on one finding (a scanner can leave thousands of
-/// rows from one address; the first ones are enough to follow the thread).
-const MAX_RELATED: usize = 20;
+use related::relate;
+use verdict::{mark_chain_starts, verdict_of};
 
 /// The time window of one log file.
 #[derive(Debug, Clone)]
@@ -160,232 +168,24 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
     }
 }
 
-/// The public ProxyLogon chain starts with an SSRF to autodiscover (to learn
-/// the administrator's LegacyDN). From an address whose later SSRF steps
-/// succeeded, that row is the first step of a successful chain, not a
-/// failed attempt: say so, so the reader does not take it for a separate one.
-fn mark_chain_starts(findings: &mut [Finding]) {
-    let exploited_from: std::collections::HashSet<String> = findings
-        .iter()
-        .filter(|f| f.rule.starts_with("proxylogon-ssrf-26855") && f.verdict >= Verdict::Exploited)
-        .filter_map(|f| f.evidence.get("ClientIpAddress").cloned())
-        .collect();
-    for f in findings.iter_mut() {
-        if f.rule == "proxylogon-ssrf-26855-attempt"
-            && f.evidence
-                .get("ClientIpAddress")
-                .is_some_and(|ip| exploited_from.contains(ip))
-        {
-            f.title = "ProxyLogon SSRF to autodiscover: first step of a successful chain from the same address".to_string();
-            f.evidence.insert(
-                "chain".to_string(),
-                "the same client address has successful SSRF requests (see related findings)"
-                    .to_string(),
-            );
-        }
-    }
-}
-
-fn verdict_of(findings: &[Finding]) -> Verdict {
-    findings
-        .iter()
-        .filter(|f| f.severity.moves_verdict())
-        .map(|f| f.verdict)
-        .max()
-        .unwrap_or(Verdict::Clean)
-}
-
-/// Keys that tie findings together.
-fn keys(f: &Finding) -> Vec<String> {
-    let mut k = Vec::new();
-    for name in ["ClientIpAddress", "RequestId"] {
-        if let Some(v) = f.evidence.get(name) {
-            let v = v.trim();
-            // Loopback is every local probe's address: it ties nothing.
-            if !v.is_empty() && v != "127.0.0.1" && v != "::1" {
-                k.push(format!("{name}={}", v.to_ascii_lowercase()));
-            }
-        }
-    }
-    if let Some(v) = f.evidence.get("file_name") {
-        k.push(format!("file={}", v.to_ascii_lowercase()));
-    }
-    k
-}
-
-fn relate(findings: &mut [Finding]) {
-    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, f) in findings.iter().enumerate() {
-        for k in keys(f) {
-            by_key.entry(k).or_default().push(i);
-        }
-    }
-    let mut related: Vec<Vec<usize>> = vec![Vec::new(); findings.len()];
-    for members in by_key.values() {
-        if members.len() < 2 {
-            continue;
-        }
-        for &i in members {
-            for &j in members {
-                if i != j && related[i].len() < MAX_RELATED * 4 {
-                    related[i].push(j);
-                }
-            }
-        }
-    }
-    for (i, mut r) in related.into_iter().enumerate() {
-        r.sort_unstable();
-        r.dedup();
-        r.truncate(MAX_RELATED);
-        findings[i].related = r.iter().map(|&j| findings[j].id.clone()).collect();
-    }
-}
-
-fn merge_coverage(windows: &[FileWindow]) -> Vec<Coverage> {
-    let mut by: BTreeMap<&str, Coverage> = BTreeMap::new();
-    for w in windows {
-        let c = by.entry(&w.family).or_insert_with(|| Coverage {
-            family: w.family.clone(),
-            first: None,
-            last: None,
-            files: 0,
-        });
-        c.files += 1;
-        if let Some(f) = &w.first {
-            if c.first.as_ref().is_none_or(|cur| f < cur) {
-                c.first = Some(f.clone());
-            }
-        }
-        if let Some(l) = &w.last {
-            if c.last.as_ref().is_none_or(|cur| l > cur) {
-                c.last = Some(l.clone());
-            }
-        }
-    }
-    by.into_values().collect()
-}
-
-fn has(findings: &[Finding], pred: impl Fn(&Finding) -> bool) -> bool {
-    findings
-        .iter()
-        .any(|f| f.severity.moves_verdict() && pred(f))
-}
-
-/// Plain-language actions, most urgent first.
-pub fn next_steps(
-    verdict: Verdict,
-    findings: &[Finding],
-    coverage: &[Coverage],
-    errors: &[ErrorEntry],
-) -> Vec<String> {
-    let mut s = Vec::new();
-    match verdict {
-        Verdict::Compromised | Verdict::Exploited => {
-            s.push("Treat this server as breached. Do not wipe or rebuild it yet: take a forensic image (disk, and memory if you can) before changing anything, and keep this report with it.".to_string());
-            s.push("Disconnect the server from the internet (block inbound 443 to it at the firewall) until it is cleaned; patching alone does not remove an intruder who is already in.".to_string());
-            if has(findings, |f| f.rule == "lsass-dump") {
-                s.push("A dump of LSASS was found: the intruder could read the passwords and hashes of everyone who had signed in to this server. Reset all privileged passwords (domain admins, Exchange and service accounts), reset the krbtgt password twice, and look for the same intruder on your other servers.".to_string());
-            }
-            if has(findings, |f| {
-                f.rule == "proxylogon-27065-reset-vdir"
-                    || f.rule == "proxylogon-26858-oab-path"
-                    || f.rule == "proxylogon-27065-ecp-setvdir"
-            }) {
-                s.push("The logs show a web shell being written. Look for unknown .aspx files in inetpub\\wwwroot\\aspnet_client, in the Exchange FrontEnd\\HttpProxy\\owa\\auth, ecp\\auth and OAB folders and at the paths named in the findings; keep copies as evidence before removing them. Check every virtual directory's ExternalUrl/InternalUrl (Get-OabVirtualDirectory | fl *Url*) for script text.".to_string());
-            }
-            if has(findings, |f| {
-                f.rule == "webserver-spawns-shell"
-                    || f.rule == "webshell-request"
-                    || f.rule == "webshell-tunnel-traffic"
-                    || f.rule == "exchange-webshell-file-write"
-            }) {
-                s.push("A web shell was used on this server (a web server process started commands, or a shell or tunnel page answered requests). Find the page named in the findings (and any other unknown .aspx in the web folders), keep a copy, and look at what the commands did and which internal hosts a tunnel reached.".to_string());
-            }
-            // Web shells found on disk (content, place or indicator), not
-            // leads: name up to three.
-            let mut on_disk: Vec<&str> = findings
-                .iter()
-                .filter(|f| {
-                    f.kind == FindingKind::Webshell
-                        && f.line.is_none()
-                        && f.severity.moves_verdict()
-                        && f.severity <= Severity::High
-                })
-                .map(|f| f.path.as_str())
-                .collect();
-            on_disk.sort_unstable();
-            on_disk.dedup();
-            if !on_disk.is_empty() {
-                let more = on_disk.len().saturating_sub(3);
-                s.push(format!(
-                    "Web shell file(s) found on disk: {}{}. Keep copies as evidence first (exhunt scan ... --collect DIR copies them with SHA-256 hashes), then remove them; look in the IIS logs for every request to them (which addresses, since when: the findings tie them), and check the other web folders and every virtual directory's URLs for more.",
-                    on_disk.iter().take(3).copied().collect::<Vec<_>>().join(", "),
-                    if more > 0 { format!(" and {more} more") } else { String::new() }
-                ));
-            }
-            if has(findings, |f| {
-                f.rule == "proxyshell-mailbox-export-web" || f.kind == FindingKind::Collection
-            }) {
-                s.push("Mailboxes were exported or read: list them (Get-MailboxExportRequest, the MSExchange Management log) and treat their content as stolen; the people concerned may have to be notified.".to_string());
-            }
-            if has(findings, |f| f.rule == "exchange-transport-agent-install") {
-                s.push("A transport agent was installed: check Get-TransportAgent for agents you do not know and where their DLL lives; a malicious agent sees every message.".to_string());
-            }
-            if has(findings, |f| f.kind == FindingKind::Staging) {
-                s.push("Archives were staged for theft: open copies of them (not the originals) to learn which mailboxes or files were taken; you may have to notify the people whose data was in them.".to_string());
-            }
-            s.push("Then install the latest Cumulative Update and Security Update for your Exchange version, run Microsoft's Safety Scanner (MSERT) full scan, and bring in incident-response help (your national CERT can advise).".to_string());
-        }
-        Verdict::Attempted => {
-            s.push("Someone tried to exploit this server, but nothing in what was read shows the attempt succeeded.".to_string());
-            s.push("Make sure the server has the latest Cumulative Update and Security Update: the next attempt may succeed on an unpatched server.".to_string());
-            s.push("Keep these logs: if other signs appear later (unknown .aspx files, new admin accounts), the attempt's addresses and times are the starting point.".to_string());
-        }
-        Verdict::Clean => {
-            s.push(
-                "No trace of the Exchange exploitation campaigns was found in what was read."
-                    .to_string(),
-            );
-            s.push("Keep the server on the latest Cumulative Update and Security Update; a clean result today says nothing about tomorrow.".to_string());
-        }
-    }
-    if coverage.is_empty() {
-        s.push("No Exchange logs were found in the input, so the logs could not be checked at all. Point exhunt at the Exchange install folder (...\\Exchange Server\\V15), the system drive, or a collection that includes V15\\Logging.".to_string());
-    } else {
-        let first = coverage.iter().filter_map(|c| c.first.as_deref()).min();
-        if let Some(first) = first {
-            if first > PROXYLOGON_FIRST_SEEN {
-                s.push(format!(
-                    "The oldest log line read is from {}; exploitation began on 2021-01-06, so older activity cannot be seen here. Exchange keeps about 30 days of logs: look for older copies in backups or a log archive and scan them too.",
-                    &first[..first.len().min(10)]
-                ));
-            }
-        }
-        for fam in ["HttpProxy", "ECP/Server", "OABGeneratorLog"] {
-            if !coverage.iter().any(|c| c.family.starts_with(fam)) {
-                s.push(format!(
-                    "No {fam} logs were in the input; the checks that need them could not run."
-                ));
-            }
-        }
-    }
-    if !errors.is_empty() {
-        s.push(format!(
-            "{} file(s) could not be read completely (listed under errors); the verdict speaks only for what was read.",
-            errors.len()
-        ));
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use exhunt_core::{FindingKind, Severity, Verdict};
+    use exhunt_core::NextStep;
+    use exhunt_core::{FindingKind, FindingParts, Severity, Verdict};
 
     fn f(rule: &str, v: Verdict, sev: Severity, time: Option<&str>, ip: &str) -> Finding {
-        let mut x = Finding::new(rule, rule, &[], FindingKind::Attempt, v, sev, "p", "s")
-            .with("ClientIpAddress", ip);
+        let parts = FindingParts {
+            rule: rule.into(),
+            title: rule.into(),
+            cves: Vec::new(),
+            kind: FindingKind::Attempt,
+            verdict: v,
+            severity: sev,
+            source: "s".into(),
+            next_step: None,
+        };
+        let mut x = Finding::from_parts(parts, "p").with("ClientIpAddress", ip);
         x.time = time.map(str::to_string);
         x
     }
@@ -541,6 +341,68 @@ mod tests {
         assert_eq!(r.findings[0].id, "F0001");
         assert_eq!(r.findings[0].related, vec!["F0002"]);
         assert!(r.findings[2].related.is_empty());
+    }
+
+    #[test]
+    fn rule_specific_steps_come_from_the_findings_next_step() {
+        let with = |step: NextStep, sev: Severity| {
+            let mut x = f("any-rule", Verdict::Exploited, sev, None, "");
+            x.next_step = Some(step);
+            x
+        };
+        let starts = [
+            (NextStep::CredentialsDumped, "A dump of LSASS was found"),
+            (
+                NextStep::WebshellWritten,
+                "The logs show a web shell being written",
+            ),
+            (
+                NextStep::WebshellUsed,
+                "A web shell was used on this server",
+            ),
+            (NextStep::MailboxesTaken, "Mailboxes were exported or read"),
+            (
+                NextStep::TransportAgentInstalled,
+                "A transport agent was installed",
+            ),
+        ];
+        // In reverse, to show the order is the judge's, not the findings'.
+        let all: Vec<Finding> = starts
+            .iter()
+            .rev()
+            .map(|(n, _)| with(*n, Severity::High))
+            .collect();
+        let steps = next_steps(Verdict::Exploited, &all, &[], &[]);
+        let at: Vec<usize> = starts
+            .iter()
+            .map(|(_, t)| steps.iter().position(|s| s.starts_with(t)).expect(t))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{steps:?}");
+        for (n, t) in starts {
+            let one = next_steps(Verdict::Exploited, &[with(n, Severity::Medium)], &[], &[]);
+            assert_eq!(
+                starts
+                    .iter()
+                    .filter(|(_, t)| one.iter().any(|s| s.starts_with(t)))
+                    .count(),
+                1,
+                "{n:?}"
+            );
+            assert!(one.iter().any(|s| s.starts_with(t)), "{n:?}");
+            // A lead (info) calls for nothing on its own.
+            let lead = next_steps(Verdict::Exploited, &[with(n, Severity::Info)], &[], &[]);
+            assert!(!lead.iter().any(|s| s.starts_with(t)), "{n:?}");
+            // Nor does the rule's id without the step.
+            let bare = f(n.as_str(), Verdict::Exploited, Severity::High, None, "");
+            let bare = next_steps(Verdict::Exploited, &[bare], &[], &[]);
+            assert!(!bare.iter().any(|s| s.starts_with(t)), "{n:?}");
+        }
+        // Collection findings ask for the mailbox step without carrying it.
+        let mut c = f("c", Verdict::Compromised, Severity::High, None, "");
+        c.kind = FindingKind::Collection;
+        assert!(next_steps(Verdict::Compromised, &[c], &[], &[])
+            .iter()
+            .any(|s| s.starts_with("Mailboxes were exported or read")));
     }
 
     #[test]

@@ -1,0 +1,55 @@
+//! Findings tied together: the same client address, request id or file
+//! name.
+
+use exhunt_core::Finding;
+use std::collections::HashMap;
+
+/// Most related ids listed on one finding (a scanner can leave thousands of
+/// rows from one address; the first ones are enough to follow the thread).
+const MAX_RELATED: usize = 20;
+
+/// Keys that tie findings together.
+pub(crate) fn keys(f: &Finding) -> Vec<String> {
+    let mut k = Vec::new();
+    for name in ["ClientIpAddress", "RequestId"] {
+        if let Some(v) = f.evidence.get(name) {
+            let v = v.trim();
+            // Loopback is every local probe's address: it ties nothing.
+            if !v.is_empty() && v != "127.0.0.1" && v != "::1" {
+                k.push(format!("{name}={}", v.to_ascii_lowercase()));
+            }
+        }
+    }
+    if let Some(v) = f.evidence.get("file_name") {
+        k.push(format!("file={}", v.to_ascii_lowercase()));
+    }
+    k
+}
+
+pub(crate) fn relate(findings: &mut [Finding]) {
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        for k in keys(f) {
+            by_key.entry(k).or_default().push(i);
+        }
+    }
+    let mut related: Vec<Vec<usize>> = vec![Vec::new(); findings.len()];
+    for members in by_key.values() {
+        if members.len() < 2 {
+            continue;
+        }
+        for &i in members {
+            for &j in members {
+                if i != j && related[i].len() < MAX_RELATED * 4 {
+                    related[i].push(j);
+                }
+            }
+        }
+    }
+    for (i, mut r) in related.into_iter().enumerate() {
+        r.sort_unstable();
+        r.dedup();
+        r.truncate(MAX_RELATED);
+        findings[i].related = r.iter().map(|&j| findings[j].id.clone()).collect();
+    }
+}
