@@ -1,0 +1,116 @@
+//! The timeline: a CSV of every finding and the records around it, in UTC,
+//! sorted by time across all sources, for putting one intrusion's steps in
+//! order.
+
+use exhunt_core::{Finding, Report};
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+/// One row of the timeline.
+struct Row<'a> {
+    time: String,
+    source: &'a str,
+    line: Option<u64>,
+    /// `finding` or `context`.
+    kind: &'static str,
+    /// The finding the row is, or is context of.
+    finding: &'a Finding,
+    detail: String,
+}
+
+pub(crate) fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let mut rows = rows(r);
+    // Untimed rows (files on disk without a time) go last.
+    rows.sort_by(|a, b| {
+        (a.time.is_empty(), &a.time, a.source, a.line).cmp(&(
+            b.time.is_empty(),
+            &b.time,
+            b.source,
+            b.line,
+        ))
+    });
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record([
+        "time", "type", "finding", "rule", "severity", "verdict", "source", "line", "title",
+        "detail",
+    ])?;
+    for row in rows {
+        let line = row.line.map(|l| l.to_string()).unwrap_or_default();
+        // Context rows name their finding but do not repeat its judgement.
+        let (sev, verdict, title) = if row.kind == "finding" {
+            (
+                row.finding.severity.as_str(),
+                row.finding.verdict.as_str(),
+                row.finding.title.as_str(),
+            )
+        } else {
+            ("", "", "")
+        };
+        out.write_record([
+            row.time.as_str(),
+            row.kind,
+            row.finding.id.as_str(),
+            row.finding.rule.as_str(),
+            sev,
+            verdict,
+            row.source,
+            line.as_str(),
+            title,
+            row.detail.as_str(),
+        ])?;
+    }
+    out.flush()
+}
+
+/// Every finding, each followed by its context lines, unsorted. A context
+/// line that is itself a finding's line (in the same file) is left out: the
+/// finding's row says more.
+fn rows(r: &Report) -> Vec<Row<'_>> {
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    let mut taken: HashSet<(&str, u64)> = HashSet::new();
+    for f in &r.findings {
+        if let Some(l) = f.line {
+            taken.insert((f.path.as_str(), l));
+        }
+    }
+    for f in &r.findings {
+        // A file on disk has no event time: its modification time stands in.
+        let time = f
+            .time
+            .clone()
+            .or_else(|| f.evidence.get("modified").cloned())
+            .unwrap_or_default();
+        let detail = f
+            .evidence
+            .iter()
+            .filter(|(k, _)| k.as_str() != "predicate")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        rows.push(Row {
+            time,
+            source: &f.path,
+            line: f.line,
+            kind: "finding",
+            finding: f,
+            detail,
+        });
+        for c in &f.context {
+            // Also keeps two findings' shared neighbour from being listed twice.
+            if let Some(l) = c.line {
+                if !taken.insert((f.path.as_str(), l)) {
+                    continue;
+                }
+            }
+            rows.push(Row {
+                time: c.time.clone().unwrap_or_default(),
+                source: &f.path,
+                line: c.line,
+                kind: "context",
+                finding: f,
+                detail: c.text.clone(),
+            });
+        }
+    }
+    rows
+}
