@@ -25,7 +25,7 @@ pub fn run(versions: &[String], as_json: bool) -> Result<u8> {
             Err(msg) => {
                 eprintln!("exhunt: error: {msg}");
                 if as_json {
-                    results.push(json!({"input": v, "error": msg}));
+                    results.push(json!({"input": v, "error": msg.to_string()}));
                 }
                 code = 2;
             }

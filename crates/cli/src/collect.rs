@@ -7,7 +7,7 @@
 //! path components that could climb out of DIR (`..`, drive letters,
 //! absolute paths inside zips) are neutralised.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use exhunt_core::Report;
 use exhunt_sources::{Candidate, MemberOpener};
 use serde::Serialize;
@@ -30,43 +30,6 @@ pub struct Entry {
     pub modified: Option<String>,
     /// Findings that flagged it.
     pub findings: Vec<String>,
-}
-
-/// Checks DIR before the scan, so a bad DIR fails fast.
-pub fn check_dir(dir: &Path, inputs: &[PathBuf]) -> Result<()> {
-    if dir.exists() {
-        if !dir.is_dir() {
-            bail!("--collect {}: exists and is not a folder", dir.display());
-        }
-        if std::fs::read_dir(dir)?.next().is_some() {
-            bail!(
-                "--collect {}: the folder is not empty; give a new or empty folder",
-                dir.display()
-            );
-        }
-    }
-    // Where DIR will be, resolved through the part of it that exists.
-    let existing = dir
-        .ancestors()
-        .find(|a| !a.as_os_str().is_empty() && a.exists());
-    let target = match existing {
-        Some(e) => e
-            .canonicalize()?
-            .join(dir.strip_prefix(e).unwrap_or(Path::new(""))),
-        None => std::env::current_dir()?.join(dir),
-    };
-    for i in inputs {
-        if let Ok(ci) = i.canonicalize() {
-            if target.starts_with(&ci) {
-                bail!(
-                    "--collect {} is inside the scanned input {}: exhunt never writes into evidence",
-                    dir.display(),
-                    i.display()
-                );
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A safe relative path for a copy: no `..`, no roots, no drive letters.

@@ -12,7 +12,6 @@ pub enum Out {
     Csv,
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn run(
     targets: &[String],
     file: Option<&Path>,

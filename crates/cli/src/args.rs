@@ -1,0 +1,302 @@
+//! The command line (clap): every subcommand and flag, and the parsers of
+//! their values. Nothing here reads evidence.
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "exhunt",
+    version,
+    about = "Was this Exchange server broken into through the ProxyLogon/ProxyShell campaigns? Reads its logs and files (never writes to them) and gives a verdict.",
+    after_help = "Exit codes: 0 clean, 10 attempted, 20 exploited, 30 compromised (+1 when some input could not be read), 2 error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Scan Exchange logs and files for traces of exploitation. With no
+    /// PATH: the server exhunt runs on.
+    Scan(ScanArgs),
+    /// Copy what `scan` reads from this server (or a mounted disk) into one
+    /// zip with a SHA-256 manifest, to analyse anywhere with `exhunt scan
+    /// ZIP`. Nothing on the source is changed.
+    Collect(CollectArgs),
+    /// Explain an Exchange build number: product, CU, update level, the CVEs
+    /// it leaves open (by campaign) and what to install.
+    Build(BuildArgs),
+    /// Ask Exchange servers on the network for their build (plain GET
+    /// requests to /owa/ and the ECP export tool manifest), for hosts you are
+    /// authorised to test.
+    Probe(ProbeArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ProbeArgs {
+    /// Targets: host, host:port, https://host[:port], or a CIDR block.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Read more targets from FILE, one per line (`#` comments allowed).
+    #[arg(long = "targets", alias = "targets-file", value_name = "FILE")]
+    pub targets_file: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: ProbeFormat,
+
+    /// Write the results to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Targets probed at the same time.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+
+    /// Most requests started per second, over all targets.
+    #[arg(long, default_value_t = 100.0)]
+    pub rate: f64,
+
+    /// Seconds one request may take.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+
+    /// Port for targets given without one (443 means https, 80 http, others https).
+    #[arg(long, default_value_t = 443)]
+    pub port: u16,
+
+    /// Most targets (CIDR blocks expand to every address).
+    #[arg(long, default_value_t = 1 << 20)]
+    pub max_targets: usize,
+
+    /// Also send the non-destructive ProxyShell and ProxyNotShell checks:
+    /// exploit-shaped requests (they leave traces in the target's logs).
+    #[arg(long)]
+    pub active_checks: bool,
+
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ProbeFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(clap::Args)]
+pub struct BuildArgs {
+    /// The build, as Exchange, OWA or a file version shows it:
+    /// `15.1.2106.2`, `15.01.2106.002`, or `15.1.2106` (the update level is
+    /// then unknown, and said so).
+    #[arg(required = true, value_name = "VERSION")]
+    pub versions: Vec<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: BuildFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BuildFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutFormat {
+    /// A summary for people: verdict, findings, log coverage, next steps.
+    Text,
+    /// The full report (schema exhunt/report/v1).
+    Json,
+    /// One finding per line, for SIEMs.
+    Jsonl,
+    /// CSV, UTC, every finding with the records around it, sorted by time.
+    Timeline,
+}
+
+/// Where a system root is: the live server, or a mounted or copied disk.
+#[derive(clap::Args, Clone)]
+pub struct RootArgs {
+    /// A mounted or copied Windows system drive (the folder that was `C:\`):
+    /// exhunt finds Exchange (registry hive, default folders), IIS
+    /// (applicationHost.config), the event logs, ProgramData and the dump
+    /// locations on it.
+    #[arg(long, value_name = "DIR")]
+    pub system_root: Option<PathBuf>,
+
+    /// Another volume of the same server, mounted at DIR (e.g. `D=/mnt/d`
+    /// when Exchange is installed on D:); may be given more than once.
+    #[arg(long, value_name = "LETTER=DIR")]
+    pub drive: Vec<String>,
+}
+
+impl RootArgs {
+    /// The system root to discover: `--system-root`, else the live server
+    /// when `live` (no PATH given).
+    pub fn system_root(&self, live: bool) -> Result<Option<exhunt_system::SystemRoot>> {
+        let builder = match &self.system_root {
+            Some(dir) => exhunt_system::SystemRootBuilder::offline(dir),
+            // `vars()` would panic on a variable that is not Unicode.
+            None if live => {
+                exhunt_system::SystemRootBuilder::live(std::env::vars_os().map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                }))?
+            }
+            None => {
+                if !self.drive.is_empty() {
+                    bail!("--drive needs --system-root (or no PATH, on the server itself)");
+                }
+                return Ok(None);
+            }
+        };
+        let mut builder = builder;
+        for d in &self.drive {
+            builder = builder.drive_arg(d)?;
+        }
+        Ok(Some(builder.build()?))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub root: RootArgs,
+
+    /// The zip to write (a new file, not inside any folder read).
+    #[arg(long, short = 'o', value_name = "FILE.zip")]
+    pub output: PathBuf,
+
+    /// Leave out text logs last written before DATE (YYYY-MM-DD or an ISO
+    /// time, UTC); web folders, configuration, dumps and event logs are
+    /// always collected.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<String>,
+
+    /// Largest file collected that is not a log (logs are collected
+    /// whatever their size, as `scan` reads them whatever their size); the
+    /// scan reads no more of larger files, which the manifest lists.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub max_filesize: u64,
+
+    /// Most bytes collected in all (before compression): files first,
+    /// then event logs, then text logs newest first; the rest is listed in
+    /// the manifest as left out.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_total: Option<u64>,
+
+    /// No progress bar and no warnings on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `2021-03-01` or `2021-03-01T06:00:00Z` → ISO UTC for comparing with file times.
+fn parse_since(s: &str) -> Result<String, String> {
+    exhunt_core::time::parse_since_utc(s).map_err(|e| e.to_string())
+}
+
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// Exchange install folder (...\V15), system drive (mounted or copied),
+    /// any folder of collected files, a .zip of any of these, or a
+    /// collection made by `exhunt collect`. None: the server exhunt runs on
+    /// (its Exchange, IIS, event logs, ProgramData, found as `--system-root`
+    /// finds them).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub root: RootArgs,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
+    pub format: OutFormat,
+
+    /// Write the report to FILE instead of standard output (never inside a scanned input).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Number of worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Copy every flagged file into DIR (new or empty, never inside an
+    /// input), with a SHA-256 manifest (manifest.json, manifest.csv) and the
+    /// report (report.json, report.txt) beside the copies.
+    #[arg(long, value_name = "DIR")]
+    pub collect: Option<PathBuf>,
+
+    /// Also load the Sigma rules in DIR (SigmaHQ layout, searched
+    /// recursively for .yml/.yaml); may be given more than once. Every rule
+    /// is reported as loaded or skipped with the reason.
+    #[arg(long, value_name = "DIR")]
+    pub sigma: Vec<PathBuf>,
+
+    /// Also load the YARA rules in PATH (a .yar/.yara file, or a folder
+    /// searched recursively, e.g. a signature-base checkout's `yara`); may be
+    /// given more than once. Each file is reported as loaded or skipped.
+    #[arg(long, value_name = "PATH")]
+    pub yara: Vec<PathBuf>,
+
+    /// Also load file indicators from FILE: SHA-256/SHA-1/MD5 lists, file
+    /// names and paths (plain lists, exhunt's CSVs, the MSTIC feed CSV,
+    /// signature-base's hash-iocs.txt and filename-iocs.txt); may be given
+    /// more than once.
+    #[arg(long, value_name = "FILE")]
+    pub iocs: Vec<PathBuf>,
+
+    /// Largest file whose content is hashed and YARA-scanned, in bytes
+    /// (suffixes K, M, G); larger files are listed as skipped. Logs are read
+    /// whatever their size.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    pub max_filesize: u64,
+
+    /// Do not print warnings about unreadable files to standard error
+    /// (they are still listed in the report).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `64M`, `512K`, `1G` or plain bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix in {s:?} (use K, M or G)")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .map(|n| n.saturating_mul(mult))
+        .map_err(|_| format!("not a size: {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("300K"), Ok(300 << 10));
+        assert_eq!(parse_size("12"), Ok(12));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("é").is_err());
+    }
+}

@@ -1,0 +1,208 @@
+//! The scan pipeline as a library: discover → read → detect → judge.
+//!
+//! - [`ScanConfigBuilder`] takes what the user asked for (inputs, rule
+//!   folders, indicator files, limits) and builds an immutable
+//!   [`ScanConfig`]: rules loaded and compiled, detectors and pre-filters
+//!   made once (ripgrep's low-args → high-args split).
+//! - [`run`] scans with it on all cores: one worker per thread
+//!   (`worker.rs`, ripgrep's `SearchWorker`) takes the next file, reads it
+//!   through the read seam of `exhunt-sources` and hands records and files
+//!   to the seams of `exhunt-detect` (event, line and file detectors).
+//!   Noisy findings go through one gate (`gate.rs`); whole-tree checks
+//!   (`neighbours.rs`) and the patch status (`patchstatus.rs`) run after.
+//!   The result is the [`Evidence`] the judge turns into a report, with the
+//!   candidates (for `--collect`).
+//! - [`collect_need`] decides what a scan reads of a file, for `exhunt
+//!   collect` to copy exactly that.
+//! - [`guard`] keeps every output out of the evidence.
+//!
+//! Two passes over the files, each on all cores: first every file that is
+//! not a log by its path (the file sweep, plus logs recognised only by
+//! their content), then the logs, so that requests in the IIS logs for a
+//! web shell found on disk are tied to it.
+
+#![forbid(unsafe_code)]
+
+mod config;
+mod engine;
+mod gate;
+pub mod guard;
+mod logs;
+mod need;
+mod neighbours;
+mod patchstatus;
+mod worker;
+
+pub use config::{ScanConfig, ScanConfigBuilder, ScanError};
+pub use engine::Engine;
+pub use exhunt_judge::Evidence;
+pub use gate::NOISY_CAP;
+pub use need::{collect_need, Need};
+pub use patchstatus::patch_status;
+
+use exhunt_core::{ErrorEntry, Skipped, Stats};
+use exhunt_detect::shells::RequestedShells;
+use exhunt_sources::{discover, path_interest, Candidate, PathInterest};
+use gate::NoiseGate;
+use logs::LogPass;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use worker::{FileOutcome, Worker};
+
+/// Told how far the scan is: the number of files, then once per file.
+pub trait Progress: Sync {
+    fn set_length(&self, _files: u64) {}
+    fn inc(&self, _files: u64) {}
+    fn finish(&self) {}
+}
+
+/// No progress shown.
+impl Progress for () {}
+
+/// What a scan produced.
+pub struct ScanOutput {
+    /// For the judge.
+    pub evidence: Evidence,
+    /// Every file seen, for copying flagged ones (`--collect`).
+    pub candidates: Vec<Candidate>,
+}
+
+/// Scans the configured inputs.
+pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
+    let engine = &config.engine;
+    let disc = discover(&config.inputs);
+    let mut candidates = disc.candidates;
+    // An exhunt collection among the inputs: its metadata, not its files.
+    let mut replay_errors = Vec::new();
+    let replayed = exhunt_sources::collection::replay(&mut candidates, &mut replay_errors);
+    progress.set_length(candidates.len() as u64);
+    // Biggest files first, so one large log does not finish last on one core.
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.size));
+    let gate = NoiseGate::default();
+    // What the path says, once per file: it splits the passes and guides
+    // the reading.
+    let interest: Vec<PathInterest> = candidates
+        .iter()
+        .map(|c| path_interest(&c.rel_lower, &c.rel))
+        .collect();
+    let (logs, others): (Vec<usize>, Vec<usize>) =
+        (0..candidates.len()).partition(|&i| interest[i].log.is_some());
+    // One worker per thread for the whole pass (a yara-x scanner is costly
+    // to make, so not one per rayon split); threads take the next file from
+    // a shared counter, biggest files first.
+    let pass = |idx: &[usize], lp: &LogPass<'_>| {
+        let next = AtomicUsize::new(0);
+        let done = Mutex::new(Vec::with_capacity(idx.len()));
+        rayon::broadcast(|_| {
+            let mut w = Worker::new(engine);
+            let mut mine = Vec::new();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = idx.get(k) else {
+                    break;
+                };
+                mine.push((i, w.process(lp, &candidates[i], &interest[i])));
+                progress.inc(1);
+            }
+            done.lock()
+                .expect("no panics while scanning")
+                .append(&mut mine);
+        });
+        let mut done = done.into_inner().expect("no panics while scanning");
+        done.sort_by_key(|(i, _)| *i);
+        done
+    };
+    let no_shells = RequestedShells::default();
+    let first = engine.event_detectors(&no_shells);
+    let mut outcomes = pass(
+        &others,
+        &LogPass {
+            engine,
+            gate: &gate,
+            iis: engine::iis_prefilter(&first),
+            events: first,
+        },
+    );
+    let shells = RequestedShells::from_findings(
+        outcomes.iter().flat_map(|(_, o)| &o.findings),
+        engine.baselines,
+    );
+    let second = engine.event_detectors(&shells);
+    outcomes.extend(pass(
+        &logs,
+        &LogPass {
+            engine,
+            gate: &gate,
+            iis: engine::iis_prefilter(&second),
+            events: second,
+        },
+    ));
+    progress.finish();
+
+    let mut ev = Evidence {
+        inputs: config.input_names.clone(),
+        stats: Stats {
+            files_seen: candidates.len() as u64,
+            ..Stats::default()
+        },
+        ..Evidence::default()
+    };
+    let (kept, over) = gate.finish();
+    ev.findings.extend(kept);
+    ev.suppressed = over;
+    ev.errors.extend(
+        disc.errors
+            .into_iter()
+            .map(|(path, message)| ErrorEntry { path, message }),
+    );
+    ev.errors.extend(replay_errors);
+    let mut builds = Vec::new();
+    if let Some(d) = &config.discovery {
+        builds.extend(d.builds.iter().cloned());
+        ev.discovery = Some(d.clone());
+    }
+    for r in replayed {
+        ev.errors.extend(r.errors);
+        ev.skipped.extend(r.skipped);
+        builds.extend(r.discovery.builds.iter().cloned());
+        ev.discovery.get_or_insert(r.discovery);
+    }
+    ev.skipped.extend(
+        disc.skipped
+            .into_iter()
+            .map(|(path, reason)| Skipped { path, reason }),
+    );
+    let stock: Vec<(usize, bool)> = outcomes.iter().map(|(i, o)| (*i, o.stock)).collect();
+    ev.findings
+        .extend(neighbours::newer_than_neighbours(&candidates, &stock));
+    for (_, o) in outcomes {
+        let FileOutcome {
+            findings,
+            window,
+            errors,
+            skipped,
+            builds: b,
+            examined,
+            content_scanned,
+            bytes,
+            lines,
+            ..
+        } = o;
+        ev.findings.extend(findings);
+        ev.windows.extend(window);
+        ev.errors.extend(errors);
+        ev.skipped.extend(skipped);
+        builds.extend(b);
+        ev.stats.files_examined += examined as u64;
+        ev.stats.files_content_scanned += content_scanned as u64;
+        ev.stats.bytes_read += bytes;
+        ev.stats.lines_read += lines;
+    }
+    ev.patch = patch_status(builds);
+    ev.errors.extend(config.discovery_errors.iter().cloned());
+    ev.rules = config.rule_loads.clone();
+    ScanOutput {
+        evidence: ev,
+        candidates,
+    }
+}

@@ -1,0 +1,141 @@
+//! Reading one log through the read seam: the sink that runs the
+//! detectors over each record, and what the read tells the judge (time
+//! window, build, problems).
+
+use crate::engine::Engine;
+use crate::gate::NoiseGate;
+use crate::worker::FileOutcome;
+use aho_corasick::AhoCorasick;
+use exhunt_core::{ArtifactKind, BuildSeen, Finding};
+use exhunt_detect::events::EventDetector;
+use exhunt_detect::{LineDetector, LogContext, LogFamily};
+use exhunt_judge::FileWindow;
+use exhunt_sources::{Candidate, LineFilter, LogFile, Readers, Rec, RecordSink, SourceError};
+use std::io::Read;
+
+/// What one pass shares between its workers: the engine, the noise gate,
+/// the event detectors of this pass and their IIS line pre-filter.
+pub(crate) struct LogPass<'a> {
+    pub engine: &'a Engine,
+    pub gate: &'a NoiseGate,
+    pub events: Vec<&'a dyn EventDetector>,
+    pub iis: Option<AhoCorasick>,
+}
+
+/// Runs the detectors that apply to one log over its records; keeps a
+/// finding with the file unless the noise gate takes it.
+struct DetectSink<'a> {
+    ctx: LogContext<'a>,
+    lines: Vec<&'a dyn LineDetector>,
+    events: Vec<&'a dyn EventDetector>,
+    engine: &'a Engine,
+    gate: &'a NoiseGate,
+}
+
+impl RecordSink for DetectSink<'_> {
+    fn record(&mut self, rec: Rec<'_>) -> Vec<Finding> {
+        let mut here = Vec::new();
+        match rec {
+            Rec::Csv(r) => {
+                for d in &self.lines {
+                    d.check(&self.ctx, r, &mut here);
+                }
+            }
+            Rec::Event(r) => {
+                for d in &self.events {
+                    d.check(&self.ctx, r, &mut here);
+                }
+            }
+        }
+        for f in &mut here {
+            self.engine.ips.annotate(f);
+        }
+        here
+    }
+
+    fn keep(&mut self, f: Finding) -> Option<Finding> {
+        // Gate as we go, so a flood of probe rows never piles up.
+        self.gate.offer(f)
+    }
+}
+
+/// Reads one log (its first bytes already in `prefix`) and adds what it
+/// gave to `out`.
+pub(crate) fn read_log(
+    pass: &LogPass<'_>,
+    readers: &mut Readers,
+    c: &Candidate,
+    kind: &ArtifactKind,
+    input: &mut dyn Read,
+    out: &mut FileOutcome,
+) -> Result<(), SourceError> {
+    let LogPass { engine, gate, .. } = *pass;
+    let fam = LogFamily::of(kind);
+    let filter = match (fam, kind, &pass.iis) {
+        (Some(fam), _, _) => LineFilter::Literals(&engine.prefilters[&fam]),
+        (None, ArtifactKind::IisLog { .. }, Some(pf)) => LineFilter::Lines(pf),
+        _ => LineFilter::All,
+    };
+    let mut sink = DetectSink {
+        ctx: LogContext {
+            path: &c.display,
+            kind,
+        },
+        lines: fam
+            .map(|f| engine.lines.for_family(f).collect())
+            .unwrap_or_default(),
+        events: pass
+            .events
+            .iter()
+            .copied()
+            .filter(|d| d.applies_to(kind))
+            .collect(),
+        engine,
+        gate,
+    };
+    let file = LogFile {
+        kind,
+        location: &c.location,
+        size: c.size,
+    };
+    let (s, findings) = readers.read(file, input, filter, &mut sink)?;
+    out.findings.extend(findings);
+    out.bytes += s.bytes;
+    out.lines += s.lines;
+    for msg in s.warnings {
+        out.error(c, msg);
+    }
+    if fam == Some(LogFamily::HttpProxy) {
+        let has = |n: &str| s.fields.iter().any(|f| f.eq_ignore_ascii_case(n));
+        if s.fields.is_empty() {
+            out.error(c, "HttpProxy log without a column header (no #Fields: line and no header line): its rows could not be checked".into());
+        } else if !has("AnchorMailbox") {
+            out.error(c, "HttpProxy log without an AnchorMailbox column: the CVE-2021-26855 check could not run on it".into());
+        }
+    }
+    if let (Some(fam), Some(v)) = (fam, s.version.as_deref()) {
+        if let Ok(exhunt_patch::Parsed::Full(b)) = exhunt_patch::parse_version(v) {
+            out.builds.push(BuildSeen {
+                build: b.to_string(),
+                source: format!(
+                    "{} log header (#Version)",
+                    match fam {
+                        LogFamily::HttpProxy => "HttpProxy",
+                        LogFamily::EcpServer => "ECP Server",
+                        LogFamily::OabGenerator => "OABGenerator",
+                    }
+                ),
+                path: c.display.clone(),
+                first: s.first_time.clone(),
+                last: s.last_time.clone(),
+                files: 1,
+            });
+        }
+    }
+    out.window = Some(FileWindow {
+        family: kind.family().expect("log kinds have a family"),
+        first: s.first_time,
+        last: s.last_time,
+    });
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! One worker thread's state (ripgrep's `SearchWorker`): its zip handles,
+//! log readers, file-check worker (with its yara-x scanner) and read
+//! buffer, reused for every file it processes.
+
+use crate::engine::Engine;
+use crate::logs::{read_log, LogPass};
+use crate::need::{log_kind, too_large, SNIFF};
+use exhunt_core::{BuildSeen, ErrorEntry, Finding, Skipped};
+use exhunt_detect::files::{FileData, FileMeta, FileWorker};
+use exhunt_judge::FileWindow;
+use exhunt_sources::csvlog::{read_prefix, utf8_reader};
+use exhunt_sources::{Candidate, Location, MemberOpener, PathInterest, Readers, SourceError};
+use std::io::{self, Read};
+
+/// What one file contributed.
+#[derive(Default)]
+pub(crate) struct FileOutcome {
+    pub findings: Vec<Finding>,
+    pub window: Option<FileWindow>,
+    pub errors: Vec<ErrorEntry>,
+    pub skipped: Vec<Skipped>,
+    /// Exchange builds this file shows (log header, file version, registry).
+    pub builds: Vec<BuildSeen>,
+    pub examined: bool,
+    pub content_scanned: bool,
+    /// Its content is a file Microsoft ships there (not judged as newer
+    /// than its neighbours: updates rewrite such files).
+    pub stock: bool,
+    pub bytes: u64,
+    pub lines: u64,
+}
+
+impl FileOutcome {
+    pub fn error(&mut self, c: &Candidate, message: String) {
+        self.errors.push(ErrorEntry {
+            path: c.display.clone(),
+            message,
+        });
+    }
+}
+
+/// Per-thread reusable state.
+pub(crate) struct Worker<'e> {
+    engine: &'e Engine,
+    opener: MemberOpener,
+    readers: Readers,
+    files: FileWorker<'e>,
+    /// The current file's bytes in the file sweep (reused).
+    buf: Vec<u8>,
+}
+
+impl<'e> Worker<'e> {
+    pub fn new(engine: &'e Engine) -> Self {
+        Worker {
+            engine,
+            opener: MemberOpener::default(),
+            readers: Readers::new(),
+            files: engine.files.worker(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Everything the scan learns from one file.
+    pub fn process(&mut self, pass: &LogPass<'_>, c: &Candidate, pi: &PathInterest) -> FileOutcome {
+        let engine = self.engine;
+        let mut out = FileOutcome::default();
+        let meta = FileMeta {
+            display: &c.display,
+            rel: &c.rel,
+            rel_lower: &c.rel_lower,
+            size: c.size,
+            modified: c.modified.as_deref(),
+            programdata_archive: pi.programdata_archive,
+            dump_place: pi.dump_place,
+            lsass_name: pi.lsass_name,
+        };
+        out.findings.extend(self.files.path_only(&meta));
+        // The path alone makes an archive under ProgramData a finding.
+        out.examined = pi.programdata_archive;
+        if let Location::Absent { reason, skipped } = &c.location {
+            // Left out of a collection: what its path says is all there is.
+            if *skipped {
+                out.skipped.push(Skipped {
+                    path: c.display.clone(),
+                    reason: reason.clone(),
+                });
+            }
+            return out;
+        }
+        let sweep = pi.log.is_none() && c.size <= engine.max_file;
+        if !sweep && pi.log.is_none() {
+            out.skipped.push(Skipped {
+                path: c.display.clone(),
+                reason: too_large(c.size, engine.max_file),
+            });
+        }
+        if !sweep && !pi.needs_open() {
+            return out;
+        }
+        let Worker {
+            opener,
+            readers,
+            files,
+            buf,
+            ..
+        } = self;
+        let res = opener.with_reader(&c.location, |r| {
+            if !sweep {
+                // Too large for the sweep, but maybe a log (streamed
+                // whatever its size) or a dump (checked from its start).
+                let mut dec = utf8_reader(r)?;
+                let prefix = read_prefix(&mut dec, SNIFF)?;
+                if let Some(kind) = log_kind(pi, &prefix) {
+                    out.skipped.retain(|s| s.path != c.display);
+                    out.examined = true;
+                    let mut input = io::Cursor::new(&prefix[..]).chain(dec);
+                    read_log(pass, readers, c, &kind, &mut input, &mut out)?;
+                } else if engine.files.wants_stream(&meta) {
+                    out.examined = true;
+                    let got = files.stream(&meta, &prefix, &mut dec)?;
+                    out.findings.extend(got.findings);
+                }
+                return Ok(());
+            }
+            // The file sweep reads a file once, whole: hash, YARA and the
+            // web checks all look at the same bytes.
+            let n = read_whole(r, buf, c.size, engine.max_file)?;
+            let data = &buf[..n];
+            if pi.maybe_log {
+                let mut dec = utf8_reader(io::Cursor::new(data))?;
+                let prefix = read_prefix(&mut dec, SNIFF)?;
+                if let Some(kind) = log_kind(pi, &prefix) {
+                    out.examined = true;
+                    let mut input = io::Cursor::new(&prefix[..]).chain(dec);
+                    read_log(pass, readers, c, &kind, &mut input, &mut out)?;
+                    return Ok(());
+                }
+            }
+            out.examined = true;
+            out.content_scanned = true;
+            out.bytes += data.len() as u64;
+            let got = files.whole(&meta, &FileData::new(data));
+            for e in got.errors {
+                out.error(c, e);
+            }
+            out.stock = got.stock;
+            out.findings.extend(got.findings);
+            build_evidence(c, meta.name_lower(), data, &mut out);
+            Ok::<(), SourceError>(())
+        });
+        if let Err(e) = res {
+            out.errors.push(ErrorEntry {
+                path: c.display.clone(),
+                message: e.to_string(),
+            });
+        }
+        // A zip member's buffer can be large: do not keep a big one around.
+        if self.buf.len() > 8 << 20 {
+            self.buf = Vec::new();
+        }
+        out
+    }
+}
+
+/// Reads a whole file (at most `max` bytes) into `buf`, which only ever
+/// grows: it stays initialised between files, so no file pays for zeroing
+/// memory (`read_to_end` on a cleared buffer does, every time). `size` is
+/// what the walk saw; the file may have grown or shrunk since.
+fn read_whole(r: &mut dyn Read, buf: &mut Vec<u8>, size: u64, max: u64) -> io::Result<usize> {
+    let mut n = 0;
+    let mut want = (size.min(max) as usize).saturating_add(1);
+    loop {
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        match r.read(&mut buf[n..want]) {
+            Ok(0) => return Ok(n),
+            Ok(k) => {
+                n += k;
+                if n as u64 > max {
+                    return Ok(max as usize);
+                }
+                if n == want {
+                    want = want.saturating_mul(2).min(max as usize + 1);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The build a file shows: ExSetup.exe's version resource (what Health
+/// Checker reads), or an exported Exchange Setup registry key.
+fn build_evidence(c: &Candidate, name_lower: &str, data: &[u8], out: &mut FileOutcome) {
+    let (build, source) = if name_lower == "exsetup.exe" {
+        match exhunt_sources::buildinfo::pe_file_version(data) {
+            Some([a, b, cc, d]) => (
+                format!("{a}.{b}.{cc}.{d}"),
+                "ExSetup.exe file version".to_string(),
+            ),
+            None => return,
+        }
+    } else if name_lower.ends_with(".reg") {
+        match exhunt_sources::buildinfo::reg_exchange_build(data) {
+            Some((b, key)) => (b, format!("registry export ({key})")),
+            None => return,
+        }
+    } else {
+        return;
+    };
+    out.builds.push(BuildSeen {
+        build,
+        source,
+        path: c.display.clone(),
+        first: None,
+        last: c.modified.clone(),
+        files: 1,
+    });
+}
