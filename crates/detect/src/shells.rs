@@ -7,7 +7,8 @@ use crate::events::EventDetector;
 use crate::webfiles::{self, Baselines};
 use crate::LogContext;
 use exhunt_core::{
-    ArtifactKind, EventRecord, Finding, FindingKind, LogSource, Record, RuleSpec, Severity, Verdict,
+    ArtifactKind, EventRecord, Finding, FindingKind, LogSource, NextStep, Record, RuleSpec,
+    Severity, Verdict,
 };
 use std::collections::BTreeMap;
 
@@ -21,7 +22,9 @@ const REQUESTED: RuleSpec = RuleSpec {
     verdict: Verdict::Compromised,
     severity: Severity::Critical,
     source: "exhunt: the file finding's name in the IIS log's cs-uri-stem (Microsoft HAFNIUM blog 2021-03-02 and CISA AA21-062A: look for requests to the web shells found)",
-    next_step: None,
+    // The shell answered: find what it did (the judge's list missed this
+    // rule while it matched rule ids).
+    next_step: Some(NextStep::WebshellUsed),
 };
 
 /// Web shells found on disk, by lower-case file name.
@@ -92,6 +95,8 @@ impl EventDetector for RequestedShells {
                 .titled("Request for a web shell found on disk (not answered with success)")
                 .with_verdict(Verdict::Attempted)
                 .with_severity(Severity::Medium);
+            // Not answered: nothing was done through it.
+            f.next_step = None;
         }
         f.time = rec.time.clone();
         f.line = Some(rec.line);
@@ -104,5 +109,59 @@ impl EventDetector for RequestedShells {
             .with("cs-method", rec.field("cs-method").unwrap_or(""))
             .with("cs(User-Agent)", rec.field("cs(User-Agent)").unwrap_or(""));
         out.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(stem: &str, status: &str) -> EventRecord {
+        let mut r = EventRecord {
+            line: 9,
+            time: Some("2021-03-03T06:00:00Z".into()),
+            ..EventRecord::default()
+        };
+        r.push("cs-uri-stem", stem);
+        r.push("sc-status", status);
+        r
+    }
+
+    #[test]
+    fn a_served_request_calls_for_the_used_shell_step_and_a_refused_one_does_not() {
+        let shell = Finding::from_spec(
+            &RuleSpec {
+                id: "webshell-aspnet-client",
+                title: "t",
+                cves: &[],
+                kind: FindingKind::Webshell,
+                verdict: Verdict::Compromised,
+                severity: Severity::Critical,
+                source: "s",
+                next_step: None,
+            },
+            "inetpub/wwwroot/aspnet_client/Shell.aspx",
+        );
+        let shells = RequestedShells::from_findings([&shell].into_iter(), Baselines::builtin());
+        let kind = ArtifactKind::IisLog {
+            site: "W3SVC1".into(),
+        };
+        let ctx = LogContext {
+            path: "u_ex210303.log",
+            kind: &kind,
+        };
+        let mut out = Vec::new();
+        shells.check(&ctx, &request("/aspnet_client/shell.aspx", "200"), &mut out);
+        shells.check(&ctx, &request("/aspnet_client/shell.aspx", "404"), &mut out);
+        shells.check(&ctx, &request("/owa/auth/logon.aspx", "200"), &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].verdict, Verdict::Compromised);
+        assert_eq!(out[0].next_step, Some(NextStep::WebshellUsed));
+        assert_eq!(out[1].verdict, Verdict::Attempted);
+        assert_eq!(out[1].next_step, None);
+        assert_eq!(
+            out[0].evidence["web_shell_file"],
+            "inetpub/wwwroot/aspnet_client/Shell.aspx"
+        );
     }
 }
