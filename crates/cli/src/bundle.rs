@@ -14,6 +14,8 @@
 //! The source is only read: files are opened read-only, nothing is
 //! written beside them, and the output may not lie inside a place read.
 
+use crate::args::CollectArgs;
+use crate::plan::{progress_bar, Plan};
 use anyhow::{Context, Result};
 use exhunt_core::{ErrorEntry, Skipped, SystemDiscovery};
 use exhunt_scan::guard::OutputGuard;
@@ -26,6 +28,40 @@ use sha2::{Digest, Sha256};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `exhunt collect`: the system root's places into one zip.
+pub fn run(args: CollectArgs) -> Result<u8> {
+    let plan = Plan::new(&[], &args.root, args.quiet)?;
+    check_output(&args.output, &plan.guard())?;
+    let progress = progress_bar(
+        args.quiet,
+        "{spinner} collecting [{bar:30}] {bytes}/{total_bytes} {elapsed}",
+    );
+    let done = collect(CollectJob {
+        inputs: &plan.inputs,
+        discovery: plan.discovery.expect("a system root was discovered"),
+        discovery_errors: plan.discovery_errors,
+        output: &args.output,
+        since: args.since,
+        max_filesize: args.max_filesize,
+        max_total: args.max_total,
+        progress: &progress,
+        quiet: args.quiet,
+    })?;
+    if !args.quiet {
+        eprintln!(
+            "exhunt: wrote {} ({} file(s), {} bytes read; {} left out, {} unreadable; listed in _exhunt/manifest.json)\nexhunt: SHA-256 of the zip: {} (also in {}.sha256)",
+            args.output.display(),
+            done.files,
+            done.bytes,
+            done.left_out,
+            done.errors,
+            done.zip_sha256,
+            args.output.display()
+        );
+    }
+    Ok(if done.errors > 0 { 1 } else { 0 })
+}
 
 /// What `exhunt collect` is asked for.
 pub struct CollectJob<'a> {

@@ -2,7 +2,8 @@
 //! the judge decides, and the report is written where it was asked for.
 
 use crate::args::{OutFormat, ScanArgs};
-use crate::{collect, exit_code, progress_bar, Plan};
+use crate::plan::{progress_bar, Plan};
+use crate::{collect, exit_code};
 use anyhow::{Context, Result};
 use exhunt_report::{render, Format};
 use exhunt_scan::{ScanConfig, ScanConfigBuilder};
