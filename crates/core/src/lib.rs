@@ -40,6 +40,10 @@ pub enum ArtifactKind {
     EcpServerLog,
     /// `Logging\OABGeneratorLog\*.log`: offline address book generation.
     OabGeneratorLog,
+    /// `Logging\CmdletInfra\Powershell-Proxy\Http\Rps_Http_*.log`: the
+    /// Remote PowerShell proxy's per-request log (header-less CSV in a
+    /// fixed column order), where OWASSRF leaves its client's user agent.
+    RpsHttpLog,
     /// IIS W3C web log (`inetpub/logs/LogFiles/W3SVC<n>/u_ex*.log`).
     IisLog {
         /// The site folder (`W3SVC1`), or `IIS` when unknown.
@@ -67,6 +71,7 @@ impl ArtifactKind {
             ArtifactKind::HttpProxyLog { protocol } => Some(format!("HttpProxy/{protocol}")),
             ArtifactKind::EcpServerLog => Some("ECP/Server".to_string()),
             ArtifactKind::OabGeneratorLog => Some("OABGeneratorLog".to_string()),
+            ArtifactKind::RpsHttpLog => Some("PowerShell-Proxy/Http".to_string()),
             ArtifactKind::IisLog { site } => Some(format!("IIS/{site}")),
             ArtifactKind::EventLog { name } => Some(format!("EventLog/{name}")),
             ArtifactKind::EventJsonl => Some("EventLog/JSON".to_string()),

@@ -20,6 +20,7 @@ pub mod files;
 pub mod httpproxy;
 pub mod iocs;
 pub mod oab;
+pub mod rps;
 pub mod shells;
 pub mod webfiles;
 
@@ -30,6 +31,7 @@ pub mod sources {
     pub const ISSUE310: &str = "Microsoft HAFNIUM blog query (AuthenticatedUser empty; BackEndCookie like 'Server~*/*~*'); microsoft/CSS-Exchange issue #310";
     pub const PR386: &str =
         "microsoft/CSS-Exchange PR #386 (Test-ProxyLogon.ps1 27065/26858 predicates)";
+    pub const CROWDSTRIKE_OWASSRF: &str = "CrowdStrike, 'OWASSRF: CrowdStrike Identifies New Method for Bypassing ProxyNotShell Mitigations' (2022-12-20) and its Rps_Http-IOC.ps1 (ClientInfo other than 'Microsoft WinRM Client' or 'Exchange BackEnd Probes' in the Remote PowerShell proxy logs; HttpStatus 200 = possibly successful)";
     pub const CISA: &str = "CISA AA21-062A (cisagov/CHIRP indicators/AA21062A.yaml)";
 }
 
@@ -47,13 +49,16 @@ pub enum LogFamily {
     HttpProxy,
     EcpServer,
     OabGenerator,
+    /// The Remote PowerShell proxy log.
+    RpsHttp,
 }
 
 impl LogFamily {
-    pub const ALL: [LogFamily; 3] = [
+    pub const ALL: [LogFamily; 4] = [
         LogFamily::HttpProxy,
         LogFamily::EcpServer,
         LogFamily::OabGenerator,
+        LogFamily::RpsHttp,
     ];
 
     pub fn of(kind: &ArtifactKind) -> Option<LogFamily> {
@@ -61,6 +66,7 @@ impl LogFamily {
             ArtifactKind::HttpProxyLog { .. } => Some(LogFamily::HttpProxy),
             ArtifactKind::EcpServerLog => Some(LogFamily::EcpServer),
             ArtifactKind::OabGeneratorLog => Some(LogFamily::OabGenerator),
+            ArtifactKind::RpsHttpLog => Some(LogFamily::RpsHttp),
             _ => None,
         }
     }
@@ -96,6 +102,7 @@ impl DetectorSet {
                 Box::new(httpproxy::HttpProxySsrf::new()),
                 Box::new(ecp::EcpSetVirtualDirectory::new()),
                 Box::new(oab::OabDownloadPath::new()),
+                Box::new(rps::RpsProxiedClient),
             ],
         }
     }

@@ -113,6 +113,14 @@ pub(crate) fn read_log(
             out.error(c, "HttpProxy log without an AnchorMailbox column: the CVE-2021-26855 check could not run on it".into());
         }
     }
+    if fam == Some(LogFamily::RpsHttp)
+        && !s
+            .fields
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case("ClientInfo"))
+    {
+        out.error(c, "Remote PowerShell proxy log without a ClientInfo column: the OWASSRF check could not run on it".into());
+    }
     if let (Some(fam), Some(v)) = (fam, s.version.as_deref()) {
         if let Ok(exhunt_patch::Parsed::Full(b)) = exhunt_patch::parse_version(v) {
             out.builds.push(BuildSeen {
@@ -123,6 +131,7 @@ pub(crate) fn read_log(
                         LogFamily::HttpProxy => "HttpProxy",
                         LogFamily::EcpServer => "ECP Server",
                         LogFamily::OabGenerator => "OABGenerator",
+                        LogFamily::RpsHttp => "Remote PowerShell proxy",
                     }
                 ),
                 path: c.display.clone(),

@@ -224,6 +224,7 @@ fn every_kind_of_artifact_has_a_reader_or_none() {
         },
         ArtifactKind::EcpServerLog,
         ArtifactKind::OabGeneratorLog,
+        ArtifactKind::RpsHttpLog,
         ArtifactKind::IisLog {
             site: "W3SVC1".into(),
         },

@@ -92,6 +92,13 @@ pub fn path_interest(rel_lower: &str, rel: &str) -> PathInterest {
         if pi.log.is_none() && comps.contains(&"oabgeneratorlog") {
             pi.log = Some(ArtifactKind::OabGeneratorLog);
         }
+        // `.../Logging/CmdletInfra/Powershell-Proxy/Http/Rps_Http_2022121912-1.log`
+        if pi.log.is_none()
+            && name.starts_with("rps_http")
+            && comps.windows(2).any(|w| w == ["powershell-proxy", "http"])
+        {
+            pi.log = Some(ArtifactKind::RpsHttpLog);
+        }
         // `inetpub/logs/LogFiles/W3SVC1/u_ex210303.log`
         if pi.log.is_none() && ext == "log" {
             if let Some(i) = comps.iter().position(|c| c.starts_with("w3svc")) {

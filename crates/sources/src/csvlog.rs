@@ -158,6 +158,59 @@ fn looks_like_time(v: &str) -> bool {
         && b[13] == b':'
 }
 
+/// The columns of the Remote PowerShell proxy log
+/// (`Logging\CmdletInfra\Powershell-Proxy\Http\Rps_Http_*.log`), in the
+/// fixed order CrowdStrike's `Rps_Http-IOC.ps1` (December 2022, with its
+/// OWASSRF write-up) imports the header-less file with.
+pub const RPS_HTTP_COLUMNS: &[&str] = &[
+    "DateTime",
+    "StartTime",
+    "RequestId",
+    "MajorVersion",
+    "MinorVersion",
+    "BuildVersion",
+    "RevisionVersion",
+    "ClientRequestId",
+    "UrlHost",
+    "UrlStem",
+    "AuthenticationType",
+    "IsAuthenticated",
+    "AuthenticatedUser",
+    "Organization",
+    "ManagedOrganization",
+    "ClientIpAddress",
+    "ServerHostName",
+    "FrontEndServer",
+    "HttpStatus",
+    "SubStatus",
+    "ErrorCode",
+    "Action",
+    "CommandId",
+    "CommandName",
+    "SessionId",
+    "ShellId",
+    "FailFast",
+    "ContributeToFailFast",
+    "RequestBytes",
+    "ClientInfo",
+    "CPU",
+    "Memory",
+    "ActivityContextLifeTime",
+    "TotalTime",
+    "UrlQuery",
+    "GenericLatency",
+    "GenericInfo",
+    "GenericErrors",
+];
+
+/// The columns of a kind of Exchange CSV log written without a header.
+pub fn default_columns(kind: &exhunt_core::ArtifactKind) -> Option<&'static [&'static str]> {
+    match kind {
+        exhunt_core::ArtifactKind::RpsHttpLog => Some(RPS_HTTP_COLUMNS),
+        _ => None,
+    }
+}
+
 /// A reusable log reader: one per worker thread, its buffers reused from file
 /// to file.
 pub struct CsvLogScanner {
@@ -210,6 +263,19 @@ impl CsvLogScanner {
         pf: &Prefilter,
         on_record: &mut dyn FnMut(&CsvRecord<'_>),
     ) -> Result<ReadSummary, SourceError> {
+        self.scan_with_columns(rdr, pf, None, on_record)
+    }
+
+    /// As [`CsvLogScanner::scan`], for a log written without a column
+    /// header: `columns` names its fields until a `#Fields:` directive in
+    /// the file says otherwise.
+    pub fn scan_with_columns(
+        &mut self,
+        rdr: &mut dyn Read,
+        pf: &Prefilter,
+        columns: Option<&[&str]>,
+        on_record: &mut dyn FnMut(&CsvRecord<'_>),
+    ) -> Result<ReadSummary, SourceError> {
         let mut st = State {
             header: Header::default(),
             first_data: 0,
@@ -218,6 +284,9 @@ impl CsvLogScanner {
             outcome: ReadSummary::default(),
             utf8_warned: false,
         };
+        if let Some(cols) = columns {
+            st.header.set(&cols.join(","));
+        }
         self.last_line.clear();
         let mut filled = 0usize;
         let mut first = true;

@@ -70,7 +70,8 @@ impl LogReader {
         match kind {
             ArtifactKind::HttpProxyLog { .. }
             | ArtifactKind::EcpServerLog
-            | ArtifactKind::OabGeneratorLog => Some(LogReader::ExchangeCsv),
+            | ArtifactKind::OabGeneratorLog
+            | ArtifactKind::RpsHttpLog => Some(LogReader::ExchangeCsv),
             ArtifactKind::IisLog { .. } => Some(LogReader::W3c),
             ArtifactKind::EventJsonl => Some(LogReader::EventsJsonl),
             ArtifactKind::EventLog { .. } => Some(LogReader::Evtx),
@@ -169,7 +170,8 @@ impl Readers {
                     ));
                 };
                 let mut hits = Hits::default();
-                let s = self.csv.scan(input, pf, &mut |rec| {
+                let columns = crate::csvlog::default_columns(file.kind);
+                let s = self.csv.scan_with_columns(input, pf, columns, &mut |rec| {
                     let found = sink.record(Rec::Csv(rec));
                     if !found.is_empty() {
                         // The lines on both sides are in the read buffer.

@@ -324,6 +324,11 @@ impl SystemRoot {
                     Kind::Dir,
                 ),
                 (
+                    "Exchange Remote PowerShell proxy logs",
+                    "Logging\\CmdletInfra\\Powershell-Proxy\\Http",
+                    Kind::Dir,
+                ),
+                (
                     "Exchange front-end web folders",
                     "FrontEnd\\HttpProxy",
                     Kind::Dir,

@@ -354,3 +354,29 @@ fn nesting_ignores_case() {
         Path::new("/m/inetpub/logs")
     ));
 }
+
+#[test]
+fn the_remote_powershell_proxy_logs_are_a_place_of_the_install() {
+    let d = tempfile::tempdir().unwrap();
+    let spec = SystemRootSpec {
+        install: "C:\\Program Files\\Microsoft\\Exchange Server\\V15".into(),
+        iis_logs: None,
+    };
+    exhunt_testgen::sysroot::system_root_bundle(&spec)
+        .write_to(d.path())
+        .unwrap();
+    let rel =
+        "Program Files/Microsoft/Exchange Server/V15/Logging/CmdletInfra/Powershell-Proxy/Http";
+    // Not there yet: named as not found.
+    let l = offline(d.path());
+    let p = place(&l, "Exchange Remote PowerShell proxy logs");
+    assert_eq!(p.len(), 1);
+    assert!(!prefixes(&l).contains(&rel), "{:?}", prefixes(&l));
+    // There: scanned.
+    std::fs::create_dir_all(d.path().join(rel)).unwrap();
+    std::fs::write(d.path().join(rel).join("Rps_Http_2022121900-1.LOG"), "x").unwrap();
+    let l = offline(d.path());
+    let p = place(&l, "Exchange Remote PowerShell proxy logs");
+    assert_eq!(p[0].path.as_deref(), Some(rel));
+    assert!(prefixes(&l).contains(&rel), "{:?}", prefixes(&l));
+}
