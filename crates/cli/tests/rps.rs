@@ -51,7 +51,11 @@ fn busy_log(headers: bool, attacks: &[String]) -> String {
             rng.next_u64() % 60
         );
         let k = (rng.next_u64() % 3) as usize;
-        let status = if rng.next_u64() % 20 == 0 { 401 } else { 200 };
+        let status = if rng.next_u64().is_multiple_of(20) {
+            401
+        } else {
+            200
+        };
         writeln!(
             s,
             "{}\r",
@@ -162,7 +166,7 @@ fn owassrf_answered_200_is_exploited_and_refused_tries_are_attempts() {
         write_log(
             t2.path(),
             "Rps_Http_2022121900-1.LOG",
-            &busy_log(headers, &[refused.clone()]),
+            &busy_log(headers, std::slice::from_ref(&refused)),
         );
         assert_eq!(scan(&[t2.path()]).verdict(), "attempted");
     }
