@@ -362,7 +362,7 @@ mod tests {
     #[test]
     fn every_bundled_rule_loads() {
         let set = bundled_rules().build();
-        assert_eq!(BUNDLED_SIGMA.len(), 23);
+        assert_eq!(BUNDLED_SIGMA.len(), 24);
         for r in set.load_report() {
             assert!(r.status.is_loaded(), "{r}");
         }

@@ -82,7 +82,7 @@ fn every_bundled_rule_has_positive_and_negative_events_that_behave() {
         checked += 1;
     }
     assert_eq!(checked, tests.len(), "test files without a rule");
-    assert_eq!(checked, 23);
+    assert_eq!(checked, 24);
 }
 
 #[test]
