@@ -178,8 +178,11 @@ impl LineDetector for HttpProxySsrf {
         };
         let status = rec.field("HttpStatus").unwrap_or("");
         let ok = succeeded(status);
-        let user = rec.field("AuthenticatedUser").unwrap_or("");
-        let unauth = user.trim().is_empty();
+        // A log exported with a selection of its columns (Test-ProxyLogon's
+        // own CSV results) may not say who was signed in: then nobody is
+        // said to be unauthenticated.
+        let user = rec.field("AuthenticatedUser");
+        let unauth = user.is_some_and(|u| u.trim().is_empty());
 
         // The refused forms keep their rule's id, with an attempt's parts.
         let (spec, refused_title, predicate) = match form {
@@ -214,10 +217,10 @@ impl LineDetector for HttpProxySsrf {
             .with("predicate", predicate)
             .with(
                 "AuthenticatedUser",
-                if unauth {
-                    "(empty: unauthenticated)".to_string()
-                } else {
-                    user.to_string()
+                match user {
+                    None => "(not among this log's columns)".to_string(),
+                    Some(_) if unauth => "(empty: unauthenticated)".to_string(),
+                    Some(u) => u.to_string(),
                 },
             );
         if let exhunt_core::ArtifactKind::HttpProxyLog { protocol } = ctx.kind {

@@ -170,6 +170,10 @@ pub fn classify_content(prefix: &[u8]) -> Option<ArtifactKind> {
 fn classify_exchange_csv(prefix: &[u8]) -> Option<ArtifactKind> {
     let text = String::from_utf8_lossy(prefix);
     let text = text.trim_start_matches('\u{feff}');
+    let first_plain = text
+        .lines()
+        .position(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .unwrap_or(usize::MAX);
     for (i, line) in text.lines().take(12).enumerate() {
         let l = line.trim_end_matches('\r');
         let lower = l.to_ascii_lowercase();
@@ -187,13 +191,21 @@ fn classify_exchange_csv(prefix: &[u8]) -> Option<ArtifactKind> {
                 return Some(ArtifactKind::OabGeneratorLog);
             }
         }
-        let fields = lower.strip_prefix("#fields:").map(str::trim).or(if i == 0 {
-            Some(lower.as_str())
-        } else {
-            None
-        });
+        // The column header: `#Fields:`, or the first line that is not a
+        // directive (after PowerShell's `#TYPE` line in a re-exported log),
+        // quoted or not.
+        let unquoted = lower.replace('"', "");
+        let fields = unquoted
+            .strip_prefix("#fields:")
+            .map(str::trim)
+            .or((i == first_plain).then_some(unquoted.as_str()));
         if let Some(f) = fields {
-            if f.starts_with("datetime,requestid,") {
+            let cols: Vec<&str> = f.split(',').map(str::trim).collect();
+            let has = |c: &str| cols.contains(&c);
+            // A selection of HttpProxy columns: what the SSRF checks read.
+            if f.starts_with("datetime,requestid,")
+                || (has("datetime") && has("anchormailbox") && has("urlstem"))
+            {
                 return Some(ArtifactKind::HttpProxyLog {
                     protocol: protocol_from_content(text),
                 });
@@ -210,7 +222,7 @@ fn classify_exchange_csv(prefix: &[u8]) -> Option<ArtifactKind> {
 /// column of the first data line.
 fn protocol_from_content(text: &str) -> String {
     let mut header: Option<Vec<String>> = None;
-    for (i, line) in text.lines().enumerate() {
+    for line in text.lines() {
         let l = line.trim_end_matches('\r');
         if let Some(f) = l.strip_prefix("#Fields:") {
             header = Some(
@@ -224,8 +236,16 @@ fn protocol_from_content(text: &str) -> String {
         if l.starts_with('#') || l.is_empty() {
             continue;
         }
-        if i == 0 && l.to_ascii_lowercase().starts_with("datetime,") {
-            header = Some(l.split(',').map(|s| s.to_ascii_lowercase()).collect());
+        if header.is_none()
+            && l.to_ascii_lowercase()
+                .replace('"', "")
+                .starts_with("datetime,")
+        {
+            header = Some(
+                l.split(',')
+                    .map(|s| s.trim_matches('"').to_ascii_lowercase())
+                    .collect(),
+            );
             continue;
         }
         if let Some(h) = &header {

@@ -33,7 +33,11 @@ struct Header {
 
 impl Header {
     fn set(&mut self, line: &str) {
-        self.names = line.split(',').map(|s| s.trim().to_string()).collect();
+        // PowerShell's Export-Csv quotes every name.
+        self.names = line
+            .split(',')
+            .map(|s| s.trim().trim_matches('"').to_string())
+            .collect();
         self.index = self
             .names
             .iter()
@@ -406,7 +410,9 @@ impl CsvLogScanner {
                 directive(line, st);
             } else if line.is_empty() {
                 // blank lines carry nothing
-            } else if st.line_no == 0 && is_bare_header(line) {
+            } else if st.header.names.is_empty() && is_bare_header(line) {
+                // The first line, or the first after PowerShell's `#TYPE`
+                // line (a log re-exported with Export-Csv).
                 st.header.set(&String::from_utf8_lossy(line));
             } else {
                 // First data line: note its time, leave it for the detectors.
@@ -509,13 +515,15 @@ fn directive(line: &[u8], st: &mut State) {
     }
 }
 
-/// The bare header `Import-Csv` reads: names only, no timestamp.
+/// The bare header `Import-Csv` reads: names only, no timestamp; quoted as
+/// `Export-Csv` writes it, or not.
 fn is_bare_header(line: &[u8]) -> bool {
+    let first = line.iter().find(|b| **b != b'"');
     line.contains(&b',')
-        && !line.first().is_some_and(u8::is_ascii_digit)
-        && line
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b',' | b'-' | b'_' | b' ' | b'.'))
+        && !first.is_some_and(u8::is_ascii_digit)
+        && line.iter().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b',' | b'-' | b'_' | b' ' | b'.' | b'"')
+        })
 }
 
 /// Splits one CSV line into `out` (unescaped text) and `ends` (field ends).
