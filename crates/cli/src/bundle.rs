@@ -106,7 +106,7 @@ pub fn collect(job: CollectJob<'_>) -> Result<Collected> {
             name: "exhunt".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
-        collected: exhunt_sources::input::system_time_iso(SystemTime::now()),
+        collected: exhunt_core::time::system_time_iso(SystemTime::now()),
         system_root: job.discovery.root.clone(),
         live: job.discovery.live,
         since: job.since.clone(),
@@ -446,7 +446,7 @@ fn member_options(
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(1))
         .large_file(size >= (1 << 32) - (1 << 20));
-    if let Some((y, mo, d, h, mi, s)) = mtime.map(exhunt_sources::input::utc_parts) {
+    if let Some((y, mo, d, h, mi, s)) = mtime.map(exhunt_core::time::utc_parts) {
         // DOS times hold 1980–2107; out of range, the extended field alone.
         if let Ok(dt) = zip::DateTime::from_date_and_time(
             u16::try_from(y).unwrap_or(0),

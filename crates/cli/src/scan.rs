@@ -29,13 +29,14 @@ fn config(args: &ScanArgs, plan: &Plan) -> Result<ScanConfig> {
     let mut b = ScanConfigBuilder::new().max_filesize(args.max_filesize);
     // The PATHs as given are named in the report; a system root's places
     // are named once, by the root.
-    for (k, input) in plan.inputs.iter().enumerate() {
-        b = match plan.names.get(k).filter(|_| k < args.paths.len()) {
-            Some(name) => b.input(input.clone(), name.clone()),
-            None => b.input_unnamed(input.clone()),
-        };
+    let given = args.paths.len();
+    for (input, name) in plan.inputs.iter().zip(&plan.names).take(given) {
+        b = b.input(input.clone(), name.clone());
     }
-    for name in plan.names.iter().skip(args.paths.len()) {
+    for input in plan.inputs.iter().skip(given) {
+        b = b.input_unnamed(input.clone());
+    }
+    for name in plan.names.iter().skip(given) {
         b = b.input_name(name.clone());
     }
     if let Some(d) = &plan.discovery {

@@ -64,9 +64,14 @@ pub fn line_prefilter(
     for d in detectors.iter().filter(|d| d.applies_to(kind)) {
         lits.extend(d.line_literals(ls)?);
     }
+    literal_searcher(&lits)
+}
+
+/// One searcher for raw lines holding any of `lits`, without ASCII case.
+fn literal_searcher(lits: &[String]) -> Option<AhoCorasick> {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
-        .build(&lits)
+        .build(lits)
         .ok()
 }
 
@@ -90,10 +95,7 @@ impl SigmaDetector {
     pub fn line_prefilter(&self, ls: &LogSource, extra: &[&str]) -> Option<AhoCorasick> {
         let mut lits: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         lits.extend(self.literals_for(ls)?);
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .build(&lits)
-            .ok()
+        literal_searcher(&lits)
     }
 
     /// The strings a raw line of a text log of this logsource (IIS) must

@@ -114,12 +114,13 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
     };
     let no_shells = RequestedShells::default();
     let first = engine.event_detectors(&no_shells);
+    let iis = engine::iis_prefilter(&first);
     let mut outcomes = pass(
         &others,
         &LogPass {
             engine,
             gate: &gate,
-            iis: engine::iis_prefilter(&first),
+            iis: iis.clone(),
             events: first,
         },
     );
@@ -128,12 +129,18 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
         engine.baselines,
     );
     let second = engine.event_detectors(&shells);
+    // The shells' names join the IIS pre-filter only when there are any.
+    let iis = if shells.is_empty() {
+        iis
+    } else {
+        engine::iis_prefilter(&second)
+    };
     outcomes.extend(pass(
         &logs,
         &LogPass {
             engine,
             gate: &gate,
-            iis: engine::iis_prefilter(&second),
+            iis,
             events: second,
         },
     ));

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// File times as ISO 8601 UTC text and as UTC parts: the calendar is
 /// `exhunt_core::time`'s, named here as well for the callers that found it
 /// here first.
-pub use exhunt_core::time::{system_time_iso, utc_parts};
+use exhunt_core::time::system_time_iso;
 
 /// Where a candidate's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]

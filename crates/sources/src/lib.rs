@@ -54,7 +54,7 @@ pub use events_jsonl::{is_events_jsonl, EventsJsonlReader};
 pub use input::{discover, Candidate, Discovery, Input, Location, MemberOpener};
 pub use read::{LineFilter, LogFile, LogReader, ReadSummary, Readers, Rec, RecordSink};
 pub use w3c::{is_w3c, W3cReader};
-pub use winevent::{normalize_time, windows_logsource};
+pub use winevent::windows_logsource;
 
 /// Errors of this crate; each names what could not be read.
 #[derive(Debug, thiserror::Error)]

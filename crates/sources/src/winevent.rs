@@ -17,7 +17,7 @@ use std::fmt;
 /// A timestamp as `YYYY-MM-DDTHH:MM:SS.fffZ` (UTC, milliseconds, truncated):
 /// the calendar is `exhunt_core::time`'s, under the name this crate has
 /// always exported.
-pub use exhunt_core::time::normalize_utc_millis as normalize_time;
+use exhunt_core::time::normalize_utc_millis as normalize_time;
 
 /// One step of the path to a JSON value: an object key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]

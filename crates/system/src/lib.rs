@@ -611,10 +611,7 @@ impl Discoverer<'_> {
                         ),
                         path: rel.clone(),
                         first: None,
-                        last: meta
-                            .modified()
-                            .ok()
-                            .map(exhunt_sources::input::system_time_iso),
+                        last: meta.modified().ok().map(exhunt_core::time::system_time_iso),
                         files: 1,
                     });
                 }

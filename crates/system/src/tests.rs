@@ -23,6 +23,19 @@ fn place<'a>(l: &'a Layout, what: &str) -> Vec<&'a DiscoveredPlace> {
         .collect()
 }
 
+/// A system drive with Exchange in its default folder and no registry hive.
+fn default_install_root() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let spec = SystemRootSpec {
+        install: "C:\\Program Files\\Microsoft\\Exchange Server\\V15".into(),
+        iis_logs: None,
+    };
+    exhunt_testgen::sysroot::system_root_bundle(&spec)
+        .write_to(d.path())
+        .unwrap();
+    d
+}
+
 fn prefixes(l: &Layout) -> Vec<&str> {
     l.inputs.iter().map(|i| i.prefix.as_str()).collect()
 }
@@ -139,14 +152,7 @@ fn hive_of_a_server_without_exchange_says_so() {
 
 #[test]
 fn default_install_folder_when_the_registry_is_missing() {
-    let d = tempfile::tempdir().unwrap();
-    let spec = SystemRootSpec {
-        install: "C:\\Program Files\\Microsoft\\Exchange Server\\V15".into(),
-        iis_logs: None,
-    };
-    exhunt_testgen::sysroot::system_root_bundle(&spec)
-        .write_to(d.path())
-        .unwrap();
+    let d = default_install_root();
     let l = offline(d.path());
     assert_eq!(
         l.discovery.exchange_install.as_deref(),
@@ -357,14 +363,7 @@ fn nesting_ignores_case() {
 
 #[test]
 fn the_remote_powershell_proxy_logs_are_a_place_of_the_install() {
-    let d = tempfile::tempdir().unwrap();
-    let spec = SystemRootSpec {
-        install: "C:\\Program Files\\Microsoft\\Exchange Server\\V15".into(),
-        iis_logs: None,
-    };
-    exhunt_testgen::sysroot::system_root_bundle(&spec)
-        .write_to(d.path())
-        .unwrap();
+    let d = default_install_root();
     let rel =
         "Program Files/Microsoft/Exchange Server/V15/Logging/CmdletInfra/Powershell-Proxy/Http";
     // Not there yet: named as not found.

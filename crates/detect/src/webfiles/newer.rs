@@ -7,6 +7,7 @@
 
 use super::places::{is_script_name, web_place, WebPlace};
 use super::{rules, sources};
+use exhunt_core::time::{iso_to_seconds, seconds_to_iso};
 use exhunt_core::{Finding, FindingKind, RuleSpec, Severity, Verdict};
 use std::collections::HashMap;
 
@@ -79,7 +80,7 @@ pub fn newer_than_neighbours(files: &[(String, Option<String>)]) -> Vec<usize> {
 pub fn newer_than_neighbours_detail(files: &[(String, Option<String>)]) -> Vec<NewerFile> {
     let mut by_dir: HashMap<&str, Vec<(usize, i64)>> = HashMap::new();
     for (i, (rel, modified)) in files.iter().enumerate() {
-        if let Some(t) = modified.as_deref().and_then(iso_seconds) {
+        if let Some(t) = modified.as_deref().and_then(iso_to_seconds) {
             let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
             by_dir.entry(dir).or_default().push((i, t));
         }
@@ -93,7 +94,7 @@ pub fn newer_than_neighbours_detail(files: &[(String, Option<String>)]) -> Vec<N
         if matches!(web_place(rel), None | Some(WebPlace::TempAspNet)) {
             continue;
         }
-        let Some(t) = modified.as_deref().and_then(iso_seconds) else {
+        let Some(t) = modified.as_deref().and_then(iso_to_seconds) else {
             continue;
         };
         let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
@@ -116,21 +117,11 @@ pub fn newer_than_neighbours_detail(files: &[(String, Option<String>)]) -> Vec<N
             out.push(NewerFile {
                 index: i,
                 modified: modified.clone().unwrap_or_default(),
-                folder_median: iso_from_seconds(median),
+                folder_median: seconds_to_iso(median),
                 days_after: days,
                 neighbours: others.len(),
             });
         }
     }
     out
-}
-
-/// Seconds since 1970 of `YYYY-MM-DDTHH:MM:SS…` (fraction and zone ignored:
-/// every time here is UTC).
-pub(super) fn iso_seconds(s: &str) -> Option<i64> {
-    exhunt_core::time::iso_to_seconds(s)
-}
-
-pub(super) fn iso_from_seconds(t: i64) -> String {
-    exhunt_core::time::seconds_to_iso(t)
 }

@@ -1,6 +1,6 @@
 use super::baselines::BASELINE_TSV;
-use super::newer::{iso_from_seconds, iso_seconds};
 use super::*;
+use exhunt_core::time::{iso_to_seconds as iso_seconds, seconds_to_iso as iso_from_seconds};
 use exhunt_core::{Finding, FindingKind, Severity, Verdict};
 
 const LOGON: &str = "frontend/httpproxy/owa/auth/logon.aspx";
