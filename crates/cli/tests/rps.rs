@@ -191,3 +191,41 @@ fn a_log_without_the_client_column_says_the_check_could_not_run() {
     );
     assert_eq!(r.report["incomplete"], true);
 }
+
+#[test]
+fn a_log_re_exported_with_powershell_is_read_by_its_own_header() {
+    // `Import-Csv -Header … | Export-Csv`: a #TYPE line and every column
+    // quoted; the header row must not be read as a request.
+    let names = exhunt_sources::csvlog::RPS_HTTP_COLUMNS
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let head = format!("#TYPE System.Management.Automation.PSCustomObject\r\n{names}\r\n");
+    let t = TempDir::new().unwrap();
+    write_log(
+        t.path(),
+        "Rps_Http_2022121900-1.LOG",
+        &format!("{head}{}", busy_log(false, &[])),
+    );
+    let r = scan(&[t.path()]);
+    assert_eq!(r.verdict(), "clean", "{:#?}", r.findings());
+    let attack = row(
+        "2022-12-19T05:00:10.000Z",
+        9001,
+        "CONTOSO\\jdoe",
+        "203.0.113.7",
+        200,
+        "python-requests/2.28.1",
+        "Get-Mailbox",
+    );
+    let t = TempDir::new().unwrap();
+    write_log(
+        t.path(),
+        "Rps_Http_2022121900-1.LOG",
+        &format!("{head}{}", busy_log(false, &[attack])),
+    );
+    let r = scan(&[t.path()]);
+    assert_eq!(r.verdict(), "exploited");
+    assert_eq!(r.rule("owassrf-rps-proxied-client").len(), 1);
+}

@@ -244,6 +244,9 @@ struct State {
     line_no: u64,
     outcome: ReadSummary,
     utf8_warned: bool,
+    /// The file named its columns (`#Fields:` or a header line); until
+    /// then the columns are the kind's default ones, if any.
+    own_header: bool,
 }
 
 impl CsvLogScanner {
@@ -287,6 +290,7 @@ impl CsvLogScanner {
             line_no: 0,
             outcome: ReadSummary::default(),
             utf8_warned: false,
+            own_header: false,
         };
         if let Some(cols) = columns {
             st.header.set(&cols.join(","));
@@ -410,10 +414,13 @@ impl CsvLogScanner {
                 directive(line, st);
             } else if line.is_empty() {
                 // blank lines carry nothing
-            } else if st.header.names.is_empty() && is_bare_header(line) {
-                // The first line, or the first after PowerShell's `#TYPE`
-                // line (a log re-exported with Export-Csv).
+            } else if !st.own_header && is_bare_header(line) {
+                // Names before the first data line: the first line, or the
+                // first after PowerShell's `#TYPE` line (a log re-exported
+                // with Export-Csv). The file's own names win over the
+                // columns a header-less kind of log is read with.
                 st.header.set(&String::from_utf8_lossy(line));
+                st.own_header = true;
             } else {
                 // First data line: note its time, leave it for the detectors.
                 split_fields(line, out, ends, csv);
@@ -508,7 +515,10 @@ fn directive(line: &[u8], st: &mut State) {
     };
     let value = value.trim();
     match key.trim().to_ascii_lowercase().as_str() {
-        "fields" => st.header.set(value),
+        "fields" => {
+            st.header.set(value);
+            st.own_header = true;
+        }
         "version" => st.outcome.version = Some(value.to_string()),
         "log-type" => st.outcome.log_type = Some(value.to_string()),
         _ => {}
@@ -621,6 +631,33 @@ mod tests {
     }
 
     const BARE: &str = "DateTime,RequestId,AnchorMailbox,HttpStatus\r\n#Software: Microsoft Exchange Server\r\n#Version: 15.01.2106.002\r\n#Log-type: HttpProxy Logs\r\n#Date: 2021-03-03T06:00:00.000Z\r\n#Fields: DateTime,RequestId,AnchorMailbox,HttpStatus\r\n2021-03-03T06:00:01.000Z,r1,Smtp~a@b.c,200\r\n2021-03-03T06:49:42.162Z,r2,\"ServerInfo~a]@EX01:444/ecp/y.js?#,x\",200\r\n2021-03-03T07:00:00.000Z,r3,Smtp~a@b.c,200\r\n";
+
+    #[test]
+    fn a_files_own_header_wins_over_the_default_columns() {
+        let pf = Prefilter::new(&["x"], false).unwrap();
+        let mut sc = CsvLogScanner::new();
+        let data = b"#TYPE System.Management.Automation.PSCustomObject\r\n\"C\",\"B\",\"A\"\r\n\"x3\",\"x2\",\"x1\"\r\n";
+        let mut got = Vec::new();
+        let out = sc
+            .scan_with_columns(&mut &data[..], &pf, Some(&["A", "B", "C"]), &mut |r| {
+                got.push((r.line_no(), r.field("A").map(str::to_string)));
+            })
+            .unwrap();
+        assert_eq!(out.fields, vec!["C", "B", "A"]);
+        assert_eq!(got, vec![(3, Some("x1".to_string()))]);
+        // Without a header in the file, the default columns name the fields.
+        let mut got = Vec::new();
+        sc.scan_with_columns(
+            &mut &b"2022-12-19T05:00:10.000Z,x2,x3\n"[..],
+            &pf,
+            Some(&["A", "B", "C"]),
+            &mut |r| {
+                got.push(r.field("C").map(str::to_string));
+            },
+        )
+        .unwrap();
+        assert_eq!(got, vec![Some("x3".to_string())]);
+    }
 
     #[test]
     fn bare_header_and_fields_directive() {
