@@ -126,6 +126,20 @@ fn reset_virtual_directory_needs_status_200() {
         .as_array()
         .unwrap()
         .contains(&"CVE-2021-27065".into()));
+    // One row, one finding: the SSRF reading of the same row is among its
+    // rules, not a second finding.
+    assert_eq!(
+        reset[0]["rules"],
+        serde_json::json!(["proxylogon-27065-reset-vdir", "proxylogon-ssrf-26855"])
+    );
+    let line = reset[0]["line"].clone();
+    assert_eq!(
+        r.findings()
+            .iter()
+            .filter(|f| f["line"] == line && f["path"] == reset[0]["path"])
+            .count(),
+        1
+    );
 
     // The same chain, every step refused with 500.
     let refused: Vec<Row> = chain

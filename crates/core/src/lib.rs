@@ -247,8 +247,13 @@ pub enum FindingKind {
 pub struct Finding {
     /// `F0001`, ... assigned by the judge in report order.
     pub id: String,
-    /// Stable rule identifier (`proxylogon-ssrf-26855`).
+    /// Stable rule identifier (`proxylogon-ssrf-26855`): the rule whose
+    /// reading of the record is reported (the strongest that matched).
     pub rule: String,
+    /// Added field: every rule that matched this record (a log row or an
+    /// event is one finding), `rule` first.
+    #[serde(default)]
+    pub rules: Vec<String>,
     pub title: String,
     pub cves: Vec<String>,
     pub kind: FindingKind,
@@ -303,6 +308,7 @@ impl Finding {
     pub fn from_parts(parts: FindingParts, path: &str) -> Self {
         Finding {
             id: String::new(),
+            rules: vec![parts.rule.clone()],
             rule: parts.rule,
             title: parts.title,
             cves: parts.cves,
@@ -358,6 +364,53 @@ impl Finding {
     pub fn with_source(mut self, source: impl Into<String>) -> Self {
         self.source = source.into();
         self
+    }
+
+    /// One finding for one record that several rules matched: the
+    /// strongest reading (verdict, then severity) is reported, with every
+    /// rule's id in `rules`, every CVE they name, and the evidence of all.
+    /// `None` for an empty list.
+    pub fn merged(mut found: Vec<Finding>) -> Option<Finding> {
+        if found.len() < 2 {
+            return found.pop();
+        }
+        // Stable: among equals, the detector that ran first wins.
+        let best = (0..found.len())
+            .max_by_key(|&i| {
+                let f = &found[i];
+                (
+                    f.verdict,
+                    std::cmp::Reverse(f.severity),
+                    std::cmp::Reverse(i),
+                )
+            })
+            .unwrap_or(0);
+        let mut top = found.remove(best);
+        for f in found {
+            for r in f.rules {
+                if !top.rules.contains(&r) {
+                    top.rules.push(r);
+                }
+            }
+            for c in f.cves {
+                if !top.cves.contains(&c) {
+                    top.cves.push(c);
+                }
+            }
+            for (k, v) in f.evidence {
+                top.evidence.entry(k).or_insert(v);
+            }
+            if top.next_step.is_none() {
+                top.next_step = f.next_step;
+            }
+            // Severities order worst first: the worst escalation wins.
+            top.escalate_to = match (top.escalate_to, f.escalate_to) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        top.cves.sort();
+        Some(top)
     }
 
     /// Adds an evidence field, skipping empty values.
@@ -645,6 +698,43 @@ fn wildcard<T: Copy + PartialEq + From<u8>>(t: &[T], p: &[T], eq: impl Fn(&T, &T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_finding_per_record() {
+        let part = |rule: &str, verdict, severity, cve: &str| FindingParts {
+            rule: rule.into(),
+            title: rule.into(),
+            cves: vec![cve.into()],
+            kind: FindingKind::Exploitation,
+            verdict,
+            severity,
+            source: String::new(),
+            next_step: None,
+        };
+        let a = Finding::from_parts(
+            part("a", Verdict::Attempted, Severity::Medium, "CVE-2"),
+            "x",
+        )
+        .with("k", "from a");
+        let mut b =
+            Finding::from_parts(part("b", Verdict::Exploited, Severity::High, "CVE-1"), "x")
+                .with("k", "from b")
+                .with("only_b", "1");
+        b.next_step = Some(NextStep::WebshellUsed);
+        let c = Finding::from_parts(
+            part("c", Verdict::Exploited, Severity::Critical, "CVE-1"),
+            "x",
+        );
+        let m = Finding::merged(vec![a.clone(), b, c]).unwrap();
+        assert_eq!(m.rule, "c");
+        assert_eq!(m.rules, vec!["c", "a", "b"]);
+        assert_eq!(m.cves, vec!["CVE-1", "CVE-2"]);
+        assert_eq!(m.evidence["k"], "from a");
+        assert_eq!(m.evidence["only_b"], "1");
+        assert_eq!(m.next_step, Some(NextStep::WebshellUsed));
+        assert_eq!(Finding::merged(vec![a.clone()]).unwrap().rules, vec!["a"]);
+        assert!(Finding::merged(Vec::new()).is_none());
+    }
 
     #[test]
     fn like_matches_powershell_semantics() {

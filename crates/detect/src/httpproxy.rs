@@ -230,8 +230,6 @@ impl LineDetector for HttpProxySsrf {
             // The blog's own form: no signed-in user and a back-end target.
             f.severity = Severity::Critical;
         }
-        out.push(f);
-
         // CVE-2021-27065, HttpProxy half: the DDI call that writes the OAB
         // virtual directory (with the shell in ExternalUrl) to a file.
         let exact = like(am, "ServerInfo~*/*Reset*VirtualDirectory#");
@@ -256,8 +254,11 @@ impl LineDetector for HttpProxySsrf {
                     "exhunt: schema=Reset*VirtualDirectory not at the end of AnchorMailbox (missed by Test-ProxyLogon)"
                 },
             );
+            // The reset is the more telling reading of the row: first, so
+            // that it is the one reported when the two are one finding.
             out.push(r);
         }
+        out.push(f);
     }
 }
 
@@ -352,20 +353,20 @@ mod tests {
         let am = "ServerInfo~a]@EX01:444/ecp/DDI/DDIService.svc/SetObject?msExchEcpCanary=x&schema=ResetOABVirtualDirectory#";
         let f = run(&[("AnchorMailbox", am), ("HttpStatus", "200")]);
         assert_eq!(f.len(), 2);
-        assert_eq!(f[1].rule, "proxylogon-27065-reset-vdir");
-        assert_eq!(f[1].verdict, Verdict::Exploited);
-        assert_eq!(f[1].severity, Severity::Critical);
-        assert!(f[1].evidence["predicate"].starts_with("Test-ProxyLogon"));
-        assert_eq!(f[1].next_step, Some(NextStep::WebshellWritten));
-        assert_eq!(f[0].next_step, None);
+        assert_eq!(f[0].rule, "proxylogon-27065-reset-vdir");
+        assert_eq!(f[0].verdict, Verdict::Exploited);
+        assert_eq!(f[0].severity, Severity::Critical);
+        assert!(f[0].evidence["predicate"].starts_with("Test-ProxyLogon"));
+        assert_eq!(f[0].next_step, Some(NextStep::WebshellWritten));
+        assert_eq!(f[1].next_step, None);
         let f = run(&[("AnchorMailbox", am), ("HttpStatus", "500")]);
-        assert_eq!(f[1].verdict, Verdict::Attempted);
-        assert_eq!(f[1].next_step, Some(NextStep::WebshellWritten));
+        assert_eq!(f[0].verdict, Verdict::Attempted);
+        assert_eq!(f[0].next_step, Some(NextStep::WebshellWritten));
         // Parameters in the other order: missed by the script, found here.
         let swapped = "ServerInfo~a]@EX01:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&msExchEcpCanary=x#";
         let f = run(&[("AnchorMailbox", swapped), ("HttpStatus", "200")]);
         assert_eq!(f.len(), 2);
-        assert!(f[1].evidence["predicate"].starts_with("exhunt"));
+        assert!(f[0].evidence["predicate"].starts_with("exhunt"));
         // A GetObject of the OAB schema (recon) is not a reset.
         let get = "ServerInfo~a]@EX01:444/ecp/DDI/DDIService.svc/GetObject?msExchEcpCanary=x&schema=OABVirtualDirectory#";
         assert_eq!(

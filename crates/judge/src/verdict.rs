@@ -10,7 +10,12 @@ use exhunt_core::{Finding, Verdict};
 pub(crate) fn mark_chain_starts(findings: &mut [Finding]) {
     let exploited_from: std::collections::HashSet<String> = findings
         .iter()
-        .filter(|f| f.rule.starts_with("proxylogon-ssrf-26855") && f.verdict >= Verdict::Exploited)
+        .filter(|f| {
+            f.verdict >= Verdict::Exploited
+                && f.rules
+                    .iter()
+                    .any(|r| r.starts_with("proxylogon-ssrf-26855"))
+        })
         .filter_map(|f| f.evidence.get("ClientIpAddress").cloned())
         .collect();
     for f in findings.iter_mut() {

@@ -47,10 +47,14 @@ impl RecordSink for DetectSink<'_> {
                 }
             }
         }
-        for f in &mut here {
+        // A row or an event is one finding, whatever number of rules it
+        // matched: counts are of records, and one request is not shown as
+        // two attacks.
+        let mut one: Vec<Finding> = Finding::merged(here).into_iter().collect();
+        for f in &mut one {
             self.engine.ips.annotate(f);
         }
-        here
+        one
     }
 
     fn keep(&mut self, f: Finding) -> Option<Finding> {

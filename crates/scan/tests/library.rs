@@ -20,11 +20,17 @@ fn scan(path: &Path) -> Evidence {
 }
 
 fn rules(ev: &Evidence) -> BTreeSet<&str> {
-    ev.findings.iter().map(|f| f.rule.as_str()).collect()
+    ev.findings
+        .iter()
+        .flat_map(|f| f.rules.iter().map(String::as_str))
+        .collect()
 }
 
 fn of<'e>(ev: &'e Evidence, rule: &str) -> Vec<&'e Finding> {
-    ev.findings.iter().filter(|f| f.rule == rule).collect()
+    ev.findings
+        .iter()
+        .filter(|f| f.rules.iter().any(|r| r == rule))
+        .collect()
 }
 
 #[test]

@@ -26,18 +26,24 @@ impl Run {
     }
 
     /// Findings of one rule.
+    /// The findings that rule matched (as the reported reading of their
+    /// record or among its `rules`).
     pub fn rule(&self, rule: &str) -> Vec<&Value> {
         self.findings()
             .iter()
-            .filter(|f| f["rule"] == rule)
+            .filter(|f| f["rule"] == rule || rules_of(f).any(|r| r == rule))
             .collect()
     }
 
+    /// Every rule that matched something.
     pub fn rules(&self) -> Vec<String> {
         let mut r: Vec<String> = self
             .findings()
             .iter()
-            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .flat_map(|f| {
+                std::iter::once(f["rule"].as_str().unwrap().to_string())
+                    .chain(rules_of(f).map(str::to_string))
+            })
             .collect();
         r.sort();
         r.dedup();
@@ -126,4 +132,13 @@ pub fn fingerprint(root: &Path) -> Vec<(String, String, std::time::SystemTime)> 
     }
     out.sort();
     out
+}
+
+/// The `rules` of a finding.
+pub fn rules_of(f: &Value) -> impl Iterator<Item = &str> {
+    f["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str())
 }
