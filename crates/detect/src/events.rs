@@ -105,17 +105,92 @@ impl SigmaDetector {
     fn literals_for(&self, ls: &LogSource) -> Option<Vec<String>> {
         let mut lits = Vec::new();
         for meta in self.rules.for_source(ls).rules() {
-            let declared = meta
-                .custom
-                .get("exhunt")
-                .and_then(|e| e.get("literals"))
-                .and_then(|l| l.as_array())?;
-            for l in declared {
-                lits.push(l.as_str()?.to_string());
-            }
+            lits.extend(declared_literals(meta)?);
         }
         Some(lits)
     }
+
+    /// What a row of an HttpProxy log must hold (compared without ASCII
+    /// case) for a rule that reads such rows to match; see
+    /// [`SigmaDetector::check_httpproxy`].
+    pub fn httpproxy_literals(&self) -> Vec<String> {
+        let ls = exhunt_sigma::httpproxy_logsource();
+        self.rules
+            .for_source(&ls)
+            .rules()
+            .filter(|m| reads_httpproxy(m))
+            .filter_map(declared_literals)
+            .flatten()
+            .collect()
+    }
+
+    /// Runs the webserver rules that read Exchange's HttpProxy logs over
+    /// one of their rows (its columns seen under the webserver taxonomy's
+    /// names: `cs-uri-stem` is `UrlStem`...). A rule reads them when its
+    /// logsource names `service: httpproxy`, or when its `exhunt:` block
+    /// says `httpproxy: true` and declares its `literals` (the pre-filter
+    /// of these large logs is built from them).
+    pub fn check_httpproxy(&self, ctx: &LogContext<'_>, rec: &dyn Record, out: &mut Vec<Finding>) {
+        let ls = exhunt_sigma::httpproxy_logsource();
+        self.rules.for_each_match(&ls, rec, &mut |meta| {
+            if reads_httpproxy(meta) {
+                out.push(sigma_finding_of(meta, ctx, rec, Some(HTTPPROXY_EVIDENCE)));
+            }
+        });
+    }
+}
+
+/// The columns of an HttpProxy row a finding shows (the others are
+/// latencies and counters).
+const HTTPPROXY_EVIDENCE: &[&str] = &[
+    "DateTime",
+    "RequestId",
+    "Protocol",
+    "UrlHost",
+    "UrlStem",
+    "UrlQuery",
+    "Method",
+    "HttpStatus",
+    "BackEndStatus",
+    "AuthenticatedUser",
+    "AnchorMailbox",
+    "UserAgent",
+    "ClientIpAddress",
+    "ServerHostName",
+    "TargetServer",
+    "RoutingHint",
+    "BackEndCookie",
+    "GenericErrors",
+];
+
+/// The literals a rule declares in its `exhunt:` block (`None`: none).
+fn declared_literals(meta: &RuleMeta) -> Option<Vec<String>> {
+    let declared = meta
+        .custom
+        .get("exhunt")
+        .and_then(|e| e.get("literals"))
+        .and_then(|l| l.as_array())?;
+    declared
+        .iter()
+        .map(|l| l.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Whether a rule reads rows of HttpProxy logs: see
+/// [`SigmaDetector::check_httpproxy`].
+fn reads_httpproxy(meta: &RuleMeta) -> bool {
+    let named = meta
+        .logsource
+        .service
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("httpproxy"));
+    let asks = meta
+        .custom
+        .get("exhunt")
+        .and_then(|e| e.get("httpproxy"))
+        .and_then(|v| v.as_bool())
+        == Some(true);
+    (named || asks) && declared_literals(meta).is_some()
 }
 
 impl EventDetector for SigmaDetector {
@@ -156,6 +231,17 @@ fn verdict_of(s: &str) -> Option<Verdict> {
 /// `high` as exploited, lower levels as an attempt; `informational` rules
 /// are leads that never move the verdict.
 pub fn sigma_finding(meta: &RuleMeta, ctx: &LogContext<'_>, rec: &EventRecord) -> Finding {
+    sigma_finding_of(meta, ctx, rec, None)
+}
+
+/// [`sigma_finding`] for any record; `only` limits the fields copied into
+/// the evidence.
+fn sigma_finding_of(
+    meta: &RuleMeta,
+    ctx: &LogContext<'_>,
+    rec: &dyn Record,
+    only: Option<&[&str]>,
+) -> Finding {
     let severity = severity_of(meta.level.as_deref());
     let ex = meta.custom.get("exhunt");
     let get = |k: &str| ex.and_then(|e| e.get(k)).and_then(|v| v.as_str());
@@ -226,7 +312,8 @@ pub fn sigma_finding(meta: &RuleMeta, ctx: &LogContext<'_>, rec: &EventRecord) -
     f.line = Some(rec.line_no());
     let mut n = 0;
     rec.for_each_field(&mut |k, v| {
-        if n < MAX_EVIDENCE_FIELDS && !v.is_empty() && !f.evidence.contains_key(k) {
+        let wanted = only.is_none_or(|o| o.iter().any(|w| w.eq_ignore_ascii_case(k)));
+        if wanted && n < MAX_EVIDENCE_FIELDS && !v.is_empty() && !f.evidence.contains_key(k) {
             n += 1;
             f.evidence.insert(
                 k.to_string(),
@@ -235,7 +322,52 @@ pub fn sigma_finding(meta: &RuleMeta, ctx: &LogContext<'_>, rec: &EventRecord) -
         }
     });
     f.evidence.insert("sigma_rule".to_string(), meta.id.clone());
+    let web = meta
+        .logsource
+        .category
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case("webserver"));
+    if web {
+        f = answered(f, rec);
+    }
     f
+}
+
+/// The HTTP status of a web request (IIS `sc-status`, HttpProxy
+/// `HttpStatus`).
+pub fn web_status(rec: &dyn Record) -> Option<u16> {
+    ["sc-status", "HttpStatus"]
+        .iter()
+        .find_map(|k| rec.field(k))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Whether the server carried a request out: 2xx and 3xx (and 241, what
+/// `/ecp/proxyLogon.ecp` answers in the public ProxyLogon chain).
+pub fn step_succeeded(status: u16) -> bool {
+    (200..400).contains(&status)
+}
+
+/// A web request the server refused or failed (4xx, 5xx) is an attempt,
+/// whatever the rule that matched it says a success would mean: it never
+/// raises the verdict above `attempted` on its own.
+fn answered(f: Finding, rec: &dyn Record) -> Finding {
+    let Some(status) = web_status(rec) else {
+        return f;
+    };
+    if step_succeeded(status) || f.verdict <= Verdict::Attempted {
+        return f;
+    }
+    let title = format!("{} (refused or failed: HTTP {status})", f.title);
+    let severity = f.severity.max(Severity::Medium);
+    f.titled(title)
+        .with_kind(FindingKind::Attempt)
+        .with_verdict(Verdict::Attempted)
+        .with_severity(severity)
+        .with(
+            "status_reading",
+            format!("HTTP {status}: the server refused or failed the request, so it counts as an attempt"),
+        )
 }
 
 /// A request from an address on the list.
@@ -364,7 +496,7 @@ mod tests {
     #[test]
     fn every_bundled_rule_loads() {
         let set = bundled_rules().build();
-        assert_eq!(BUNDLED_SIGMA.len(), 24);
+        assert_eq!(BUNDLED_SIGMA.len(), 25);
         for r in set.load_report() {
             assert!(r.status.is_loaded(), "{r}");
         }

@@ -63,26 +63,70 @@ fn every_bundled_rule_has_positive_and_negative_events_that_behave() {
         let pos = t["match"].as_array().unwrap();
         let neg = t["nomatch"].as_array().unwrap();
         assert!(!pos.is_empty() && !neg.is_empty(), "{rule}: needs both");
-        for (i, ev) in pos.iter().enumerate() {
+        // Rows of HttpProxy logs (their own column names) go through the
+        // HttpProxy check; a webserver rule that also reads them says so
+        // and has rows of both kinds.
+        let proxy_ls = ls.service.as_deref() == Some("httpproxy");
+        let reads_proxy = proxy_ls || meta.custom["exhunt"].get("httpproxy").is_some();
+        let run = |ls: &LogSource, ev: &Value, proxy: bool| {
             let mut out = Vec::new();
-            det.check(&ctx, &record(&ls, ev.as_object().unwrap()), &mut out);
+            let rec = record(ls, ev.as_object().unwrap());
+            if proxy {
+                det.check_httpproxy(&ctx, &rec, &mut out);
+            } else {
+                det.check(&ctx, &rec, &mut out);
+            }
+            out.iter().any(|f| f.rule == rule)
+        };
+        for (i, ev) in pos.iter().enumerate() {
             assert!(
-                out.iter().any(|f| f.rule == rule),
+                run(&ls, ev, proxy_ls),
                 "{rule}: match event {i} did not fire: {ev}"
             );
         }
         for (i, ev) in neg.iter().enumerate() {
-            let mut out = Vec::new();
-            det.check(&ctx, &record(&ls, ev.as_object().unwrap()), &mut out);
             assert!(
-                !out.iter().any(|f| f.rule == rule),
+                !run(&ls, ev, proxy_ls),
                 "{rule}: nomatch event {i} fired: {ev}"
             );
+        }
+        if reads_proxy && !proxy_ls {
+            let pls = exhunt_sigma::httpproxy_logsource();
+            let pos = t["httpproxy_match"].as_array();
+            let neg = t["httpproxy_nomatch"].as_array();
+            assert!(
+                pos.is_some_and(|p| !p.is_empty()) && neg.is_some_and(|n| !n.is_empty()),
+                "{rule}: reads HttpProxy rows, needs httpproxy_match and httpproxy_nomatch"
+            );
+            for (i, ev) in pos.unwrap().iter().enumerate() {
+                assert!(
+                    run(&pls, ev, true),
+                    "{rule}: HttpProxy row {i} did not fire: {ev}"
+                );
+            }
+            for (i, ev) in neg.unwrap().iter().enumerate() {
+                assert!(
+                    !run(&pls, ev, true),
+                    "{rule}: HttpProxy nomatch row {i} fired: {ev}"
+                );
+            }
+        }
+        // Web rules other than HttpProxy-only ones never fire on an HttpProxy
+        // row unless they say they read them.
+        if !reads_proxy && ls.category.as_deref() == Some("webserver") {
+            for ev in pos {
+                let mut out = Vec::new();
+                det.check_httpproxy(&ctx, &record(&ls, ev.as_object().unwrap()), &mut out);
+                assert!(
+                    !out.iter().any(|f| f.rule == rule),
+                    "{rule} read an HttpProxy row"
+                );
+            }
         }
         checked += 1;
     }
     assert_eq!(checked, tests.len(), "test files without a rule");
-    assert_eq!(checked, 24);
+    assert_eq!(checked, 25);
 }
 
 #[test]

@@ -41,10 +41,20 @@ impl Engine {
     ) -> Result<Self, ScanError> {
         let mut prefilters = HashMap::new();
         for fam in LogFamily::ALL {
+            // HttpProxy rows are web requests: the webserver rules that read
+            // them add what a client sends, compared without case.
+            let caseless = match fam {
+                LogFamily::HttpProxy => sigma.httpproxy_literals(),
+                _ => Vec::new(),
+            };
             prefilters.insert(
                 fam,
-                Prefilter::new(&lines.literals(fam), lines.case_sensitive(fam))
-                    .map_err(ScanError::Prefilter)?,
+                Prefilter::with_caseless(
+                    &lines.literals(fam),
+                    lines.case_sensitive(fam),
+                    &caseless,
+                )
+                .map_err(ScanError::Prefilter)?,
             );
         }
         Ok(Engine {

@@ -40,6 +40,9 @@ impl RecordSink for DetectSink<'_> {
                 for d in &self.lines {
                     d.check(&self.ctx, r, &mut here);
                 }
+                if matches!(self.ctx.kind, ArtifactKind::HttpProxyLog { .. }) {
+                    self.engine.sigma.check_httpproxy(&self.ctx, r, &mut here);
+                }
             }
             Rec::Event(r) => {
                 for d in &self.events {

@@ -201,8 +201,21 @@ impl FieldMap {
     /// `cs-uri-query` up in both the query and the whole URI (`c-uri`:
     /// stem`?`query) lets those rules fire on IIS logs as their authors
     /// meant, while an exact match on the query alone still works.
+    ///
+    /// Rows of Exchange's HttpProxy logs are web requests too (logsource
+    /// [`httpproxy_logsource`]); their columns are looked up under the
+    /// webserver taxonomy's names, so that one rule reads both logs.
     pub fn exhunt_default() -> Self {
-        FieldMap::none().with(FieldAlias {
+        let proxy = httpproxy_logsource();
+        let mut map = FieldMap::none();
+        for (field, from) in HTTPPROXY_FIELDS {
+            map = map.with(FieldAlias {
+                when: proxy.clone(),
+                field: field.to_string(),
+                from: from.iter().map(|f| f.to_string()).collect(),
+            });
+        }
+        map.with(FieldAlias {
             when: LogSource {
                 category: Some("webserver".into()),
                 ..LogSource::default()
@@ -234,6 +247,36 @@ impl Default for FieldMap {
         FieldMap::exhunt_default()
     }
 }
+
+/// The logsource of a row of Exchange's HttpProxy logs offered to
+/// webserver rules (those that ask for it: see the detect crate).
+pub fn httpproxy_logsource() -> LogSource {
+    LogSource {
+        category: Some("webserver".into()),
+        product: Some("windows".into()),
+        service: Some("httpproxy".into()),
+    }
+}
+
+/// Webserver taxonomy names and the HttpProxy columns they are read from.
+/// `c-uri` (stem and query) is either column: rules test it with
+/// `contains`, which a match on either satisfies.
+const HTTPPROXY_FIELDS: &[(&str, &[&str])] = &[
+    ("cs-uri-stem", &["UrlStem"]),
+    ("c-uri-stem", &["UrlStem"]),
+    ("cs-uri-query", &["UrlQuery", "UrlStem"]),
+    ("c-uri-query", &["UrlQuery"]),
+    ("c-uri", &["UrlStem", "UrlQuery"]),
+    ("cs-uri", &["UrlStem", "UrlQuery"]),
+    ("cs-method", &["Method"]),
+    ("sc-status", &["HttpStatus"]),
+    ("cs-user-agent", &["UserAgent"]),
+    ("c-useragent", &["UserAgent"]),
+    ("cs-username", &["AuthenticatedUser"]),
+    ("c-ip", &["ClientIpAddress"]),
+    ("src_ip", &["ClientIpAddress"]),
+    ("cs-host", &["UrlHost"]),
+];
 
 /// True when every attribute `pattern` states equals the one `ls` states.
 fn fits(pattern: &LogSource, ls: &LogSource) -> bool {
@@ -277,7 +320,11 @@ pub fn exhunt_logsources() -> Vec<LogSource> {
         product: Some("windows".to_string()),
         service: s.map(str::to_string),
     };
-    let mut v = vec![ls(Some("webserver"), Some("iis")), ls(None, None)];
+    let mut v = vec![
+        ls(Some("webserver"), Some("iis")),
+        httpproxy_logsource(),
+        ls(None, None),
+    ];
     for s in [
         "application",
         "security",

