@@ -20,6 +20,7 @@ pub mod files;
 pub mod httpproxy;
 pub mod iocs;
 pub mod oab;
+pub mod pages;
 pub mod rps;
 pub mod shells;
 pub mod webfiles;
@@ -85,6 +86,12 @@ pub trait LineDetector: Send + Sync {
     fn literals_case_sensitive(&self) -> bool {
         false
     }
+    /// Literals a line may hold instead, compared without ASCII case even
+    /// when the family's pre-filter is case-sensitive: what a client sends
+    /// (a URL), which Exchange writes as it came.
+    fn caseless_literals(&self) -> &[&'static str] {
+        &[]
+    }
     /// Looks at one record; pushes what it finds.
     fn check(&self, ctx: &LogContext<'_>, rec: &dyn Record, out: &mut Vec<Finding>);
 }
@@ -103,6 +110,7 @@ impl DetectorSet {
                 Box::new(ecp::EcpSetVirtualDirectory::new()),
                 Box::new(oab::OabDownloadPath::new()),
                 Box::new(rps::RpsProxiedClient),
+                Box::new(pages::UnshippedPages::new(webfiles::Baselines::builtin())),
             ],
         }
     }
@@ -123,6 +131,18 @@ impl DetectorSet {
     /// Whether every detector of the family allows a case-sensitive pre-filter.
     pub fn case_sensitive(&self, fam: LogFamily) -> bool {
         self.for_family(fam).all(|d| d.literals_case_sensitive())
+    }
+
+    /// Every literal the family's detectors need compared without case
+    /// (see [`LineDetector::caseless_literals`]).
+    pub fn caseless_literals(&self, fam: LogFamily) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = self
+            .for_family(fam)
+            .flat_map(|d| d.caseless_literals().iter().copied())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     /// Every literal the family's detectors need.

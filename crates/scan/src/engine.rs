@@ -6,6 +6,7 @@ use aho_corasick::AhoCorasick;
 use exhunt_core::{ArtifactKind, LogSource};
 use exhunt_detect::events::{line_prefilter, AttackerIps, EventDetector, SigmaDetector};
 use exhunt_detect::files::FileChecks;
+use exhunt_detect::pages::UnshippedPages;
 use exhunt_detect::shells::RequestedShells;
 use exhunt_detect::webfiles::Baselines;
 use exhunt_detect::{DetectorSet, LogFamily};
@@ -21,6 +22,9 @@ pub struct Engine {
     /// Detectors over events and web requests.
     pub(crate) sigma: SigmaDetector,
     pub(crate) ips: AttackerIps,
+    /// Requests for script pages no build ships, in IIS logs (HttpProxy
+    /// rows get the same check among the line detectors).
+    pub(crate) pages: UnshippedPages,
     /// A library user's own, after the built-in ones.
     pub(crate) events: Vec<Box<dyn EventDetector>>,
     /// Every check over files.
@@ -43,10 +47,14 @@ impl Engine {
         for fam in LogFamily::ALL {
             // HttpProxy rows are web requests: the webserver rules that read
             // them add what a client sends, compared without case.
-            let caseless = match fam {
-                LogFamily::HttpProxy => sigma.httpproxy_literals(),
-                _ => Vec::new(),
-            };
+            let mut caseless: Vec<String> = lines
+                .caseless_literals(fam)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            if fam == LogFamily::HttpProxy {
+                caseless.extend(sigma.httpproxy_literals());
+            }
             prefilters.insert(
                 fam,
                 Prefilter::with_caseless(
@@ -62,6 +70,7 @@ impl Engine {
             prefilters,
             sigma,
             ips: AttackerIps::bundled(),
+            pages: UnshippedPages::new(Baselines::builtin()),
             events,
             files,
             baselines: Baselines::builtin(),
@@ -83,7 +92,7 @@ impl Engine {
         &'a self,
         shells: &'a RequestedShells,
     ) -> Vec<&'a dyn EventDetector> {
-        let mut v: Vec<&'a dyn EventDetector> = vec![&self.sigma, &self.ips, shells];
+        let mut v: Vec<&'a dyn EventDetector> = vec![&self.sigma, &self.ips, &self.pages, shells];
         v.extend(self.events.iter().map(|d| d.as_ref()));
         v
     }

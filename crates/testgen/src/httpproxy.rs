@@ -1444,6 +1444,19 @@ pub mod attack {
             .collect()
     }
 
+    /// A request for a page (a web shell, or a scanner looking for one) as
+    /// the front end's HttpProxy log of `protocol` records it.
+    pub fn page(
+        rng: &mut SplitMix64,
+        protocol: Protocol,
+        ip: &str,
+        at: Time,
+        (method, stem): (&str, &str),
+        status: u16,
+    ) -> Row {
+        web_row(rng, protocol, ip, at, (method, stem, ""), "", status)
+    }
+
     /// ProxyNotShell (CVE-2022-41040/41082): the autodiscover.json path
     /// confusion to PowerShell by a signed-in user (stolen credentials), in
     /// the Autodiscover log.

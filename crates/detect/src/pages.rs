@@ -1,0 +1,290 @@
+//! Requests for script pages that no Exchange build ships, in the folders
+//! the 2021 campaigns dropped their web shells in (`owa/auth` with its
+//! `Current/themes` and `<build>` sub-folders, `ecp/auth`, `OAB`,
+//! `aspnet_client`).
+//!
+//! Responders often receive the logs after the antivirus removed the shell:
+//! then the request is the only trace. A page is "unshipped" when no build
+//! in `rules/exchange-web-baseline.tsv` has a file at that place (front end
+//! or back end), so stock pages (`logon.aspx`, `errorFE.aspx`,
+//! `TimeoutLogout.aspx`) stay quiet whatever their name resembles, and any
+//! other name is caught, not only the published shell names (Microsoft
+//! HAFNIUM blog 2021-03-02; CISA AA21-062A; Volexity 2021-03-02).
+//!
+//! The same check reads IIS rows (`cs-uri-stem`, `sc-status`) and the
+//! HttpProxy rows of Exchange's front end (`UrlStem`, `HttpStatus`).
+
+use crate::events::{web_status, EventDetector};
+use crate::webfiles::Baselines;
+use crate::{LineDetector, LogContext, LogFamily};
+use exhunt_core::{
+    ArtifactKind, EventRecord, Finding, FindingKind, LogSource, NextStep, Record, RuleSpec,
+    Severity, Verdict,
+};
+
+/// A script page no build ships, answered with success: the page ran.
+const UNSHIPPED: RuleSpec = RuleSpec {
+    id: "webshell-unshipped-page",
+    title: "Request for a script page that no Exchange build ships, answered with success: a web shell ran",
+    cves: &[],
+    kind: FindingKind::Webshell,
+    verdict: Verdict::Compromised,
+    severity: Severity::High,
+    source: "exhunt: the requested page is in none of the builds of rules/exchange-web-baseline.tsv (microsoft/CSS-Exchange Security/Baselines); web shells in owa/auth, ecp/auth, OAB and aspnet_client: Microsoft HAFNIUM blog 2021-03-02, CISA AA21-062A",
+    next_step: Some(NextStep::WebshellUsed),
+};
+
+/// The URL folders looked at (lower case, as the pre-filter's literals).
+const FOLDERS: &[&str] = &["/owa/auth/", "/ecp/auth/", "/oab/", "/aspnet_client/"];
+
+/// The page extensions a web shell is requested by.
+const PAGE_EXTS: &[&str] = &["aspx", "ashx", "asmx", "svc"];
+
+/// Where a URL folder's files are on disk, relative to the install folder:
+/// the front end serves them on port 443, the back end on 444.
+const DISK_ROOTS: &[&str] = &["frontend/httpproxy/", "clientaccess/"];
+
+/// The evidence columns of an HttpProxy row.
+const HTTPPROXY_EVIDENCE: &[&str] = &[
+    "DateTime",
+    "RequestId",
+    "ClientIpAddress",
+    "AuthenticatedUser",
+    "Method",
+    "UrlHost",
+    "UrlStem",
+    "UrlQuery",
+    "HttpStatus",
+    "UserAgent",
+];
+
+/// The evidence fields of an IIS row.
+const IIS_EVIDENCE: &[&str] = &[
+    "c-ip",
+    "cs-username",
+    "cs-method",
+    "cs-uri-stem",
+    "cs-uri-query",
+    "sc-status",
+    "cs(User-Agent)",
+    "s-port",
+];
+
+/// The check; one per engine, shared by all threads.
+#[derive(Debug, Clone, Copy)]
+pub struct UnshippedPages {
+    baselines: &'static Baselines,
+}
+
+impl UnshippedPages {
+    pub fn new(baselines: &'static Baselines) -> Self {
+        UnshippedPages { baselines }
+    }
+
+    /// The URL path relative to the site root (`owa/auth/x.aspx`, lower
+    /// case) when `stem` asks for a script page in one of the folders and no
+    /// build ships a file there.
+    pub fn unshipped(&self, stem: &str) -> Option<String> {
+        // Doubled slashes reach the same file.
+        let mut rel = String::with_capacity(stem.len());
+        for part in stem.split(['/', '\\']).filter(|p| !p.is_empty()) {
+            if !rel.is_empty() {
+                rel.push('/');
+            }
+            rel.push_str(&part.to_ascii_lowercase());
+        }
+        if !FOLDERS
+            .iter()
+            .any(|f| rel.starts_with(&f[1..]) && rel.len() > f.len() - 1)
+        {
+            return None;
+        }
+        let name = rel.rsplit('/').next()?;
+        let (_, ext) = name.rsplit_once('.')?;
+        if !PAGE_EXTS.contains(&ext) {
+            return None;
+        }
+        let stock = DISK_ROOTS
+            .iter()
+            .any(|root| self.baselines.is_stock_path(&format!("{root}{rel}")));
+        (!stock).then_some(rel)
+    }
+
+    /// The finding for one request: `stem` and `status` as the log wrote
+    /// them; the evidence fields are copied by the caller.
+    fn finding(&self, ctx: &LogContext<'_>, stem: &str, status: Option<u16>) -> Option<Finding> {
+        let rel = self.unshipped(stem)?;
+        let mut f = Finding::from_spec(&UNSHIPPED, ctx.path).with(
+            "unshipped",
+            format!("no Exchange build in rules/exchange-web-baseline.tsv has a file at /{rel}"),
+        );
+        match status {
+            Some(s) if (200..300).contains(&s) => {}
+            _ => {
+                let answer =
+                    status.map_or("status not logged".to_string(), |s| format!("answered {s}"));
+                // Not run (or not known to have run): a lead, the trace of a
+                // scanner looking for shells or of one removed since.
+                f = f
+                    .titled(format!(
+                        "Request for a script page that no Exchange build ships ({answer}): a probe for a web shell, or one since removed"
+                    ))
+                    .with_kind(FindingKind::Attempt)
+                    .with_verdict(Verdict::Attempted)
+                    .with_severity(Severity::Low);
+                f.next_step = None;
+            }
+        }
+        Some(f)
+    }
+
+    fn push(
+        &self,
+        ctx: &LogContext<'_>,
+        rec: &dyn Record,
+        stem: &str,
+        fields: &[&str],
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(mut f) = self.finding(ctx, stem, web_status(rec)) else {
+            return;
+        };
+        for n in fields {
+            if let Some(v) = rec.field(n) {
+                f = f.with(n, v);
+            }
+        }
+        f.time = rec.time().map(str::to_string);
+        f.line = Some(rec.line_no());
+        out.push(f);
+    }
+}
+
+impl EventDetector for UnshippedPages {
+    fn applies_to(&self, kind: &ArtifactKind) -> bool {
+        matches!(kind, ArtifactKind::IisLog { .. })
+    }
+
+    fn line_literals(&self, _ls: &LogSource) -> Option<Vec<String>> {
+        Some(FOLDERS.iter().map(|s| s.to_string()).collect())
+    }
+
+    fn check(&self, ctx: &LogContext<'_>, rec: &EventRecord, out: &mut Vec<Finding>) {
+        if let Some(stem) = rec.field("cs-uri-stem") {
+            self.push(ctx, rec, stem, IIS_EVIDENCE, out);
+        }
+    }
+}
+
+impl LineDetector for UnshippedPages {
+    fn family(&self) -> LogFamily {
+        LogFamily::HttpProxy
+    }
+
+    fn literals(&self) -> &[&'static str] {
+        &[]
+    }
+
+    fn literals_case_sensitive(&self) -> bool {
+        true
+    }
+
+    fn caseless_literals(&self) -> &[&'static str] {
+        FOLDERS
+    }
+
+    fn check(&self, ctx: &LogContext<'_>, rec: &dyn Record, out: &mut Vec<Finding>) {
+        if let Some(stem) = rec.field("UrlStem") {
+            self.push(ctx, rec, stem, HTTPPROXY_EVIDENCE, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::MapRecord;
+
+    fn pages() -> UnshippedPages {
+        UnshippedPages::new(Baselines::builtin())
+    }
+
+    #[test]
+    fn stock_pages_are_quiet_and_any_other_script_page_in_the_folders_is_caught() {
+        let p = pages();
+        for stock in [
+            "/owa/auth/logon.aspx",
+            "/OWA/auth/LOGON.ASPX",
+            "/owa/auth/errorFE.aspx",
+            "/ecp/auth/TimeoutLogout.aspx",
+            "/owa/auth/expiredpassword.aspx",
+            // Not script pages, or not in the folders.
+            "/owa/auth/15.1.2106/themes/resources/favicon.ico",
+            "/owa/auth.owa",
+            "/ecp/default.aspx",
+            "/owa/service.svc",
+            "/OAB/3f2c9b1e-0000-4000-8000-000000000000/oab.xml",
+            "/aspnet_client/system_web/4_0_30319/WebUIValidation.js",
+            "/owa/auth/",
+        ] {
+            assert_eq!(p.unshipped(stock), None, "{stock}");
+        }
+        for (shell, rel) in [
+            ("/owa/auth/shel90.aspx", "owa/auth/shel90.aspx"),
+            (
+                "/owa/auth/Current/themes/resources/x.aspx",
+                "owa/auth/current/themes/resources/x.aspx",
+            ),
+            (
+                "/owa/auth/15.1.2106/scripts/premium/q.ashx",
+                "owa/auth/15.1.2106/scripts/premium/q.ashx",
+            ),
+            ("/ecp/auth/zXq1.aspx", "ecp/auth/zxq1.aspx"),
+            ("/OAB/log.aspx", "oab/log.aspx"),
+            (
+                "//aspnet_client/system_web/nwJvpgRH.aspx",
+                "aspnet_client/system_web/nwjvpgrh.aspx",
+            ),
+            (
+                "/aspnet_client/discover.asmx",
+                "aspnet_client/discover.asmx",
+            ),
+            ("/owa/auth/x.svc", "owa/auth/x.svc"),
+        ] {
+            assert_eq!(p.unshipped(shell).as_deref(), Some(rel), "{shell}");
+        }
+    }
+
+    #[test]
+    fn only_a_success_is_a_compromise() {
+        let p = pages();
+        let kind = ArtifactKind::HttpProxyLog {
+            protocol: "Owa".into(),
+        };
+        let ctx = LogContext {
+            path: "HttpProxy_2021030301-1.LOG",
+            kind: &kind,
+        };
+        let mut out = Vec::new();
+        for status in ["200", "302", "404", "500", ""] {
+            let rec = MapRecord::new(&[
+                ("UrlStem", "/owa/auth/OutlookZH.aspx"),
+                ("HttpStatus", status),
+                ("ClientIpAddress", "203.0.113.9"),
+            ]);
+            LineDetector::check(&p, &ctx, &rec, &mut out);
+        }
+        assert_eq!(out.len(), 5);
+        assert_eq!(out[0].verdict, Verdict::Compromised);
+        assert_eq!(out[0].severity, Severity::High);
+        assert_eq!(out[0].next_step, Some(NextStep::WebshellUsed));
+        assert_eq!(out[0].evidence["ClientIpAddress"], "203.0.113.9");
+        for f in &out[1..] {
+            assert_eq!(f.verdict, Verdict::Attempted, "{}", f.title);
+            assert_eq!(f.severity, Severity::Low);
+            assert_eq!(f.next_step, None);
+        }
+        assert!(out[2].title.contains("answered 404"), "{}", out[2].title);
+        assert!(out[4].title.contains("status not logged"));
+    }
+}
