@@ -11,26 +11,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 use tempfile::TempDir;
 
-/// One MSExchange Management event as Winlogbeat/OTRF export it.
-fn event(time: &str, cmdlet: &str, params: &str, user: &str) -> String {
-    let message = format!("Cmdlet suceeded. Cmdlet {cmdlet}, parameters {params}.");
-    serde_json::json!({
-        "SourceName": "MSExchange CmdletLogs",
-        "Level": "4",
-        "Channel": "MSExchange Management",
-        "Hostname": "EX01.contoso.local",
-        "TimeCreated": time,
-        "@timestamp": time,
-        "EventID": 1,
-        "Message": message,
-        "Data1": cmdlet,
-        "Data2": params,
-        "Data3": user,
-        "Task": "1"
-    })
-    .to_string()
-}
-
 /// A day of administrators' work, then `extra`.
 fn management_log(extra: &[String]) -> String {
     let mut s = String::new();
@@ -48,7 +28,7 @@ fn management_log(extra: &[String]) -> String {
         writeln!(
             s,
             "{}",
-            event(
+            mgmt_event(
                 &format!("2022-11-02T{:02}:{:02}:00.000Z", 8 + i / 30, i % 30 * 2),
                 c,
                 p,
@@ -58,11 +38,11 @@ fn management_log(extra: &[String]) -> String {
         .unwrap();
         if i == 50 {
             // A leaver's mailbox to the export share, then the request removed.
-            writeln!(s, "{}", event("2022-11-02T09:41:00.000Z", "New-MailboxExportRequest", "-Mailbox \"leaver@contoso.com\" -FilePath \"\\\\FS01\\PSTExports$\\leaver.pst\"", "CONTOSO\\admin1")).unwrap();
+            writeln!(s, "{}", mgmt_event("2022-11-02T09:41:00.000Z", "New-MailboxExportRequest", "-Mailbox \"leaver@contoso.com\" -FilePath \"\\\\FS01\\PSTExports$\\leaver.pst\"", "CONTOSO\\admin1")).unwrap();
             writeln!(
                 s,
                 "{}",
-                event(
+                mgmt_event(
                     "2022-11-02T11:05:00.000Z",
                     "Remove-MailboxExportRequest",
                     "-Identity \"leaver@contoso.com\\MailboxExport\" -Confirm \"False\"",
@@ -132,7 +112,7 @@ fn an_export_into_a_web_folder_or_the_own_admin_share_is_a_compromise() {
         "\\\\localhost\\c$\\Windows\\Temp\\loot.pst",
         "C:\\Program Files\\Microsoft\\Exchange Server\\V15\\FrontEnd\\HttpProxy\\owa\\auth\\x.ashx",
     ] {
-        let attack = event(
+        let attack = mgmt_event(
             "2022-11-03T02:14:00.000Z",
             "New-MailboxExportRequest",
             &format!("-Mailbox \"ceo@contoso.com\" -FilePath \"{target}\" -IncludeFolders \"#Drafts#\""),

@@ -286,6 +286,25 @@ pub struct Finding {
     /// finding moves the verdict. Not part of the JSON.
     #[serde(skip)]
     pub next_step: Option<NextStep>,
+    /// For leads that are routine work on their own (an administrator in
+    /// the EAC, a mailbox export to a file share): the reading they take
+    /// when other evidence ties them to an attack (a finding at medium or
+    /// above with the same client address, request id or account, or one
+    /// that moved the verdict to exploited within minutes). Not part of
+    /// the JSON.
+    #[serde(skip)]
+    pub raise_if_tied: Option<Box<Raise>>,
+}
+
+/// What a lead becomes when the judge ties it to an attack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raise {
+    pub kind: FindingKind,
+    pub verdict: Verdict,
+    pub severity: Severity,
+    /// The title it then takes; `None` keeps its own.
+    pub title: Option<String>,
+    pub cves: Vec<String>,
 }
 
 /// One neighbouring record of a finding's evidence.
@@ -324,6 +343,7 @@ impl Finding {
             escalate_to: None,
             context: Vec::new(),
             next_step: parts.next_step,
+            raise_if_tied: None,
         }
     }
 
@@ -402,6 +422,9 @@ impl Finding {
             }
             if top.next_step.is_none() {
                 top.next_step = f.next_step;
+            }
+            if top.raise_if_tied.is_none() {
+                top.raise_if_tied = f.raise_if_tied;
             }
             // Severities order worst first: the worst escalation wins.
             top.escalate_to = match (top.escalate_to, f.escalate_to) {

@@ -322,6 +322,23 @@ fn sigma_finding_of(
         }
     });
     f.evidence.insert("sigma_rule".to_string(), meta.id.clone());
+    // `exhunt: account: FIELD`: the field naming the account that acted,
+    // by which the judge ties the finding to others.
+    if let Some(v) = get("account").and_then(|k| rec.field(k)) {
+        f = f.with("account", v);
+    }
+    // `exhunt: raise_if_tied: {kind, verdict, severity, title}`: routine
+    // work on its own, this when tied to an attack (see the judge).
+    if let Some(r) = ex.and_then(|e| e.get("raise_if_tied")) {
+        let s = |k: &str| r.get(k).and_then(|v| v.as_str());
+        f.raise_if_tied = Some(Box::new(exhunt_core::Raise {
+            kind: s("kind").and_then(kind_of).unwrap_or(f.kind),
+            verdict: s("verdict").and_then(verdict_of).unwrap_or(f.verdict),
+            severity: s("severity").map_or(f.severity, |l| severity_of(Some(l))),
+            title: s("title").map(str::to_string),
+            cves: f.cves.clone(),
+        }));
+    }
     let web = meta
         .logsource
         .category
@@ -550,6 +567,8 @@ mod tests {
                 NextStep::TransportAgentInstalled,
             ),
             ("exchange-webshell-file-write", NextStep::WebshellUsed),
+            // Said only once the routine export is tied to an attack.
+            ("mailbox-export", NextStep::MailboxesTaken),
             ("proxyshell-mailbox-export-web", NextStep::MailboxesTaken),
             ("webserver-spawns-shell", NextStep::WebshellUsed),
             ("webshell-request", NextStep::WebshellUsed),

@@ -80,6 +80,95 @@ const RESET_VDIR: RuleSpec = RuleSpec {
     next_step: Some(NextStep::WebshellWritten),
 };
 
+/// `ServerInfo~<this server>/ecp/...` with a signed-in user from an
+/// internal address: what the Exchange admin center sends when an
+/// administrator works on this server. Microsoft's hunting query for
+/// CVE-2021-26855 requires an empty `AuthenticatedUser`; the exploit
+/// smuggles its target behind `]@` or `@`. A lead naming the account,
+/// raised to the SSRF reading only when tied to an attack.
+const EAC_REVIEW: RuleSpec = RuleSpec {
+    id: "ecp-signed-in-serverinfo",
+    title: "Signed-in request of the Exchange admin center routed to this server (AnchorMailbox ServerInfo~): administrators' work; check that the account is one of yours",
+    cves: &[],
+    kind: FindingKind::Attempt,
+    verdict: Verdict::Attempted,
+    severity: Severity::Info,
+    source: sources::ISSUE310,
+    next_step: None,
+};
+
+/// Whether an address is internal (private, loopback, link-local, ULA):
+/// the first of a comma-separated chain, with or without a port.
+fn internal(addr: &str) -> bool {
+    let first = addr.split(',').next().unwrap_or("").trim();
+    let ip: Option<std::net::IpAddr> = first
+        .parse()
+        .ok()
+        .or_else(|| first.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()));
+    match ip {
+        Some(std::net::IpAddr::V4(v)) => v.is_private() || v.is_loopback() || v.is_link_local(),
+        Some(std::net::IpAddr::V6(v)) => {
+            let seg = v.segments()[0];
+            v.is_loopback() || (seg & 0xfe00) == 0xfc00 || (seg & 0xffc0) == 0xfe80
+        }
+        None => false,
+    }
+}
+
+/// Whether `ServerInfo~<host>/<path>` names this server (the log's
+/// `ServerHostName`, compared by its first label) as a plain host, with
+/// no `@` or `]` to smuggle another target, and an ECP path.
+fn plain_own_ecp_target(am: &str, own: &str) -> bool {
+    let Some(rest) = am.get("ServerInfo~".len()..) else {
+        return false;
+    };
+    let Some((host, path)) = rest.split_once('/') else {
+        return false;
+    };
+    let label = |h: &str| {
+        h.split([':', '.'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    let own = label(own.trim());
+    !own.is_empty()
+        && !host.contains(['@', ']', '[', '#'])
+        && label(host) == own
+        && path.len() >= 4
+        && path[..4].eq_ignore_ascii_case("ecp/")
+}
+
+/// The review lead a signed-in EAC row is, keeping `f`'s reading (and its
+/// evidence) for the judge to give back if the row is tied to an attack.
+fn eac_review(f: Finding, ctx: &LogContext<'_>, user: &str) -> Finding {
+    let raise = exhunt_core::Raise {
+        kind: f.kind,
+        verdict: f.verdict,
+        severity: f.severity,
+        title: Some(format!(
+            "{} (signed in as {user} from an internal address, but tied to an attack)",
+            f.title
+        )),
+        cves: f.cves.clone(),
+    };
+    let mut lead = Finding::from_spec(&EAC_REVIEW, ctx.path)
+        .titled(format!(
+            "Signed-in request of the Exchange admin center by {user} routed to this server (AnchorMailbox ServerInfo~): administrators' work; check that {user} is one of your administrators"
+        ))
+        .with(
+            "why_not_exploitation",
+            "a signed-in user (Microsoft's CVE-2021-26855 query requires none), an internal client, this server's own name with no ]@ or @ to smuggle another target, an ECP path: the Exchange admin center at work",
+        );
+    lead.time = f.time;
+    lead.line = f.line;
+    for (k, v) in f.evidence {
+        lead.evidence.entry(k).or_insert(v);
+    }
+    lead.raise_if_tied = Some(Box::new(raise));
+    lead
+}
+
 /// A hit of one of these rules that the server refused: an attempt.
 fn refused(f: Finding, title: &str) -> Finding {
     f.titled(title)
@@ -207,6 +296,11 @@ impl LineDetector for HttpProxySsrf {
                 "Microsoft blog: BackEndCookie like Server~*/*~* (not in Test-ProxyLogon, issue #310)",
             ),
         };
+        let signed_in = user.is_some_and(|u| !u.trim().is_empty());
+        let eac = form == Form::Script
+            && signed_in
+            && internal(rec.field("ClientIpAddress").unwrap_or(""))
+            && plain_own_ecp_target(am, rec.field("ServerHostName").unwrap_or(""));
         let mut f = Finding::from_spec(spec, ctx.path);
         if let Some(title) = refused_title {
             f = refused(f, title);
@@ -229,6 +323,10 @@ impl LineDetector for HttpProxySsrf {
         if form == Form::Script && ok && unauth {
             // The blog's own form: no signed-in user and a back-end target.
             f.severity = Severity::Critical;
+        }
+        let u = user.unwrap_or("").trim();
+        if eac {
+            f = eac_review(f, ctx, u);
         }
         // CVE-2021-27065, HttpProxy half: the DDI call that writes the OAB
         // virtual directory (with the shell in ExternalUrl) to a file.
@@ -254,6 +352,9 @@ impl LineDetector for HttpProxySsrf {
                     "exhunt: schema=Reset*VirtualDirectory not at the end of AnchorMailbox (missed by Test-ProxyLogon)"
                 },
             );
+            if eac {
+                r = eac_review(r, ctx, u);
+            }
             // The reset is the more telling reading of the row: first, so
             // that it is the one reported when the two are one finding.
             out.push(r);
@@ -373,6 +474,55 @@ mod tests {
             run(&[("AnchorMailbox", get), ("HttpStatus", "200")]).len(),
             1
         );
+    }
+
+    #[test]
+    fn an_administrator_in_the_eac_is_a_lead_that_keeps_its_ssrf_reading_for_the_judge() {
+        let am = "ServerInfo~EX01.contoso.com/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory&msExchEcpCanary=ab";
+        let eac = |user: &str, ip: &str, am: &str| {
+            run(&[
+                ("AnchorMailbox", am),
+                ("AuthenticatedUser", user),
+                ("ClientIpAddress", ip),
+                ("ServerHostName", "EX01"),
+                ("HttpStatus", "200"),
+            ])
+        };
+        let f = eac("admin@contoso.com", "10.0.1.5", am);
+        assert_eq!(f.len(), 2);
+        for f in &f {
+            assert_eq!(f.rule, "ecp-signed-in-serverinfo");
+            assert_eq!(f.severity, Severity::Info);
+            assert!(f.title.contains("admin@contoso.com"), "{}", f.title);
+            assert!(f.cves.is_empty());
+        }
+        // The reset's reading first, as for an attack.
+        let raise = f[0].raise_if_tied.as_deref().unwrap();
+        assert_eq!(
+            (raise.verdict, raise.severity),
+            (Verdict::Exploited, Severity::Critical)
+        );
+        assert_eq!(raise.cves, CVE_RESET);
+        // Each condition matters: an outside address, a smuggled target,
+        // another server's name, no signed-in user.
+        for f in [
+            eac("admin@contoso.com", "203.0.113.5", am),
+            eac(
+                "admin@contoso.com",
+                "10.0.1.5",
+                "ServerInfo~a]@EX01.contoso.com:444/ecp/DDI/DDIService.svc/SetObject?schema=ResetOABVirtualDirectory#",
+            ),
+            eac(
+                "admin@contoso.com",
+                "10.0.1.5",
+                "ServerInfo~EX07.contoso.com/ecp/DDI/DDIService.svc/GetList?schema=VirtualDirectory",
+            ),
+            eac("", "10.0.1.5", am),
+        ] {
+            assert_eq!(f[0].verdict, Verdict::Exploited, "{:?}", f[0].evidence);
+            assert!(f[0].raise_if_tied.is_none());
+        }
+        assert!(internal("fd00::5") && internal("192.168.1.9:5123") && !internal("8.8.8.8"));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 mod coverage;
 mod related;
 mod steps;
+mod ties;
 mod verdict;
 
 pub use steps::next_steps;
@@ -62,6 +63,10 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
         ))
     });
     mark_chain_starts(&mut ev.findings);
+    for (i, f) in ev.findings.iter_mut().enumerate() {
+        f.id = format!("F{:04}", i + 1);
+    }
+    ties::raise_tied(&mut ev.findings);
     let base = verdict_of(&ev.findings);
     if base >= Verdict::Exploited {
         for f in &mut ev.findings {
@@ -79,9 +84,6 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
         }
     }
     let verdict = verdict_of(&ev.findings);
-    for (i, f) in ev.findings.iter_mut().enumerate() {
-        f.id = format!("F{:04}", i + 1);
-    }
     relate(&mut ev.findings);
     let coverage = merge_coverage(&ev.windows);
     ev.errors.sort();

@@ -595,6 +595,25 @@ impl Traffic {
         r
     }
 
+    /// An administrator's EAC request that the front end routes to this
+    /// server by name (`AnchorMailbox ServerInfo~EX01.contoso.com/ecp/...`,
+    /// virtual-directory resets among them): signed in, from the admin's
+    /// internal address. Looks like the ProxyLogon SSRF to Test-ProxyLogon.
+    pub fn admin_ecp_routed(&mut self, at: Time) -> Row {
+        let mut r = self.admin_ecp(at);
+        r.anchor_mailbox.clear();
+        let _ = write!(
+            r.anchor_mailbox,
+            "ServerInfo~{}{}{}",
+            site::SERVER_FQDN,
+            r.url_stem,
+            r.url_query
+        );
+        r.routing_type.clear();
+        r.routing_type.push_str("ServerInfo");
+        r
+    }
+
     /// `n` benign rows spread through the hour starting at `hour`, in time
     /// order.
     pub fn hour(&mut self, protocol: Protocol, hour: Time, n: usize) -> Vec<Row> {

@@ -142,3 +142,24 @@ pub fn rules_of(f: &Value) -> impl Iterator<Item = &str> {
         .flatten()
         .filter_map(|r| r.as_str())
 }
+
+/// One MSExchange Management event (event 1: cmdlet, parameters, caller) as
+/// Winlogbeat/OTRF export it, one JSON line.
+pub fn mgmt_event(time: &str, cmdlet: &str, params: &str, user: &str) -> String {
+    let message = format!("Cmdlet suceeded. Cmdlet {cmdlet}, parameters {params}.");
+    serde_json::json!({
+        "SourceName": "MSExchange CmdletLogs",
+        "Level": "4",
+        "Channel": "MSExchange Management",
+        "Hostname": "EX01.contoso.local",
+        "TimeCreated": time,
+        "@timestamp": time,
+        "EventID": 1,
+        "Message": message,
+        "Data1": cmdlet,
+        "Data2": params,
+        "Data3": user,
+        "Task": "1"
+    })
+    .to_string()
+}
