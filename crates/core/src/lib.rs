@@ -562,6 +562,11 @@ pub struct RuleLoad {
     pub status: String,
     /// Why it was skipped.
     pub reason: Option<String>,
+    /// Added field: what a loaded rule could not see in this scan (events
+    /// that lack every field of a filter it negates, on which it was not
+    /// applied). Absent when nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 fn sigma_engine() -> String {

@@ -249,6 +249,7 @@ fn full() -> Report {
             id: Some("a".into()),
             status: "loaded".into(),
             reason: None,
+            note: None,
         },
         RuleLoad {
             engine: "sigma".into(),
@@ -257,6 +258,7 @@ fn full() -> Report {
             id: Some("b".into()),
             status: "loaded".into(),
             reason: None,
+            note: None,
         },
         RuleLoad {
             engine: "sigma".into(),
@@ -265,6 +267,7 @@ fn full() -> Report {
             id: None,
             status: "loaded".into(),
             reason: None,
+            note: None,
         },
         RuleLoad {
             engine: "sigma".into(),
@@ -273,6 +276,7 @@ fn full() -> Report {
             id: None,
             status: "skipped".into(),
             reason: Some("unsupported modifier |re".into()),
+            note: None,
         },
         RuleLoad {
             engine: "sigma".into(),
@@ -281,6 +285,7 @@ fn full() -> Report {
             id: None,
             status: "skipped".into(),
             reason: Some("unsupported modifier |re".into()),
+            note: None,
         },
         RuleLoad {
             engine: "sigma".into(),
@@ -289,6 +294,7 @@ fn full() -> Report {
             id: None,
             status: "skipped".into(),
             reason: None,
+            note: None,
         },
         RuleLoad {
             engine: "iocs".into(),
@@ -297,6 +303,7 @@ fn full() -> Report {
             id: None,
             status: "loaded".into(),
             reason: None,
+            note: None,
         },
     ];
     // More distinct reasons than the text lists.
@@ -308,6 +315,7 @@ fn full() -> Report {
             id: None,
             status: "skipped".into(),
             reason: Some(format!("syntax error {i:02}")),
+            note: None,
         });
     }
 

@@ -262,6 +262,7 @@ fn rule_loads(engine: &Engine, ioc_loads: Vec<(String, usize)>) -> Vec<RuleLoad>
                 exhunt_sigma::LoadStatus::Skipped { reason } => Some(reason.clone()),
                 exhunt_sigma::LoadStatus::Loaded => None,
             },
+            note: None,
         })
         .collect();
     out.extend(engine.yara_rules().loads().iter().map(|l| RuleLoad {
@@ -277,6 +278,7 @@ fn rule_loads(engine: &Engine, ioc_loads: Vec<(String, usize)>) -> Vec<RuleLoad>
         } else {
             Some(l.errors.join("; "))
         },
+        note: None,
     }));
     let bundled_iocs = FileIocs::bundled().counts().total();
     for (origin, n) in
@@ -289,6 +291,7 @@ fn rule_loads(engine: &Engine, ioc_loads: Vec<(String, usize)>) -> Vec<RuleLoad>
             id: None,
             status: "loaded".to_string(),
             reason: None,
+            note: None,
         });
     }
     out

@@ -208,6 +208,20 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
     ev.patch = patch_status(builds);
     ev.errors.extend(config.discovery_errors.iter().cloned());
     ev.rules = config.rule_loads.clone();
+    // What the Sigma rules could not see: said on the rule, not taken for
+    // a match.
+    for (meta, n, fields) in config.engine.sigma_rules().unseen() {
+        if let Some(l) = ev.rules.iter_mut().find(|l| {
+            l.engine == "sigma"
+                && l.origin == meta.origin
+                && l.title.as_deref() == Some(meta.title.as_str())
+        }) {
+            l.note = Some(format!(
+                "not applied to {n} event(s) that lack {}, which a filter of the rule needs (there a match would only mean the field is missing)",
+                fields.join(" and ")
+            ));
+        }
+    }
     ScanOutput {
         evidence: ev,
         candidates,

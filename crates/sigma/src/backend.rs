@@ -8,7 +8,8 @@ use crate::RuleMeta;
 use exhunt_core::{LogSource, Record};
 use rsigma_eval::{compile_rule, CompiledRule, Engine, Event, EventValue};
 use rsigma_parser::{
-    parse_sigma_yaml, Detection, Detections, FilterRule, FilterRuleTarget, Modifier, SigmaRule,
+    parse_sigma_yaml, ConditionExpr, Detection, Detections, FilterRule, FilterRuleTarget, Modifier,
+    SelectorPattern, SigmaRule,
 };
 use serde_json::Value as Json;
 use std::borrow::Cow;
@@ -26,6 +27,9 @@ pub(crate) struct PreparedRule {
     pub meta: RuleMeta,
     /// The rule's own `id`, if it has one (`meta.id` falls back to the title).
     pub rule_id: Option<String>,
+    /// The fields of each detection the condition negates: a record must
+    /// hold one field of each for a match to be trusted.
+    pub negated: Vec<Vec<String>>,
     compiled: CompiledRule,
 }
 
@@ -167,6 +171,7 @@ fn prepare_rule(mut rule: SigmaRule) -> Doc {
         };
     }
     fix_keywords(&mut rule.detection);
+    let negated = negated_fields(&rule.detection);
     match compile_rule(&rule) {
         Ok(compiled) => {
             let custom = compiled
@@ -193,6 +198,7 @@ fn prepare_rule(mut rule: SigmaRule) -> Doc {
                     custom,
                 },
                 rule_id: id,
+                negated,
                 compiled,
             }))
         }
@@ -223,6 +229,75 @@ fn prepare_filter(mut filter: FilterRule) -> Doc {
         targets,
         rule: filter,
     }))
+}
+
+/// The field names of every detection that the rule's condition negates
+/// (`not filter`, `not 1 of filter_*`), one list per detection; detections
+/// without a named field (keywords) are left out.
+fn negated_fields(d: &Detections) -> Vec<Vec<String>> {
+    fn names(det: &Detection, out: &mut Vec<String>) {
+        match det {
+            Detection::AllOf(items) => {
+                for it in items {
+                    if let Some(n) = &it.field.name {
+                        out.push(n.clone());
+                    }
+                }
+            }
+            Detection::AnyOf(v) | Detection::And(v) => v.iter().for_each(|x| names(x, out)),
+            Detection::Keywords(_) => {}
+            Detection::ArrayMatch { field, .. } => out.push(field.clone()),
+            Detection::Conditional { named, .. } => named.values().for_each(|x| names(x, out)),
+        }
+    }
+    fn glob(p: &str, s: &str) -> bool {
+        match p.split_once('*') {
+            None => p.eq_ignore_ascii_case(s),
+            Some((head, rest)) => {
+                s.len() >= head.len()
+                    && s[..head.len()].eq_ignore_ascii_case(head)
+                    && (0..=s.len() - head.len()).any(|i| {
+                        s.is_char_boundary(head.len() + i) && glob(rest, &s[head.len() + i..])
+                    })
+            }
+        }
+    }
+    fn walk(c: &ConditionExpr, neg: bool, d: &Detections, out: &mut Vec<String>) {
+        match c {
+            ConditionExpr::And(v) | ConditionExpr::Or(v) => {
+                v.iter().for_each(|x| walk(x, neg, d, out))
+            }
+            ConditionExpr::Not(x) => walk(x, !neg, d, out),
+            ConditionExpr::Identifier(id) if neg => out.push(id.clone()),
+            ConditionExpr::Selector { pattern, .. } if neg => {
+                for k in d.named.keys() {
+                    let hit = match pattern {
+                        SelectorPattern::Them => !k.starts_with('_'),
+                        SelectorPattern::Pattern(p) => glob(p, k),
+                    };
+                    if hit {
+                        out.push(k.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut ids = Vec::new();
+    for c in &d.conditions {
+        walk(c, false, d, &mut ids);
+    }
+    ids.sort();
+    ids.dedup();
+    ids.iter()
+        .filter_map(|id| {
+            let mut f = Vec::new();
+            names(d.named.get(id)?, &mut f);
+            f.sort();
+            f.dedup();
+            (!f.is_empty()).then_some(f)
+        })
+        .collect()
 }
 
 /// Sigma features that rsigma accepts but that would make a rule silently
@@ -397,6 +472,15 @@ pub(crate) struct RecordEvent<'a> {
 }
 
 impl RecordEvent<'_> {
+    /// The first negated detection of which `ev` holds no field, as its
+    /// field list; `None` when every negated detection can be checked.
+    pub fn unseen<'r>(&self, negated: &'r [Vec<String>]) -> Option<&'r [String]> {
+        negated
+            .iter()
+            .find(|fields| fields.iter().all(|f| self.get_field(f).is_none()))
+            .map(Vec::as_slice)
+    }
+
     /// Calls `f` on every value a keyword search looks at: every field, or,
     /// for a record that lists none, its raw text.
     fn each_text(&self, f: &mut dyn FnMut(&str)) {

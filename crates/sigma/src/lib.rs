@@ -69,11 +69,17 @@
 //! - A keyword (field-less) value matches when some field of the record
 //!   contains it; a record that lists no fields is searched in its raw text.
 //! - A rule applies to a record when every logsource attribute the rule
-//!   states (category, product, service) equals the record's. Rules that
-//!   apply to no record exhunt's readers produce (`category: proxy`,
-//!   `product: linux`, SigmaHQ's generic `registry_event`) are skipped with
-//!   that reason rather than loaded and never evaluated (see
-//!   [`exhunt_logsources`], [`RuleSetBuilder::readable_sources`]).
+//!   states (category, product, service) equals the record's; SigmaHQ's
+//!   generic `registry_event` covers Sysmon's registry events 12 to 14.
+//!   Rules that apply to no record exhunt's readers produce (`category:
+//!   proxy`, `product: linux`) are skipped with that reason rather than
+//!   loaded and never evaluated (see [`exhunt_logsources`],
+//!   [`RuleSetBuilder::readable_sources`]).
+//! - A rule whose condition negates a detection (`not filter_main_*`) is
+//!   not trusted on a record that lacks every field of that detection: the
+//!   filter could not be checked, so a match would be a match-all (Security
+//!   4688 events of older Windows have no parent process). Such a match is
+//!   dropped and counted per rule ([`RuleSet::unseen`]).
 //! - [`FieldMap`] lets a Sigma field be looked up under other record field
 //!   names for a logsource; by default `cs-uri-query` of webserver records is
 //!   also looked up in `c-uri` (why: see [`FieldMap::exhunt_default`]).
@@ -97,6 +103,7 @@ use exhunt_core::{LogSource, Record};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// What exhunt knows about a loaded rule, for findings and reports.
@@ -287,9 +294,16 @@ fn fits(pattern: &LogSource, ls: &LogSource) -> bool {
             (Some(_), None) => false,
         }
     }
-    dim(&pattern.category, &ls.category)
-        && dim(&pattern.product, &ls.product)
-        && dim(&pattern.service, &ls.service)
+    // SigmaHQ's generic `registry_event` is Sysmon's events 12, 13 and 14,
+    // which records carry under their own categories (registry_add,
+    // registry_delete, registry_set, registry_rename).
+    let category = match (&pattern.category, &ls.category) {
+        (Some(p), Some(v)) if p.eq_ignore_ascii_case("registry_event") => {
+            v.to_ascii_lowercase().starts_with("registry_")
+        }
+        (p, v) => dim(p, v),
+    };
+    category && dim(&pattern.product, &ls.product) && dim(&pattern.service, &ls.service)
 }
 
 fn describe(ls: &LogSource) -> String {
@@ -342,6 +356,30 @@ pub fn exhunt_logsources() -> Vec<LogSource> {
         "codeintegrity-operational",
         "dns-server-audit",
         "dns-server",
+        // Channels read where their EVTX files are given (the sources
+        // crate's channel table names them).
+        "driver-framework",
+        "dhcp",
+        "applocker",
+        "printservice-admin",
+        "printservice-operational",
+        "smbclient-security",
+        "smbserver-connectivity",
+        "firewall-as",
+        "microsoft-servicebus-client",
+        "ldap",
+        "security-mitigations",
+        "diagnosis-scripted",
+        "shell-core",
+        "openssh",
+        "appxdeployment-server",
+        "appxpackaging-om",
+        "appmodel-runtime",
+        "lsa-server",
+        "dns-client",
+        "capi2",
+        "certificateservicesclient-lifecycle-system",
+        "iis-configuration",
     ] {
         v.push(ls(None, Some(s)));
     }
@@ -367,6 +405,11 @@ pub fn exhunt_logsources() -> Vec<LogSource> {
         "file_delete",
         "clipboard_capture",
         "process_tampering",
+        "file_block_executable",
+        "file_block_shredding",
+        "file_executable_detected",
+        "sysmon_status",
+        "sysmon_error",
     ] {
         v.push(ls(Some(c), Some("sysmon")));
     }
@@ -657,8 +700,12 @@ impl RuleSetBuilder {
             };
             self.reports[*report].status = status;
         }
+        let negated = self.rules.iter().map(|(_, p)| p.negated.clone()).collect();
+        let unseen = self.rules.iter().map(|_| AtomicU64::new(0)).collect();
         RuleSet {
             rules: self.rules.into_iter().map(|(m, _)| m).collect(),
+            negated,
+            unseen,
             reports: self.reports,
             groups,
             field_map: self.field_map,
@@ -685,6 +732,11 @@ struct Plan {
 /// Loaded Sigma rules, ready to be shared by every scanning thread.
 pub struct RuleSet {
     rules: Vec<RuleMeta>,
+    /// Per rule: the fields of each detection its condition negates.
+    negated: Vec<Vec<Vec<String>>>,
+    /// Per rule: matches dropped because a record lacked every field of a
+    /// negated detection.
+    unseen: Vec<AtomicU64>,
     reports: Vec<LoadReport>,
     groups: Vec<Group>,
     field_map: FieldMap,
@@ -710,6 +762,31 @@ impl RuleSet {
     /// One entry per document (and per file that gave none), in load order.
     pub fn load_report(&self) -> &[LoadReport] {
         &self.reports
+    }
+
+    /// The rules some of whose matches were dropped because the record
+    /// lacked every field of a detection the rule negates (so its filter
+    /// could not be checked), with how many and the fields of the first
+    /// such detection.
+    pub fn unseen(&self) -> Vec<(&RuleMeta, u64, Vec<String>)> {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                let n = self.unseen[i].load(Ordering::Relaxed);
+                (n > 0).then(|| (m, n, self.negated[i].first().cloned().unwrap_or_default()))
+            })
+            .collect()
+    }
+
+    /// Whether the match of rule `i` on `ev` can be trusted; counts it when
+    /// not.
+    fn trusted(&self, i: usize, ev: &RecordEvent<'_>) -> bool {
+        if self.negated[i].is_empty() || ev.unseen(&self.negated[i]).is_none() {
+            return true;
+        }
+        self.unseen[i].fetch_add(1, Ordering::Relaxed);
+        false
     }
 
     /// Loaded detection rules.
@@ -783,7 +860,11 @@ impl RuleSet {
         };
         let mut idx = Vec::new();
         for &g in &plan.groups {
-            self.groups[g].engine.eval_all(&ev, &mut |i| idx.push(i));
+            self.groups[g].engine.eval_all(&ev, &mut |i| {
+                if self.negated[i].is_empty() || ev.unseen(&self.negated[i]).is_none() {
+                    idx.push(i)
+                }
+            });
         }
         idx.sort_unstable();
         idx.into_iter().map(|i| &self.rules[i]).collect()
@@ -825,7 +906,11 @@ impl<'a> SourceRules<'a> {
         };
         let set = self.set;
         for &g in &self.plan.groups {
-            set.groups[g].engine.eval(&ev, &mut |i| f(&set.rules[i]));
+            set.groups[g].engine.eval(&ev, &mut |i| {
+                if set.trusted(i, &ev) {
+                    f(&set.rules[i])
+                }
+            });
         }
     }
 
@@ -837,7 +922,11 @@ impl<'a> SourceRules<'a> {
         };
         let mut idx = Vec::new();
         for &g in &self.plan.groups {
-            self.set.groups[g].engine.eval(&ev, &mut |i| idx.push(i));
+            self.set.groups[g].engine.eval(&ev, &mut |i| {
+                if self.set.trusted(i, &ev) {
+                    idx.push(i)
+                }
+            });
         }
         idx.sort_unstable();
         idx.into_iter().map(|i| &self.set.rules[i]).collect()

@@ -284,8 +284,11 @@ fn not_filter() {
     filtered.push(("sc-status", "503"));
     assert!(hits(&set, &rec(web(), &ok)));
     assert!(!hits(&set, &rec(web(), &filtered)));
-    // A field the record does not have does not trip the filter.
-    assert!(hits(&set, &rec(web(), &base)));
+    // A record without the filter's field: the filter cannot be checked,
+    // so the rule is not applied there (it would match everything), and
+    // that is counted.
+    assert!(!hits(&set, &rec(web(), &base)));
+    assert_eq!(set.unseen()[0].2, vec!["sc-status".to_string()]);
 }
 
 #[test]
@@ -1153,5 +1156,83 @@ fn comparisons_existence_and_field_references() {
             security(),
             &[("Image", "C:\\x\\a.exe"), ("ParentImage", "C:\\x\\b.exe")]
         )
+    ));
+}
+
+/// SigmaHQ's "Non Interactive PowerShell Process Spawned" in short: its
+/// precision is the parent filter.
+const NON_INTERACTIVE: &str = "title: non-interactive powershell\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    Image|endswith: '\\\\powershell.exe'\n  filter_main_generic:\n    ParentImage|endswith: ':\\\\Windows\\\\explorer.exe'\n  filter_optional_vscode:\n    ParentImage|endswith: '\\\\Code.exe'\n    ParentCommandLine|contains: ' --ms-enable-electron-run-as-node '\n  condition: selection and not 1 of filter_main_* and not 1 of filter_optional_*\nlevel: low\n";
+
+#[test]
+fn a_filter_on_a_field_the_event_lacks_is_no_match_all() {
+    let set = one(NON_INTERACTIVE);
+    let ps = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
+    // A 4688 of a Windows that logs no parent: the filter cannot be checked.
+    assert!(!hits(&set, &rec(security(), &[("Image", ps)])));
+    // With the parent: the filter decides.
+    assert!(!hits(
+        &set,
+        &rec(
+            security(),
+            &[("Image", ps), ("ParentImage", "C:\\Windows\\explorer.exe")]
+        )
+    ));
+    assert!(hits(
+        &set,
+        &rec(
+            security(),
+            &[
+                ("Image", ps),
+                ("ParentImage", "C:\\Windows\\System32\\wsmprovhost.exe")
+            ]
+        )
+    ));
+    // The unseen ones are counted, with the field the filter needed (each
+    // `hits` evaluates twice: indexed and not).
+    let unseen = set.unseen();
+    assert_eq!(unseen.len(), 1);
+    assert_eq!(unseen[0].1, 1);
+    assert_eq!(unseen[0].2, vec!["ParentImage".to_string()]);
+}
+
+#[test]
+fn registry_event_rules_apply_to_sysmon_12_13_14() {
+    let set = one(&rule(
+        "{category: registry_event, product: windows}",
+        "  sel:\n    TargetObject|contains: '\\\\Services\\\\MSExchange'\n  condition: sel",
+    ));
+    for cat in [
+        "registry_add",
+        "registry_set",
+        "registry_rename",
+        "registry_delete",
+    ] {
+        let ls = LogSource {
+            category: Some(cat.into()),
+            product: Some("windows".into()),
+            service: Some("sysmon".into()),
+        };
+        assert!(
+            hits(
+                &set,
+                &rec(
+                    ls,
+                    &[(
+                        "TargetObject",
+                        "HKLM\\System\\CurrentControlSet\\Services\\MSExchangeIS\\x"
+                    )]
+                )
+            ),
+            "{cat}"
+        );
+    }
+    let ls = LogSource {
+        category: Some("file_event".into()),
+        product: Some("windows".into()),
+        service: Some("sysmon".into()),
+    };
+    assert!(!hits(
+        &set,
+        &rec(ls, &[("TargetObject", "\\Services\\MSExchange")])
     ));
 }
