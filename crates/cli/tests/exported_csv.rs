@@ -113,3 +113,79 @@ fn an_export_without_the_anchormailbox_column_says_which_check_could_not_run() {
     assert_eq!(r.verdict(), "clean");
     assert_eq!(r.report["incomplete"], true);
 }
+
+#[test]
+fn an_analysts_selection_with_renamed_columns_is_read_by_what_they_hold() {
+    // `Select-Object @{n='Time';e={$_.DateTime}}, @{n='Client IP';...}, …`
+    let t = TempDir::new().unwrap();
+    let mut s = format!(
+        "{TYPE}\r\n\"Time\",\"Client IP\",\"Anchor Mailbox\",\"URL\",\"Status\",\"User\"\r\n"
+    );
+    for _ in 0..20 {
+        writeln!(
+            s,
+            "{}\r",
+            quoted(&[
+                "2021-03-03T05:10:00.000Z",
+                "10.0.0.8",
+                "Smtp~user@contoso.com",
+                "/owa/",
+                "200",
+                "CONTOSO\\user"
+            ])
+        )
+        .unwrap();
+    }
+    writeln!(
+        s,
+        "{}\r",
+        quoted(&[
+            "2021-03-03T06:49:42.162Z",
+            "203.0.113.7",
+            "ServerInfo~a]@EX01.contoso.com:444/ecp/proxyLogon.ecp?#",
+            "/ecp/y.js",
+            "241",
+            ""
+        ])
+    )
+    .unwrap();
+    std::fs::write(t.path().join("ssrf-selection.csv"), &s).unwrap();
+    let r = scan(&[t.path()]);
+    assert_eq!(r.verdict(), "exploited", "{:#?}", r.report);
+    let hits = r.rule("proxylogon-ssrf-26855");
+    assert_eq!(hits.len(), 1);
+    let f = hits[0];
+    assert_eq!(f["time"], "2021-03-03T06:49:42.162Z");
+    assert_eq!(f["evidence"]["ClientIpAddress"], "203.0.113.7");
+    assert_eq!(f["evidence"]["HttpStatus"], "241");
+    // "User" is the signed-in account column: empty there, so the
+    // unauthenticated form (critical).
+    assert_eq!(
+        f["evidence"]["AuthenticatedUser"],
+        "(empty: unauthenticated)"
+    );
+    assert_eq!(f["severity"], "critical");
+    assert!(r.errors().is_empty(), "{:?}", r.errors());
+
+    // The same selection without its status column: said, and what it
+    // holds is an attempt only.
+    let t = TempDir::new().unwrap();
+    let no_status: String = s
+        .lines()
+        .map(|l| {
+            if l.starts_with('#') {
+                return format!("{l}\n");
+            }
+            let mut cells: Vec<&str> = l.split("\",\"").collect();
+            cells.remove(4);
+            format!("{}\n", cells.join("\",\""))
+        })
+        .collect();
+    std::fs::write(t.path().join("ssrf-selection.csv"), &no_status).unwrap();
+    let r = scan(&[t.path()]);
+    assert_eq!(r.verdict(), "attempted", "{:#?}", r.findings());
+    assert!(r.errors().iter().any(|e| e["message"]
+        .as_str()
+        .unwrap()
+        .contains("without an HttpStatus column")));
+}

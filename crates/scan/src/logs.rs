@@ -113,11 +113,22 @@ pub(crate) fn read_log(
         out.error(c, msg);
     }
     if fam == Some(LogFamily::HttpProxy) {
-        let has = |n: &str| s.fields.iter().any(|f| f.eq_ignore_ascii_case(n));
+        // By Exchange's name, or a name an analyst renamed it to.
+        let has = |n: &str| {
+            s.fields.iter().any(|f| {
+                f.eq_ignore_ascii_case(n)
+                    || exhunt_sources::csvlog::canonical_column(f).is_some_and(|k| k == n)
+            })
+        };
         if s.fields.is_empty() {
             out.error(c, "HttpProxy log without a column header (no #Fields: line and no header line): its rows could not be checked".into());
-        } else if !has("AnchorMailbox") {
-            out.error(c, "HttpProxy log without an AnchorMailbox column: the CVE-2021-26855 check could not run on it".into());
+        } else {
+            if !has("AnchorMailbox") {
+                out.error(c, "HttpProxy log without an AnchorMailbox column: the CVE-2021-26855 check could not run on it".into());
+            }
+            if !has("HttpStatus") {
+                out.error(c, "HttpProxy log without an HttpStatus column: no request in it can be told to have succeeded, so its matches count as attempts only".into());
+            }
         }
     }
     if fam == Some(LogFamily::RpsHttp)

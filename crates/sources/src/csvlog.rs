@@ -44,10 +44,49 @@ impl Header {
             .enumerate()
             .map(|(i, n)| (n.to_ascii_lowercase(), i))
             .collect();
+        // Columns an analyst renamed ("Client IP", "Status"): also under
+        // Exchange's name, unless the file has that column too.
+        for (i, n) in self.names.iter().enumerate() {
+            if let Some(c) = canonical_column(n) {
+                self.index.entry(c.to_ascii_lowercase()).or_insert(i);
+            }
+        }
         self.time_idx = ["datetime", "timestamp", "date-time", "date"]
             .iter()
             .find_map(|n| self.index.get(*n).copied());
     }
+}
+
+/// Exchange's name for a column an analyst may have renamed in an export
+/// (`Select-Object @{n='Client IP';e={$_.ClientIpAddress}}`), or the IIS
+/// name of the same value: compared without case, spaces, `_`, `-`, `(`
+/// or `)`. `None` for a name that is no known alias.
+pub fn canonical_column(name: &str) -> Option<&'static str> {
+    let key: String = name
+        .trim()
+        .trim_matches('"')
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '@')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    Some(match key.as_str() {
+        "time" | "timestamp" | "@timestamp" | "timegenerated" | "datetimeutc" | "utctime"
+        | "datetime" | "date" => "DateTime",
+        "clientip" | "clientipaddress" | "cip" | "sourceip" | "srcip" | "remoteip"
+        | "clientaddress" => "ClientIpAddress",
+        "anchormailbox" => "AnchorMailbox",
+        "status" | "statuscode" | "httpstatus" | "httpstatuscode" | "scstatus" => "HttpStatus",
+        "url" | "uri" | "urlstem" | "uristem" | "csuristem" | "requesturl" => "UrlStem",
+        "query" | "urlquery" | "csuriquery" | "querystring" => "UrlQuery",
+        "user" | "username" | "authenticateduser" | "csusername" => "AuthenticatedUser",
+        "useragent" | "ua" | "csuseragent" => "UserAgent",
+        "method" | "httpmethod" | "csmethod" | "verb" => "Method",
+        "requestid" => "RequestId",
+        "host" | "urlhost" | "cshost" => "UrlHost",
+        "backendcookie" => "BackEndCookie",
+        "serverhostname" | "server" => "ServerHostName",
+        _ => return None,
+    })
 }
 
 /// One candidate line with its fields, borrowed from the scanner's buffers.
