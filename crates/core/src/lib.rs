@@ -242,6 +242,52 @@ pub enum FindingKind {
     Config,
 }
 
+/// A cheap check of a whole raw log line, run after a pre-filter literal
+/// was found in it.
+pub type LineCheck = std::sync::Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// What a raw log line must hold for a detector to be able to match it:
+/// one of `any` (compared without ASCII case), and then `check`, when set,
+/// must accept the whole line (the rest of the rule's literals; the place a
+/// requested page is in). A necessary condition only: it may keep a line
+/// the detector then rejects, never drop one it would match. Lets the
+/// pre-filter skip the busy rows that hold a common literal
+/// (`autodiscover.json`, `/powershell`) without splitting them.
+#[derive(Clone)]
+pub struct LineNeed {
+    pub any: Vec<String>,
+    pub check: Option<LineCheck>,
+}
+
+impl LineNeed {
+    /// A need of one literal among `any`, nothing more.
+    pub fn any<S: AsRef<str>>(any: &[S]) -> Self {
+        LineNeed {
+            any: any.iter().map(|s| s.as_ref().to_string()).collect(),
+            check: None,
+        }
+    }
+
+    /// Whether `line` meets the need (a plain reference implementation,
+    /// for tests; the readers search all needs at once).
+    pub fn accepts(&self, line: &[u8]) -> bool {
+        let lower = line.to_ascii_lowercase();
+        self.any.iter().any(|l| {
+            let l = l.to_ascii_lowercase();
+            !l.is_empty() && lower.windows(l.len()).any(|w| w == l.as_bytes())
+        }) && self.check.as_ref().is_none_or(|c| c(line))
+    }
+}
+
+impl fmt::Debug for LineNeed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LineNeed")
+            .field("any", &self.any)
+            .field("check", &self.check.is_some())
+            .finish()
+    }
+}
+
 /// One thing a detector saw, with the evidence to check it by hand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {

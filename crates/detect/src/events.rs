@@ -4,10 +4,9 @@
 //! attacked Exchange in March 2021 are matched as data ([`AttackerIps`]).
 
 use crate::LogContext;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use exhunt_core::{
-    ArtifactKind, EventRecord, Finding, FindingKind, FindingParts, LogSource, NextStep, Record,
-    RuleSpec, Severity, Verdict,
+    ArtifactKind, EventRecord, Finding, FindingKind, FindingParts, LineCheck, LineNeed, LogSource,
+    NextStep, Record, RuleSpec, Severity, Verdict,
 };
 use exhunt_sigma::{RuleMeta, RuleSet};
 use std::collections::HashMap;
@@ -48,31 +47,70 @@ pub trait EventDetector: Send + Sync {
     /// can skip lines for the logsource.
     fn line_literals(&self, ls: &LogSource) -> Option<Vec<String>>;
 
+    /// The same as needs: a literal, and what else the line must hold
+    /// (see [`LineNeed`]). By default the literals alone.
+    fn line_needs(&self, ls: &LogSource) -> Option<Vec<LineNeed>> {
+        self.line_literals(ls).map(|l| vec![LineNeed::any(&l)])
+    }
+
     /// Looks at one record; pushes what it finds.
     fn check(&self, ctx: &LogContext<'_>, rec: &EventRecord, out: &mut Vec<Finding>);
 }
 
-/// One case-insensitive pre-filter for raw lines of a text log of this
-/// logsource, from what each detector that applies to `kind` needs;
-/// `None` when some detector may match any line.
-pub fn line_prefilter(
+/// What a raw line of a text log of this logsource must hold for some
+/// detector that applies to `kind` to match it; `None` when some detector
+/// may match any line (then no pre-filter can skip lines).
+pub fn line_needs(
     detectors: &[&dyn EventDetector],
     kind: &ArtifactKind,
     ls: &LogSource,
-) -> Option<AhoCorasick> {
-    let mut lits = Vec::new();
+) -> Option<Vec<LineNeed>> {
+    let mut needs = Vec::new();
     for d in detectors.iter().filter(|d| d.applies_to(kind)) {
-        lits.extend(d.line_literals(ls)?);
+        needs.extend(d.line_needs(ls)?);
     }
-    literal_searcher(&lits)
+    Some(needs)
 }
 
-/// One searcher for raw lines holding any of `lits`, without ASCII case.
-fn literal_searcher(lits: &[String]) -> Option<AhoCorasick> {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .build(lits)
-        .ok()
+/// A check that a line holds, for each group, one of its literals
+/// (compared without ASCII case); `None` for no group. The line is
+/// lower-cased once and searched with memchr's SIMD substring search:
+/// far faster on kilobyte-long rows than a case-insensitive automaton.
+pub fn all_groups_check(groups: &[Vec<String>]) -> Option<LineCheck> {
+    let finders: Vec<Vec<memchr::memmem::Finder<'static>>> = groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .filter(|l| !l.is_empty())
+                .map(|l| memchr::memmem::Finder::new(&l.to_ascii_lowercase()).into_owned())
+                .collect::<Vec<_>>()
+        })
+        .filter(|g| !g.is_empty())
+        .collect();
+    if finders.is_empty() {
+        return None;
+    }
+    Some(std::sync::Arc::new(move |line: &[u8]| {
+        with_lowercase(line, |lower| {
+            finders
+                .iter()
+                .all(|g| g.iter().any(|f| f.find(lower).is_some()))
+        })
+    }))
+}
+
+/// Calls `f` with `line` lower-cased (ASCII) in a buffer kept per thread:
+/// the pre-filter's checks run on hundreds of thousands of rows.
+pub fn with_lowercase<R>(line: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        b.extend(line.iter().map(u8::to_ascii_lowercase));
+        f(&b)
+    })
 }
 
 /// How a Sigma match becomes a finding.
@@ -89,13 +127,17 @@ impl SigmaDetector {
         &self.rules
     }
 
-    /// A pre-filter for raw lines of a text log of this logsource (IIS)
-    /// from these rules' literals and `extra`; see [`line_prefilter`] for
-    /// the one the scan builds from all its event detectors.
-    pub fn line_prefilter(&self, ls: &LogSource, extra: &[&str]) -> Option<AhoCorasick> {
-        let mut lits: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        lits.extend(self.literals_for(ls)?);
-        literal_searcher(&lits)
+    /// What a raw line of a text log of this logsource (IIS) must hold for
+    /// some rule to match: every rule that applies declares it in its
+    /// `exhunt: literals:` (one of them) and `literals_all:` (one of each
+    /// further group). `None` when some rule declares none (a user's rule):
+    /// then every line is evaluated.
+    pub fn needs_for(&self, ls: &LogSource) -> Option<Vec<LineNeed>> {
+        self.rules
+            .for_source(ls)
+            .rules()
+            .map(declared_need)
+            .collect()
     }
 
     /// The strings a raw line of a text log of this logsource (IIS) must
@@ -113,14 +155,13 @@ impl SigmaDetector {
     /// What a row of an HttpProxy log must hold (compared without ASCII
     /// case) for a rule that reads such rows to match; see
     /// [`SigmaDetector::check_httpproxy`].
-    pub fn httpproxy_literals(&self) -> Vec<String> {
+    pub fn httpproxy_needs(&self) -> Vec<LineNeed> {
         let ls = exhunt_sigma::httpproxy_logsource();
         self.rules
             .for_source(&ls)
             .rules()
             .filter(|m| reads_httpproxy(m))
-            .filter_map(declared_literals)
-            .flatten()
+            .filter_map(declared_need)
             .collect()
     }
 
@@ -176,6 +217,35 @@ fn declared_literals(meta: &RuleMeta) -> Option<Vec<String>> {
         .collect()
 }
 
+/// A rule's declared need of a raw line: one of `exhunt: literals:`, and
+/// one of each list of `exhunt: literals_all:` (the rule's other required
+/// selections, so that a common literal such as `autodiscover.json` does
+/// not make every Outlook client's row a candidate).
+fn declared_need(meta: &RuleMeta) -> Option<LineNeed> {
+    let any = declared_literals(meta)?;
+    let groups: Vec<Vec<String>> = meta
+        .custom
+        .get("exhunt")
+        .and_then(|e| e.get("literals_all"))
+        .and_then(|l| l.as_array())
+        .map(|groups| {
+            groups
+                .iter()
+                .filter_map(|g| g.as_array())
+                .map(|g| {
+                    g.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(LineNeed {
+        any,
+        check: all_groups_check(&groups),
+    })
+}
+
 /// Whether a rule reads rows of HttpProxy logs: see
 /// [`SigmaDetector::check_httpproxy`].
 fn reads_httpproxy(meta: &RuleMeta) -> bool {
@@ -196,6 +266,10 @@ fn reads_httpproxy(meta: &RuleMeta) -> bool {
 impl EventDetector for SigmaDetector {
     fn line_literals(&self, ls: &LogSource) -> Option<Vec<String>> {
         self.literals_for(ls)
+    }
+
+    fn line_needs(&self, ls: &LogSource) -> Option<Vec<LineNeed>> {
+        self.needs_for(ls)
     }
 
     fn check(&self, ctx: &LogContext<'_>, rec: &EventRecord, out: &mut Vec<Finding>) {

@@ -86,11 +86,11 @@ pub trait LineDetector: Send + Sync {
     fn literals_case_sensitive(&self) -> bool {
         false
     }
-    /// Literals a line may hold instead, compared without ASCII case even
-    /// when the family's pre-filter is case-sensitive: what a client sends
-    /// (a URL), which Exchange writes as it came.
-    fn caseless_literals(&self) -> &[&'static str] {
-        &[]
+    /// Needs a line may meet instead, their literals compared without
+    /// ASCII case even when the family's pre-filter is case-sensitive: what
+    /// a client sends (a URL), which Exchange writes as it came.
+    fn caseless_needs(&self) -> Vec<exhunt_core::LineNeed> {
+        Vec::new()
     }
     /// Looks at one record; pushes what it finds.
     fn check(&self, ctx: &LogContext<'_>, rec: &dyn Record, out: &mut Vec<Finding>);
@@ -133,16 +133,12 @@ impl DetectorSet {
         self.for_family(fam).all(|d| d.literals_case_sensitive())
     }
 
-    /// Every literal the family's detectors need compared without case
-    /// (see [`LineDetector::caseless_literals`]).
-    pub fn caseless_literals(&self, fam: LogFamily) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = self
-            .for_family(fam)
-            .flat_map(|d| d.caseless_literals().iter().copied())
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+    /// Every need of the family's detectors compared without case (see
+    /// [`LineDetector::caseless_needs`]).
+    pub fn caseless_needs(&self, fam: LogFamily) -> Vec<exhunt_core::LineNeed> {
+        self.for_family(fam)
+            .flat_map(|d| d.caseless_needs())
+            .collect()
     }
 
     /// Every literal the family's detectors need.

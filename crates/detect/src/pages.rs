@@ -18,9 +18,11 @@ use crate::events::{web_status, EventDetector};
 use crate::webfiles::Baselines;
 use crate::{LineDetector, LogContext, LogFamily};
 use exhunt_core::{
-    ArtifactKind, EventRecord, Finding, FindingKind, LogSource, NextStep, Record, RuleSpec,
-    Severity, Verdict,
+    ArtifactKind, EventRecord, Finding, FindingKind, LineNeed, LogSource, NextStep, Record,
+    RuleSpec, Severity, Verdict,
 };
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// A script page no build ships, answered with success: the page ran.
 const UNSHIPPED: RuleSpec = RuleSpec {
@@ -71,14 +73,31 @@ const IIS_EVIDENCE: &[&str] = &[
 ];
 
 /// The check; one per engine, shared by all threads.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct UnshippedPages {
-    baselines: &'static Baselines,
+    /// The URL paths (lower case, from the site root) of every file some
+    /// build ships under the front end's or the back end's applications.
+    stock: Arc<HashSet<String>>,
+    /// The folders, for finding them in raw lines.
+    finders: Arc<Vec<memchr::memmem::Finder<'static>>>,
 }
 
 impl UnshippedPages {
-    pub fn new(baselines: &'static Baselines) -> Self {
-        UnshippedPages { baselines }
+    pub fn new(baselines: &Baselines) -> Self {
+        let stock = baselines
+            .paths()
+            .filter_map(|p| DISK_ROOTS.iter().find_map(|r| p.strip_prefix(r)))
+            .map(str::to_string)
+            .collect();
+        UnshippedPages {
+            stock: Arc::new(stock),
+            finders: Arc::new(
+                FOLDERS
+                    .iter()
+                    .map(|f| memchr::memmem::Finder::new(f.as_bytes()).into_owned())
+                    .collect(),
+            ),
+        }
     }
 
     /// The URL path relative to the site root (`owa/auth/x.aspx`, lower
@@ -104,10 +123,41 @@ impl UnshippedPages {
         if !PAGE_EXTS.contains(&ext) {
             return None;
         }
-        let stock = DISK_ROOTS
-            .iter()
-            .any(|root| self.baselines.is_stock_path(&format!("{root}{rel}")));
-        (!stock).then_some(rel)
+        (!self.stock.contains(&rel)).then_some(rel)
+    }
+
+    /// What a raw line must hold: one of the folders, followed by a path
+    /// that [`UnshippedPages::unshipped`] calls a page no build ships.
+    /// Every OWA logon, theme file and OAB download holds a folder; this
+    /// keeps them from being split into fields at all.
+    fn need(&self) -> LineNeed {
+        let pages = self.clone();
+        LineNeed {
+            any: FOLDERS.iter().map(|s| s.to_string()).collect(),
+            check: Some(std::sync::Arc::new(move |line: &[u8]| pages.in_line(line))),
+        }
+    }
+
+    /// Whether some path in `line` that starts at one of the folders is an
+    /// unshipped page (a necessary condition of [`Self::unshipped`] on the
+    /// line's URL field, wherever the field is).
+    fn in_line(&self, line: &[u8]) -> bool {
+        crate::events::with_lowercase(line, |lower| self.in_lower_line(line, lower))
+    }
+
+    fn in_lower_line(&self, line: &[u8], lower: &[u8]) -> bool {
+        self.finders.iter().any(|f| {
+            f.find_iter(lower).any(|at| {
+                let end = lower[at..]
+                    .iter()
+                    .position(|b| matches!(b, b' ' | b',' | b'?' | b'"' | b'\t' | b'\r'))
+                    .map_or(lower.len(), |n| at + n);
+                std::str::from_utf8(&line[at..end])
+                    .ok()
+                    .and_then(|p| self.unshipped(p))
+                    .is_some()
+            })
+        })
     }
 
     /// The finding for one request: `stem` and `status` as the log wrote
@@ -169,6 +219,10 @@ impl EventDetector for UnshippedPages {
         Some(FOLDERS.iter().map(|s| s.to_string()).collect())
     }
 
+    fn line_needs(&self, _ls: &LogSource) -> Option<Vec<LineNeed>> {
+        Some(vec![self.need()])
+    }
+
     fn check(&self, ctx: &LogContext<'_>, rec: &EventRecord, out: &mut Vec<Finding>) {
         if let Some(stem) = rec.field("cs-uri-stem") {
             self.push(ctx, rec, stem, IIS_EVIDENCE, out);
@@ -189,8 +243,15 @@ impl LineDetector for UnshippedPages {
         true
     }
 
-    fn caseless_literals(&self) -> &[&'static str] {
-        FOLDERS
+    fn caseless_needs(&self) -> Vec<LineNeed> {
+        // The front end's proxy logs the Exchange applications only:
+        // aspnet_client (a plain IIS folder) never shows there, and one
+        // `/auth/` stands for both auth folders. Four caseless literals in
+        // all keep the HttpProxy pre-filter in Teddy's fast form.
+        vec![LineNeed {
+            any: vec!["/auth/".into(), "/oab/".into()],
+            check: self.need().check,
+        }]
     }
 
     fn check(&self, ctx: &LogContext<'_>, rec: &dyn Record, out: &mut Vec<Finding>) {
@@ -252,6 +313,28 @@ mod tests {
             ("/owa/auth/x.svc", "owa/auth/x.svc"),
         ] {
             assert_eq!(p.unshipped(shell).as_deref(), Some(rel), "{shell}");
+        }
+    }
+
+    #[test]
+    fn the_line_check_keeps_shell_requests_and_drops_stock_traffic() {
+        let p = pages();
+        assert!(p.in_line(b"2021-03-03 06:00:00 10.0.0.10 POST /owa/auth/Current/x.aspx - 443"));
+        assert!(p.in_line(b"2021-03-03T06:00:00Z,r,15,Owa,mail,/OWA/AUTH/OutlookJP.ASPX,,FBA"));
+        assert!(!p.in_line(b"2021-03-03 06:00:00 10.0.0.10 GET /owa/auth/logon.aspx url=x 443"));
+        assert!(!p.in_line(b"x GET /owa/auth/15.1.2106/themes/resources/a.png - 443"));
+        assert!(!p.in_line(b"x,/OAB/1b2c/oab.xml,,"));
+        // Every line the check on the field would call a shell passes.
+        for stem in [
+            "/aspnet_client/a.aspx",
+            "//owa/auth/b.ashx",
+            "/ecp/auth/c.svc",
+        ] {
+            let line = format!("d t 10.0.0.10 GET {stem} - 443 - 1.2.3.4 ua - 200 0 0 1");
+            assert!(
+                p.unshipped(stem).is_some() && p.in_line(line.as_bytes()),
+                "{stem}"
+            );
         }
     }
 

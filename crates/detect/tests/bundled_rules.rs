@@ -98,10 +98,23 @@ fn every_bundled_rule_has_positive_and_negative_events_that_behave() {
                 pos.is_some_and(|p| !p.is_empty()) && neg.is_some_and(|n| !n.is_empty()),
                 "{rule}: reads HttpProxy rows, needs httpproxy_match and httpproxy_nomatch"
             );
+            let needs = det.httpproxy_needs();
             for (i, ev) in pos.unwrap().iter().enumerate() {
                 assert!(
                     run(&pls, ev, true),
                     "{rule}: HttpProxy row {i} did not fire: {ev}"
+                );
+                // What the raw CSV row holds: its values, comma-separated;
+                // the pre-filter's needs must keep it.
+                let line: Vec<&str> = ev
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .map(|v| v.as_str().unwrap_or(""))
+                    .collect();
+                assert!(
+                    needs.iter().any(|n| n.accepts(line.join(",").as_bytes())),
+                    "{rule}: the HttpProxy pre-filter would skip row {i}: {ev}"
                 );
             }
             for (i, ev) in neg.unwrap().iter().enumerate() {
@@ -166,8 +179,8 @@ fn webserver_rules_declare_literals_that_their_match_events_hold() {
         product: Some("windows".into()),
         service: Some("iis".into()),
     };
-    let pf = det
-        .line_prefilter(&web, &[])
+    let needs = det
+        .needs_for(&web)
         .expect("every bundled webserver rule declares literals");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/sigma-tests");
     let mut seen = 0;
@@ -186,8 +199,9 @@ fn webserver_rules_declare_literals_that_their_match_events_hold() {
                 .filter(|(k, _)| k.as_str() != "c-uri")
                 .map(|(_, v)| v.as_str().unwrap_or("").to_string())
                 .collect();
+            let line = line.join(" ");
             assert!(
-                pf.is_match(line.join(" ").as_bytes()),
+                needs.iter().any(|n| n.accepts(line.as_bytes())),
                 "{}: the pre-filter would skip {ev}",
                 v["rule"]
             );
@@ -201,7 +215,5 @@ fn webserver_rules_declare_literals_that_their_match_events_hold() {
         "title: t\nid: 21111111-1111-1111-1111-111111111111\nlogsource:\n  category: webserver\ndetection:\n  sel:\n    cs-uri-stem: '/x'\n  condition: sel\n",
         "user/t.yml",
     );
-    assert!(SigmaDetector::new(b.build())
-        .line_prefilter(&web, &[])
-        .is_none());
+    assert!(SigmaDetector::new(b.build()).needs_for(&web).is_none());
 }

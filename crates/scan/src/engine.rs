@@ -2,15 +2,14 @@
 //! configuration and shared read-only by all worker threads.
 
 use crate::ScanError;
-use aho_corasick::AhoCorasick;
 use exhunt_core::{ArtifactKind, LogSource};
-use exhunt_detect::events::{line_prefilter, AttackerIps, EventDetector, SigmaDetector};
+use exhunt_detect::events::{line_needs, AttackerIps, EventDetector, SigmaDetector};
 use exhunt_detect::files::FileChecks;
 use exhunt_detect::pages::UnshippedPages;
 use exhunt_detect::shells::RequestedShells;
 use exhunt_detect::webfiles::Baselines;
 use exhunt_detect::{DetectorSet, LogFamily};
-use exhunt_sources::Prefilter;
+use exhunt_sources::{LineKeep, Prefilter};
 use std::collections::HashMap;
 
 /// Detectors and their pre-filters.
@@ -21,6 +20,10 @@ pub struct Engine {
     pub(crate) prefilters: HashMap<LogFamily, Prefilter>,
     /// Detectors over events and web requests.
     pub(crate) sigma: SigmaDetector,
+    /// What an HttpProxy row must hold for a Sigma rule that reads such
+    /// rows to match it: rows kept for the other checks (the SSRF's
+    /// `ServerInfo~`) skip the rule evaluation. `None`: no rule reads them.
+    pub(crate) httpproxy_sigma: Option<LineKeep>,
     pub(crate) ips: AttackerIps,
     /// Requests for script pages no build ships, in IIS logs (HttpProxy
     /// rows get the same check among the line detectors).
@@ -47,13 +50,9 @@ impl Engine {
         for fam in LogFamily::ALL {
             // HttpProxy rows are web requests: the webserver rules that read
             // them add what a client sends, compared without case.
-            let mut caseless: Vec<String> = lines
-                .caseless_literals(fam)
-                .into_iter()
-                .map(str::to_string)
-                .collect();
+            let mut caseless = lines.caseless_needs(fam);
             if fam == LogFamily::HttpProxy {
-                caseless.extend(sigma.httpproxy_literals());
+                caseless.extend(sigma.httpproxy_needs());
             }
             prefilters.insert(
                 fam,
@@ -65,9 +64,16 @@ impl Engine {
                 .map_err(ScanError::Prefilter)?,
             );
         }
+        let needs = sigma.httpproxy_needs();
+        let httpproxy_sigma = if needs.is_empty() {
+            None
+        } else {
+            Some(LineKeep::new(&needs).map_err(ScanError::Prefilter)?)
+        };
         Ok(Engine {
             lines,
             prefilters,
+            httpproxy_sigma,
             sigma,
             ips: AttackerIps::bundled(),
             pages: UnshippedPages::new(Baselines::builtin()),
@@ -109,12 +115,13 @@ pub(crate) fn iis_logsource() -> LogSource {
 
 /// The line pre-filter of IIS logs for these detectors (`None`: some
 /// detector may match any line, so every line is read).
-pub(crate) fn iis_prefilter(detectors: &[&dyn EventDetector]) -> Option<AhoCorasick> {
-    line_prefilter(
+pub(crate) fn iis_prefilter(detectors: &[&dyn EventDetector]) -> Option<LineKeep> {
+    let needs = line_needs(
         detectors,
         &ArtifactKind::IisLog {
             site: String::new(),
         },
         &iis_logsource(),
-    )
+    )?;
+    LineKeep::new(&needs).ok()
 }

@@ -5,7 +5,6 @@
 use crate::engine::Engine;
 use crate::gate::NoiseGate;
 use crate::worker::FileOutcome;
-use aho_corasick::AhoCorasick;
 use exhunt_core::{ArtifactKind, BuildSeen, Finding};
 use exhunt_detect::events::EventDetector;
 use exhunt_detect::{LineDetector, LogContext, LogFamily};
@@ -19,7 +18,7 @@ pub(crate) struct LogPass<'a> {
     pub engine: &'a Engine,
     pub gate: &'a NoiseGate,
     pub events: Vec<&'a dyn EventDetector>,
-    pub iis: Option<AhoCorasick>,
+    pub iis: Option<exhunt_sources::LineKeep>,
 }
 
 /// Runs the detectors that apply to one log over its records; keeps a
@@ -40,7 +39,13 @@ impl RecordSink for DetectSink<'_> {
                 for d in &self.lines {
                     d.check(&self.ctx, r, &mut here);
                 }
-                if matches!(self.ctx.kind, ArtifactKind::HttpProxyLog { .. }) {
+                if matches!(self.ctx.kind, ArtifactKind::HttpProxyLog { .. })
+                    && self
+                        .engine
+                        .httpproxy_sigma
+                        .as_ref()
+                        .is_some_and(|k| k.is_match(exhunt_core::Record::raw(r)))
+                {
                     self.engine.sigma.check_httpproxy(&self.ctx, r, &mut here);
                 }
             }

@@ -489,14 +489,32 @@ impl CsvLogScanner {
         }
         let mut counted = pos;
         while pos < region.len() {
-            let Some((ms, me)) = pf.find(region, pos, &mut cursor) else {
+            let Some(mut hit) = pf.find(region, pos, &mut cursor) else {
                 break;
             };
-            let ls = memchr::memrchr(b'\n', &region[pos..ms]).map_or(pos, |i| pos + i + 1);
-            let le = memchr::memchr(b'\n', &region[me..]).map_or(region.len(), |i| me + i);
+            let ls = memchr::memrchr(b'\n', &region[pos..hit.start]).map_or(pos, |i| pos + i + 1);
+            let le =
+                memchr::memchr(b'\n', &region[hit.end..]).map_or(region.len(), |i| hit.end + i);
+            let line = trim_cr(&region[ls..le]);
+            // A common literal (`autodiscover.json`) makes a candidate only
+            // where the rest of a detector's need is met; another literal
+            // later on the line may still.
+            let mut wanted = pf.confirms(hit, line);
+            while !wanted {
+                match pf.find(region, hit.start + 1, &mut cursor) {
+                    Some(h) if h.start < le => {
+                        hit = h;
+                        wanted = pf.confirms(hit, line);
+                    }
+                    _ => break,
+                }
+            }
+            if !wanted {
+                pos = le + 1;
+                continue;
+            }
             st.line_no += memchr::memchr_iter(b'\n', &region[counted..ls]).count() as u64;
             counted = ls;
-            let line = trim_cr(&region[ls..le]);
             if line.first() == Some(&b'#') {
                 directive(line, st);
             } else {

@@ -52,6 +52,7 @@ pub use classify::{classify_content, path_interest, PathInterest};
 pub use csvlog::{CsvLogScanner, CsvRecord, Prefilter};
 pub use events_jsonl::{is_events_jsonl, EventsJsonlReader};
 pub use input::{discover, Candidate, Discovery, Input, Location, MemberOpener};
+pub use prefilter::LineKeep;
 pub use read::{LineFilter, LogFile, LogReader, ReadSummary, Readers, Rec, RecordSink};
 pub use w3c::{is_w3c, W3cReader};
 pub use winevent::windows_logsource;

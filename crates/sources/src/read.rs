@@ -16,7 +16,6 @@ use crate::events_jsonl::EventsJsonlReader;
 use crate::input::Location;
 use crate::w3c::W3cReader;
 use crate::SourceError;
-use aho_corasick::AhoCorasick;
 use exhunt_core::{ArtifactKind, EventRecord, Finding, Record};
 use std::cell::RefCell;
 use std::io::Read;
@@ -121,8 +120,8 @@ pub enum LineFilter<'a> {
     /// Exchange's CSV logs: a literal pre-filter over whole read buffers.
     Literals(&'a Prefilter),
     /// Line by line (IIS W3C): a line is a record only when it holds one of
-    /// the literals (compared without ASCII case).
-    Lines(&'a AhoCorasick),
+    /// the literals (compared without ASCII case) and meets its need.
+    Lines(&'a crate::prefilter::LineKeep),
 }
 
 /// The log to read.

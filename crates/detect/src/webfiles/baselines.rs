@@ -201,6 +201,11 @@ impl Baselines {
             .any(|k| k.rsplit('/').next() == Some(name_lower))
     }
 
+    /// Every install-relative path some build ships (lower case, `/`).
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
     /// Whether any covered build ships this install-relative path.
     pub fn is_stock_path(&self, path_rel_to_install: &str) -> bool {
         self.lookup(path_rel_to_install).is_some()
