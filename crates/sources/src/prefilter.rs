@@ -56,8 +56,11 @@ pub(crate) struct Hit {
 #[derive(Clone)]
 struct Caseless {
     imp: CaselessImp,
-    /// The literals, lower-cased.
+    /// The literals, lower-cased (those compared with case as written).
     lits: Vec<Vec<u8>>,
+    /// Per literal: compared with case (the fixed-case literals that share
+    /// the search, so that a buffer is searched once).
+    exact: Vec<bool>,
     /// Per literal: `None` when some need of it asks nothing more of the
     /// line; else the checks of its needs, one of which must accept it.
     checks: Vec<Option<Vec<LineCheck>>>,
@@ -89,22 +92,28 @@ enum CaselessImp {
 /// all for Teddy.
 const MAX_WINDOW: usize = 4;
 const MAX_TEDDY_PATTERNS: usize = 64;
+const SLIM_TEDDY_PATTERNS: usize = 40;
 
 impl Caseless {
-    fn new(needs: &[LineNeed]) -> Result<Option<Self>, SourceError> {
-        let mut lits: Vec<Vec<u8>> = Vec::new();
-        let mut checks: Vec<Option<Vec<LineCheck>>> = Vec::new();
+    fn new(needs: &[LineNeed], exact_lits: &[&str]) -> Result<Option<Self>, SourceError> {
+        let mut lits: Vec<Vec<u8>> = exact_lits.iter().map(|l| l.as_bytes().to_vec()).collect();
+        let mut checks: Vec<Option<Vec<LineCheck>>> = vec![None; lits.len()];
+        let n_exact = lits.len();
         for need in needs {
             for l in &need.any {
                 let l = l.as_bytes().to_ascii_lowercase();
                 if l.is_empty() {
                     continue;
                 }
-                let i = lits.iter().position(|x| *x == l).unwrap_or_else(|| {
-                    lits.push(l);
-                    checks.push(Some(Vec::new()));
-                    lits.len() - 1
-                });
+                let i = lits[n_exact..]
+                    .iter()
+                    .position(|x| *x == l)
+                    .map(|i| i + n_exact)
+                    .unwrap_or_else(|| {
+                        lits.push(l);
+                        checks.push(Some(Vec::new()));
+                        lits.len() - 1
+                    });
                 match (&need.check, &mut checks[i]) {
                     (None, c) => *c = None,
                     (Some(chk), Some(v)) => v.push(chk.clone()),
@@ -112,14 +121,20 @@ impl Caseless {
                 }
             }
         }
-        if lits.is_empty() {
+        if lits.len() == n_exact {
             return Ok(None);
         }
+        let exact: Vec<bool> = (0..lits.len()).map(|i| i < n_exact).collect();
         let mut pats: Vec<Vec<u8>> = Vec::new();
         let mut windows = Vec::new();
         for (i, lit) in lits.iter().enumerate() {
             let (off, len) = best_window(lit);
-            for v in case_variants(&lit[off..off + len]) {
+            let variants = if exact[i] {
+                vec![lit[off..off + len].to_vec()]
+            } else {
+                case_variants(&lit[off..off + len])
+            };
+            for v in variants {
                 pats.push(v);
                 windows.push((i, off));
             }
@@ -127,6 +142,10 @@ impl Caseless {
         if pats.len() <= MAX_TEDDY_PATTERNS {
             let teddy = aho_corasick::packed::Config::new()
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                // Slim Teddy (8 buckets) beats fat for up to a few more
+                // than 32 patterns: 0.63 s against 0.72 s on one core for
+                // the HttpProxy set of 35 (bench/RESULTS.md).
+                .only_teddy_fat((pats.len() <= SLIM_TEDDY_PATTERNS).then_some(false))
                 .builder()
                 .extend(&pats)
                 .build();
@@ -134,6 +153,7 @@ impl Caseless {
                 return Ok(Some(Caseless {
                     imp: CaselessImp::Windows { searcher, windows },
                     lits,
+                    exact,
                     checks,
                 }));
             }
@@ -146,6 +166,7 @@ impl Caseless {
         Ok(Some(Caseless {
             imp: CaselessImp::Automaton(ac),
             lits,
+            exact,
             checks,
         }))
     }
@@ -161,9 +182,17 @@ impl Caseless {
     /// The first literal that starts at or after `pos`, with its index.
     fn find(&self, hay: &[u8], pos: usize) -> Option<(usize, usize, usize)> {
         match &self.imp {
-            CaselessImp::Automaton(ac) => ac
-                .find(Input::new(hay).span(pos..hay.len()))
-                .map(|m| (m.start(), m.end(), m.pattern().as_usize())),
+            CaselessImp::Automaton(ac) => {
+                let mut at = pos;
+                loop {
+                    let m = ac.find(Input::new(hay).span(at..hay.len()))?;
+                    let li = m.pattern().as_usize();
+                    if !self.exact[li] || hay[m.start()..m.end()] == self.lits[li][..] {
+                        return Some((m.start(), m.end(), li));
+                    }
+                    at = m.start() + 1;
+                }
+            }
             CaselessImp::Windows { searcher, windows } => {
                 // A wanted literal starts at or after `pos`, so its window
                 // does too.
@@ -174,7 +203,14 @@ impl Caseless {
                     let lit = &self.lits[li];
                     if let Some(s) = m.start().checked_sub(off) {
                         let e = s + lit.len();
-                        if s >= pos && e <= hay.len() && hay[s..e].eq_ignore_ascii_case(lit) {
+                        let same = |h: &[u8]| {
+                            if self.exact[li] {
+                                h == &lit[..]
+                            } else {
+                                h.eq_ignore_ascii_case(lit)
+                            }
+                        };
+                        if s >= pos && e <= hay.len() && same(&hay[s..e]) {
                             return Some((s, e, li));
                         }
                     }
@@ -242,6 +278,9 @@ enum PrefilterImp {
     Packed(aho_corasick::packed::Searcher),
     /// Case-insensitive, or where Teddy is not available on this CPU.
     Automaton(AhoCorasick),
+    /// Everything is in the caseless searcher (fixed-case literals as
+    /// exact patterns): nothing to search here.
+    Fused,
 }
 
 impl Prefilter {
@@ -253,7 +292,18 @@ impl Prefilter {
         caseless: &[LineNeed],
     ) -> Result<Self, SourceError> {
         let mut pf = Prefilter::new(literals, case_sensitive)?;
-        pf.caseless = Caseless::new(caseless)?;
+        if case_sensitive && !caseless.is_empty() {
+            // One search for both: the fixed-case literals and the header
+            // directive join the caseless ones as exact patterns.
+            let mut exact: Vec<&str> = literals.iter().map(|l| l.as_ref()).collect();
+            exact.push(DIRECTIVE);
+            if let Some(c) = Caseless::new(caseless, &exact)? {
+                pf.imp = PrefilterImp::Fused;
+                pf.caseless = Some(c);
+            }
+            return Ok(pf);
+        }
+        pf.caseless = Caseless::new(caseless, &[])?;
         Ok(pf)
     }
 
@@ -399,6 +449,7 @@ impl Prefilter {
             PrefilterImp::Automaton(ac) => ac
                 .find(Input::new(hay).span(pos..hay.len()))
                 .map(|m| (m.start(), m.end())),
+            PrefilterImp::Fused => None,
         }
     }
 }
@@ -539,6 +590,9 @@ mod tests {
             pf.caseless.as_ref().unwrap().imp,
             CaselessImp::Windows { .. }
         ));
+        // One search for all: the fixed-case literals joined the Teddy set
+        // (and stay case-sensitive: `serverinfo~` below is no hit).
+        assert!(matches!(pf.imp, PrefilterImp::Fused));
         let hay = b"a,ServerInfo~x/y\nb,/AutoDiscover/AUTODISCOVER.json,?@x/PowerShell/?x-rps-cat=1\nserverinfo~ no\n#Fields: x\n/autodiscover.jso\n";
         assert_eq!(
             all(&pf, hay),
