@@ -243,8 +243,8 @@ pub enum FindingKind {
 }
 
 /// A cheap check of a whole raw log line, run after a pre-filter literal
-/// was found in it.
-pub type LineCheck = std::sync::Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+/// was found in it, with where in the line that literal starts.
+pub type LineCheck = std::sync::Arc<dyn Fn(&[u8], usize) -> bool + Send + Sync>;
 
 /// What a raw log line must hold for a detector to be able to match it:
 /// one of `any` (compared without ASCII case), and then `check`, when set,
@@ -274,8 +274,11 @@ impl LineNeed {
         let lower = line.to_ascii_lowercase();
         self.any.iter().any(|l| {
             let l = l.to_ascii_lowercase();
-            !l.is_empty() && lower.windows(l.len()).any(|w| w == l.as_bytes())
-        }) && self.check.as_ref().is_none_or(|c| c(line))
+            !l.is_empty()
+                && lower.windows(l.len()).enumerate().any(|(at, w)| {
+                    w == l.as_bytes() && self.check.as_ref().is_none_or(|c| c(line, at))
+                })
+        })
     }
 }
 

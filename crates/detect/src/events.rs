@@ -90,7 +90,7 @@ pub fn all_groups_check(groups: &[Vec<String>]) -> Option<LineCheck> {
     if finders.is_empty() {
         return None;
     }
-    Some(std::sync::Arc::new(move |line: &[u8]| {
+    Some(std::sync::Arc::new(move |line: &[u8], _at| {
         with_lowercase(line, |lower| {
             finders
                 .iter()

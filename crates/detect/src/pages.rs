@@ -78,8 +78,6 @@ pub struct UnshippedPages {
     /// The URL paths (lower case, from the site root) of every file some
     /// build ships under the front end's or the back end's applications.
     stock: Arc<HashSet<String>>,
-    /// The folders, for finding them in raw lines.
-    finders: Arc<Vec<memchr::memmem::Finder<'static>>>,
 }
 
 impl UnshippedPages {
@@ -91,12 +89,6 @@ impl UnshippedPages {
             .collect();
         UnshippedPages {
             stock: Arc::new(stock),
-            finders: Arc::new(
-                FOLDERS
-                    .iter()
-                    .map(|f| memchr::memmem::Finder::new(f.as_bytes()).into_owned())
-                    .collect(),
-            ),
         }
     }
 
@@ -126,38 +118,37 @@ impl UnshippedPages {
         (!self.stock.contains(&rel)).then_some(rel)
     }
 
-    /// What a raw line must hold: one of the folders, followed by a path
-    /// that [`UnshippedPages::unshipped`] calls a page no build ships.
-    /// Every OWA logon, theme file and OAB download holds a folder; this
-    /// keeps them from being split into fields at all.
+    /// What a raw line must hold: one of the folders, in a path that
+    /// [`UnshippedPages::unshipped`] calls a page no build ships. Every OWA
+    /// logon, theme file and OAB download holds a folder; this keeps them
+    /// from being split into fields at all.
     fn need(&self) -> LineNeed {
         let pages = self.clone();
         LineNeed {
             any: FOLDERS.iter().map(|s| s.to_string()).collect(),
-            check: Some(std::sync::Arc::new(move |line: &[u8]| pages.in_line(line))),
+            check: Some(std::sync::Arc::new(move |line: &[u8], at| {
+                pages.at_hit(line, at)
+            })),
         }
     }
 
-    /// Whether some path in `line` that starts at one of the folders is an
-    /// unshipped page (a necessary condition of [`Self::unshipped`] on the
-    /// line's URL field, wherever the field is).
-    fn in_line(&self, line: &[u8]) -> bool {
-        crate::events::with_lowercase(line, |lower| self.in_lower_line(line, lower))
-    }
-
-    fn in_lower_line(&self, line: &[u8], lower: &[u8]) -> bool {
-        self.finders.iter().any(|f| {
-            f.find_iter(lower).any(|at| {
-                let end = lower[at..]
-                    .iter()
-                    .position(|b| matches!(b, b' ' | b',' | b'?' | b'"' | b'\t' | b'\r'))
-                    .map_or(lower.len(), |n| at + n);
-                std::str::from_utf8(&line[at..end])
-                    .ok()
-                    .and_then(|p| self.unshipped(p))
-                    .is_some()
-            })
-        })
+    /// Whether the path around byte `at` of a raw line (from the field
+    /// separator before it to the one after: a space in IIS lines, a comma
+    /// in HttpProxy rows, or the query's `?`) is an unshipped page. The
+    /// detector reads the same path from the URL field, so a line it would
+    /// flag always passes; other hits on the line are tried in turn.
+    fn at_hit(&self, line: &[u8], at: usize) -> bool {
+        let sep = |b: &u8| matches!(b, b' ' | b',' | b'?' | b'"' | b'\t' | b'\r' | b'\n');
+        let at = at.min(line.len());
+        let start = line[..at].iter().rposition(sep).map_or(0, |i| i + 1);
+        let end = line[at..]
+            .iter()
+            .position(sep)
+            .map_or(line.len(), |n| at + n);
+        std::str::from_utf8(&line[start..end])
+            .ok()
+            .and_then(|p| self.unshipped(p))
+            .is_some()
     }
 
     /// The finding for one request: `stem` and `status` as the log wrote
@@ -319,11 +310,25 @@ mod tests {
     #[test]
     fn the_line_check_keeps_shell_requests_and_drops_stock_traffic() {
         let p = pages();
-        assert!(p.in_line(b"2021-03-03 06:00:00 10.0.0.10 POST /owa/auth/Current/x.aspx - 443"));
-        assert!(p.in_line(b"2021-03-03T06:00:00Z,r,15,Owa,mail,/OWA/AUTH/OutlookJP.ASPX,,FBA"));
-        assert!(!p.in_line(b"2021-03-03 06:00:00 10.0.0.10 GET /owa/auth/logon.aspx url=x 443"));
-        assert!(!p.in_line(b"x GET /owa/auth/15.1.2106/themes/resources/a.png - 443"));
-        assert!(!p.in_line(b"x,/OAB/1b2c/oab.xml,,"));
+        let need = p.need();
+        let kept = |line: &[u8]| need.accepts(line);
+        assert!(kept(
+            b"2021-03-03 06:00:00 10.0.0.10 POST /owa/auth/Current/x.aspx - 443"
+        ));
+        assert!(kept(
+            b"2021-03-03T06:00:00Z,r,15,Owa,mail,/OWA/AUTH/OutlookJP.ASPX,,FBA"
+        ));
+        assert!(!kept(
+            b"2021-03-03 06:00:00 10.0.0.10 GET /owa/auth/logon.aspx url=x 443"
+        ));
+        assert!(!kept(
+            b"x GET /owa/auth/15.1.2106/themes/resources/a.png - 443"
+        ));
+        assert!(!kept(b"x,/OAB/1b2c/oab.xml,,"));
+        // A stock page in the referer does not hide the shell in the stem.
+        assert!(kept(
+            b"d t GET /aspnet_client/x.aspx - 443 https://m/owa/auth/logon.aspx 200"
+        ));
         // Every line the check on the field would call a shell passes.
         for stem in [
             "/aspnet_client/a.aspx",
@@ -332,10 +337,12 @@ mod tests {
         ] {
             let line = format!("d t 10.0.0.10 GET {stem} - 443 - 1.2.3.4 ua - 200 0 0 1");
             assert!(
-                p.unshipped(stem).is_some() && p.in_line(line.as_bytes()),
+                p.unshipped(stem).is_some() && kept(line.as_bytes()),
                 "{stem}"
             );
         }
+        // The HttpProxy literal `/auth/` sits inside the path.
+        assert!(p.at_hit(b"2021,r,/owa/auth/x.aspx,200", 11));
     }
 
     #[test]

@@ -499,12 +499,12 @@ impl CsvLogScanner {
             // A common literal (`autodiscover.json`) makes a candidate only
             // where the rest of a detector's need is met; another literal
             // later on the line may still.
-            let mut wanted = pf.confirms(hit, line);
+            let mut wanted = pf.confirms(hit, line, ls);
             while !wanted {
                 match pf.find(region, hit.start + 1, &mut cursor) {
                     Some(h) if h.start < le => {
                         hit = h;
-                        wanted = pf.confirms(hit, line);
+                        wanted = pf.confirms(hit, line, ls);
                     }
                     _ => break,
                 }

@@ -172,10 +172,10 @@ impl Caseless {
     }
 
     /// Whether `line`, which holds literal `li`, meets one of its needs.
-    fn confirms(&self, li: usize, line: &[u8]) -> bool {
+    fn confirms(&self, li: usize, line: &[u8], at: usize) -> bool {
         match &self.checks[li] {
             None => true,
-            Some(v) => v.iter().any(|c| c(line)),
+            Some(v) => v.iter().any(|c| c(line, at)),
         }
     }
 
@@ -310,9 +310,9 @@ impl Prefilter {
     /// Whether the line holding `hit` is a candidate: always for a
     /// fixed-case literal or a directive; for a caseless one, when the line
     /// meets one of that literal's needs.
-    pub(crate) fn confirms(&self, hit: Hit, line: &[u8]) -> bool {
+    pub(crate) fn confirms(&self, hit: Hit, line: &[u8], line_start: usize) -> bool {
         match (hit.caseless, &self.caseless) {
-            (Some(li), Some(c)) => c.confirms(li, line),
+            (Some(li), Some(c)) => c.confirms(li, line, hit.start - line_start),
             _ => true,
         }
     }
@@ -526,7 +526,7 @@ impl LineKeep {
             if self
                 .checked
                 .iter()
-                .any(|(lits, check)| lits.iter().any(here) && check(line))
+                .any(|(lits, check)| lits.iter().any(here) && check(line, p))
             {
                 return true;
             }
@@ -613,7 +613,7 @@ mod tests {
 
     #[test]
     fn a_caseless_literal_is_a_candidate_only_where_its_need_is_met() {
-        let ps_via_owa: LineCheck = std::sync::Arc::new(|l: &[u8]| {
+        let ps_via_owa: LineCheck = std::sync::Arc::new(|l: &[u8], _| {
             l.to_ascii_lowercase().windows(5).any(|w| w == b"/owa/")
         });
         let pf = Prefilter::with_caseless(
@@ -631,7 +631,7 @@ mod tests {
         let confirmed = |line: &[u8]| {
             let mut c = Cursor::default();
             let h = pf.find(line, 0, &mut c).unwrap();
-            pf.confirms(h, line)
+            pf.confirms(h, line, 0)
         };
         assert!(!confirmed(b"2021,/PowerShell,user"));
         assert!(confirmed(b"2021,/OWA/x@y/PowerShell,user"));
@@ -641,8 +641,8 @@ mod tests {
 
     #[test]
     fn line_keep_sees_a_literal_hidden_by_a_checked_one() {
-        let never: LineCheck = std::sync::Arc::new(|_: &[u8]| false);
-        let long: LineCheck = std::sync::Arc::new(|l: &[u8]| l.len() > 30);
+        let never: LineCheck = std::sync::Arc::new(|_: &[u8], _| false);
+        let long: LineCheck = std::sync::Arc::new(|l: &[u8], _| l.len() > 30);
         let keep = LineKeep::new(&[
             LineNeed {
                 any: vec!["/owa/auth/".into()],
