@@ -135,8 +135,10 @@ fn plain_own_ecp_target(am: &str, own: &str) -> bool {
     !own.is_empty()
         && !host.contains(['@', ']', '[', '#'])
         && label(host) == own
-        && path.len() >= 4
-        && path[..4].eq_ignore_ascii_case("ecp/")
+        && path
+            .as_bytes()
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"ecp/"))
 }
 
 /// The review lead a signed-in EAC row is, keeping `f`'s reading (and its
@@ -523,6 +525,14 @@ mod tests {
             assert!(f[0].raise_if_tied.is_none());
         }
         assert!(internal("fd00::5") && internal("192.168.1.9:5123") && !internal("8.8.8.8"));
+        // Attacker-written bytes never panic the check.
+        for am in [
+            "ServerInfo~EX01/ec\u{20ac}x",
+            "ServerInfo~EX01/\u{20ac}",
+            "ServerInfo~\u{20ac}/ecp/",
+        ] {
+            let _ = eac("admin@contoso.com", "10.0.1.5", am);
+        }
     }
 
     #[test]

@@ -254,8 +254,8 @@ fn negated_fields(d: &Detections) -> Vec<Vec<String>> {
         match p.split_once('*') {
             None => p.eq_ignore_ascii_case(s),
             Some((head, rest)) => {
-                s.len() >= head.len()
-                    && s[..head.len()].eq_ignore_ascii_case(head)
+                s.get(..head.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(head))
                     && (0..=s.len() - head.len()).any(|i| {
                         s.is_char_boundary(head.len() + i) && glob(rest, &s[head.len() + i..])
                     })
