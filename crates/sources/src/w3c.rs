@@ -147,6 +147,11 @@ impl Default for W3cReader {
 #[derive(Default)]
 struct FileState {
     out: ReadSummary,
+    /// Earliest and latest `date time` of the lines skipped unsplit, as
+    /// written (they order as text): made ISO strings once, at the end,
+    /// rather than for each of millions of lines.
+    skipped_first: Option<[u8; 19]>,
+    skipped_last: Option<[u8; 19]>,
     have_fields: bool,
     utf8_warned: bool,
     extra_values: u64,
@@ -219,8 +224,13 @@ impl W3cReader {
                     ));
                 }
                 // Coverage still needs the time of every line.
-                if let Some(t) = line_time(bytes) {
-                    widen(&mut st.out.first_time, &mut st.out.last_time, Some(&t));
+                if let Some(raw) = raw_line_time(bytes) {
+                    if st.skipped_first.is_none_or(|f| raw < f) {
+                        st.skipped_first = Some(raw);
+                    }
+                    if st.skipped_last.is_none_or(|l| raw > l) {
+                        st.skipped_last = Some(raw);
+                    }
                 }
                 on_skipped(n, bytes);
                 return;
@@ -265,6 +275,10 @@ impl W3cReader {
             on_record(rec);
         })?;
         let mut out = st.out;
+        for raw in [st.skipped_first, st.skipped_last].into_iter().flatten() {
+            let t = line_time(&raw);
+            widen(&mut out.first_time, &mut out.last_time, t.as_deref());
+        }
         if st.extra_values > 0 {
             out.warnings.push(format!(
                 "{} line(s) with more values than #Fields: columns (first at line {}); extra values kept as field<N>",
@@ -404,18 +418,28 @@ fn fill(
 /// that is not split into fields (IIS's default columns start with date and
 /// time, in UTC).
 pub fn line_time(line: &[u8]) -> Option<String> {
-    let b = line.get(..19)?;
-    let ok = b[..4].iter().all(u8::is_ascii_digit)
+    let b = raw_line_time(line)?;
+    let s = std::str::from_utf8(&b).ok()?;
+    Some(format!("{}T{}Z", &s[..10], &s[11..19]))
+}
+
+/// The `YYYY-MM-DD HH:MM:SS` a W3C line starts with, as written (all
+/// ASCII: the shape is checked byte by byte).
+fn raw_line_time(line: &[u8]) -> Option<[u8; 19]> {
+    let b: [u8; 19] = line.get(..19)?.try_into().ok()?;
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let ok = digits(0..4)
         && b[4] == b'-'
+        && digits(5..7)
         && b[7] == b'-'
+        && digits(8..10)
         && b[10] == b' '
+        && digits(11..13)
         && b[13] == b':'
-        && b[16] == b':';
-    ok.then(|| {
-        let s = std::str::from_utf8(b).ok()?;
-        Some(format!("{}T{}Z", &s[..10], &s[11..19]))
-    })
-    .flatten()
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    ok.then_some(b)
 }
 
 #[cfg(test)]
@@ -436,6 +460,30 @@ mod tests {
     }
 
     const HEAD: &str = "#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2021-03-03 00:00:00\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n";
+
+    #[test]
+    fn lines_skipped_unsplit_still_give_the_time_reach() {
+        let mut data = HEAD.to_string();
+        for t in ["06:00:00", "05:59:59", "07:30:00", "06:10:00"] {
+            data.push_str(&format!(
+                "2021-03-03 {t} 10.0.0.1 GET /owa/ - 443 - 10.0.0.2 UA - 200 0 0 5\r\n"
+            ));
+        }
+        // A line whose start only looks like a time is not one.
+        data.push_str("2021-03-0x 99:99:99 10.0.0.1 GET /owa/ - 443 - 10.0.0.2 UA - 200 0 0 5\r\n");
+        let mut kept = 0;
+        let out = W3cReader::new()
+            .scan_filtered(
+                &mut data.as_bytes(),
+                &|l: &[u8]| l.windows(6).any(|w| w == b"/ecp/x"),
+                &mut |_| kept += 1,
+                &mut |_, _| {},
+            )
+            .unwrap();
+        assert_eq!(kept, 0);
+        assert_eq!(out.first_time.as_deref(), Some("2021-03-03T05:59:59Z"));
+        assert_eq!(out.last_time.as_deref(), Some("2021-03-03T07:30:00Z"));
+    }
 
     #[test]
     fn fields_aliases_and_time() {
