@@ -183,7 +183,7 @@ impl SigmaDetector {
 
 /// The columns of an HttpProxy row a finding shows (the others are
 /// latencies and counters).
-const HTTPPROXY_EVIDENCE: &[&str] = &[
+pub(crate) const HTTPPROXY_EVIDENCE: &[&str] = &[
     "DateTime",
     "RequestId",
     "Protocol",

@@ -110,7 +110,7 @@ impl DetectorSet {
                 Box::new(ecp::EcpSetVirtualDirectory::new()),
                 Box::new(oab::OabDownloadPath::new()),
                 Box::new(rps::RpsProxiedClient),
-                Box::new(pages::UnshippedPages::new(webfiles::Baselines::builtin())),
+                Box::new(pages::UnshippedPages::builtin()),
             ],
         }
     }

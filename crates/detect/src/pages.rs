@@ -14,7 +14,7 @@
 //! The same check reads IIS rows (`cs-uri-stem`, `sc-status`) and the
 //! HttpProxy rows of Exchange's front end (`UrlStem`, `HttpStatus`).
 
-use crate::events::{web_status, EventDetector};
+use crate::events::{web_status, EventDetector, HTTPPROXY_EVIDENCE};
 use crate::webfiles::Baselines;
 use crate::{LineDetector, LogContext, LogFamily};
 use exhunt_core::{
@@ -46,20 +46,6 @@ const PAGE_EXTS: &[&str] = &["aspx", "ashx", "asmx", "svc"];
 /// the front end serves them on port 443, the back end on 444.
 const DISK_ROOTS: &[&str] = &["frontend/httpproxy/", "clientaccess/"];
 
-/// The evidence columns of an HttpProxy row.
-const HTTPPROXY_EVIDENCE: &[&str] = &[
-    "DateTime",
-    "RequestId",
-    "ClientIpAddress",
-    "AuthenticatedUser",
-    "Method",
-    "UrlHost",
-    "UrlStem",
-    "UrlQuery",
-    "HttpStatus",
-    "UserAgent",
-];
-
 /// The evidence fields of an IIS row.
 const IIS_EVIDENCE: &[&str] = &[
     "c-ip",
@@ -81,6 +67,15 @@ pub struct UnshippedPages {
 }
 
 impl UnshippedPages {
+    /// The check over the bundled baselines, built once per process (the
+    /// line detectors and the IIS pass share it).
+    pub fn builtin() -> Self {
+        static BUILTIN: std::sync::OnceLock<UnshippedPages> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| UnshippedPages::new(Baselines::builtin()))
+            .clone()
+    }
+
     pub fn new(baselines: &Baselines) -> Self {
         let stock = baselines
             .paths()
@@ -187,14 +182,10 @@ impl UnshippedPages {
         fields: &[&str],
         out: &mut Vec<Finding>,
     ) {
-        let Some(mut f) = self.finding(ctx, stem, web_status(rec)) else {
+        let Some(f) = self.finding(ctx, stem, web_status(rec)) else {
             return;
         };
-        for n in fields {
-            if let Some(v) = rec.field(n) {
-                f = f.with(n, v);
-            }
-        }
+        let mut f = crate::evidence_fields(f, rec, fields);
         f.time = rec.time().map(str::to_string);
         f.line = Some(rec.line_no());
         out.push(f);

@@ -8,16 +8,20 @@ use std::collections::HashMap;
 /// rows from one address; the first ones are enough to follow the thread).
 const MAX_RELATED: usize = 20;
 
+/// An evidence value as a key that ties findings (trimmed, lower case);
+/// `None` for an empty one and for loopback, every local probe's address,
+/// which ties nothing.
+pub(crate) fn tie_value(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty() && v != "127.0.0.1" && v != "::1").then(|| v.to_ascii_lowercase())
+}
+
 /// Keys that tie findings together.
 pub(crate) fn keys(f: &Finding) -> Vec<String> {
     let mut k = Vec::new();
     for name in ["ClientIpAddress", "RequestId"] {
-        if let Some(v) = f.evidence.get(name) {
-            let v = v.trim();
-            // Loopback is every local probe's address: it ties nothing.
-            if !v.is_empty() && v != "127.0.0.1" && v != "::1" {
-                k.push(format!("{name}={}", v.to_ascii_lowercase()));
-            }
+        if let Some(v) = f.evidence.get(name).and_then(|v| tie_value(v)) {
+            k.push(format!("{name}={v}"));
         }
     }
     if let Some(v) = f.evidence.get("file_name") {

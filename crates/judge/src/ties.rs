@@ -10,6 +10,7 @@
 //! internet see refused probes every hour, and an administrator working
 //! while a scanner knocks is not an intruder.
 
+use crate::related::tie_value;
 use exhunt_core::{time::iso_to_seconds, Finding, Severity, Verdict};
 use std::collections::HashMap;
 
@@ -45,12 +46,18 @@ pub(crate) fn account_name(v: &str) -> Option<String> {
     (name.len() >= 3 && !builtin).then_some(name)
 }
 
+/// The client address of a finding (IIS or HttpProxy; the first of a
+/// forwarded chain).
 fn addresses(f: &Finding) -> impl Iterator<Item = String> + '_ {
-    ["ClientIpAddress", "c-ip"].into_iter().filter_map(|k| {
-        let v = f.evidence.get(k)?.split(',').next()?.trim();
-        // Loopback is every local probe's address: it ties nothing.
-        (!v.is_empty() && v != "127.0.0.1" && v != "::1").then(|| v.to_ascii_lowercase())
-    })
+    ["ClientIpAddress", "c-ip"]
+        .into_iter()
+        .filter_map(|k| tie_value(f.evidence.get(k)?.split(',').next()?))
+}
+
+/// The tie key of a finding's request id.
+fn request_key(f: &Finding) -> Option<String> {
+    let r = tie_value(f.evidence.get("RequestId")?)?;
+    Some(format!("the same request id {r}"))
 }
 
 fn accounts(f: &Finding) -> impl Iterator<Item = String> + '_ {
@@ -97,13 +104,8 @@ pub(crate) fn raise_tied(findings: &mut [Finding]) {
                 .entry(format!("the same client address {a}"))
                 .or_insert(i);
         }
-        if let Some(r) = f.evidence.get("RequestId").filter(|r| !r.trim().is_empty()) {
-            by_key
-                .entry(format!(
-                    "the same request id {}",
-                    r.trim().to_ascii_lowercase()
-                ))
-                .or_insert(i);
+        if let Some(k) = request_key(f) {
+            by_key.entry(k).or_insert(i);
         }
         let text: String = f
             .evidence
@@ -137,12 +139,7 @@ pub(crate) fn raise_tied(findings: &mut [Finding]) {
             }
         }
         if tie.is_none() {
-            if let Some(r) = lead
-                .evidence
-                .get("RequestId")
-                .filter(|r| !r.trim().is_empty())
-            {
-                let k = format!("the same request id {}", r.trim().to_ascii_lowercase());
+            if let Some(k) = request_key(lead) {
                 tie = by_key.get(&k).map(|&i| (k, i));
             }
         }

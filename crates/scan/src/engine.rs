@@ -76,7 +76,7 @@ impl Engine {
             httpproxy_sigma,
             sigma,
             ips: AttackerIps::bundled(),
-            pages: UnshippedPages::new(Baselines::builtin()),
+            pages: UnshippedPages::builtin(),
             events,
             files,
             baselines: Baselines::builtin(),

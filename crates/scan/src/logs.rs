@@ -120,10 +120,9 @@ pub(crate) fn read_log(
     if fam == Some(LogFamily::HttpProxy) {
         // By Exchange's name, or a name an analyst renamed it to.
         let has = |n: &str| {
-            s.fields.iter().any(|f| {
-                f.eq_ignore_ascii_case(n)
-                    || exhunt_sources::csvlog::canonical_column(f).is_some_and(|k| k == n)
-            })
+            s.fields
+                .iter()
+                .any(|f| exhunt_sources::csvlog::same_column(f, n))
         };
         if s.fields.is_empty() {
             out.error(c, "HttpProxy log without a column header (no #Fields: line and no header line): its rows could not be checked".into());
@@ -140,7 +139,7 @@ pub(crate) fn read_log(
         && !s
             .fields
             .iter()
-            .any(|f| f.eq_ignore_ascii_case("ClientInfo"))
+            .any(|f| exhunt_sources::csvlog::same_column(f, "ClientInfo"))
     {
         out.error(c, "Remote PowerShell proxy log without a ClientInfo column: the OWASSRF check could not run on it".into());
     }

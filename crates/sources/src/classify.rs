@@ -202,13 +202,7 @@ fn classify_exchange_csv(prefix: &[u8]) -> Option<ArtifactKind> {
         if let Some(f) = fields {
             let cols: Vec<&str> = f.split(',').map(str::trim).collect();
             // By Exchange's name, or the name an analyst renamed it to.
-            let has = |c: &str| {
-                cols.iter().any(|x| {
-                    *x == c
-                        || crate::csvlog::canonical_column(x)
-                            .is_some_and(|k| k.eq_ignore_ascii_case(c))
-                })
-            };
+            let has = |c: &str| cols.iter().any(|x| crate::csvlog::same_column(x, c));
             // A selection of HttpProxy columns: what the SSRF checks read.
             if f.starts_with("datetime,requestid,")
                 || (has("datetime") && has("anchormailbox") && has("urlstem"))

@@ -89,6 +89,13 @@ pub fn canonical_column(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether a header name stands for Exchange's column `wanted`: the same
+/// name in any case, or a name an analyst renamed it to.
+pub fn same_column(name: &str, wanted: &str) -> bool {
+    name.eq_ignore_ascii_case(wanted)
+        || canonical_column(name).is_some_and(|c| c.eq_ignore_ascii_case(wanted))
+}
+
 /// One candidate line with its fields, borrowed from the scanner's buffers.
 pub struct CsvRecord<'a> {
     raw: &'a [u8],
