@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod open;
 pub mod rule;
 pub mod time;
 pub mod winpath;
