@@ -293,8 +293,90 @@ struct Prober {
     unverified: Arc<Mutex<HashSet<String>>>,
     limiter: Limiter,
     cfg: ProbeConfig,
+    patterns: Patterns,
+}
+
+/// What the probe looks for in an answer, compiled once per run.
+struct Patterns {
+    /// `/owa/auth/<build>/` (or `/owa/<build>/`) resource links.
     owa_path: regex::Regex,
+    /// The export tool manifest's `assemblyIdentity version="…"`.
     assembly: regex::Regex,
+}
+
+impl Patterns {
+    fn new() -> Self {
+        Patterns {
+            owa_path: regex::Regex::new(
+                r"/owa/(?:auth/)?(\d{1,2}\.\d{1,2}\.\d{1,5}(?:\.\d{1,5})?)/",
+            )
+            .expect("static regex"),
+            assembly: regex::Regex::new(
+                r#"<assemblyIdentity[^>]*?\sversion="(\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5})""#,
+            )
+            .expect("static regex"),
+        }
+    }
+
+    /// The build one answer to `/owa/` or the logon page gives: a full
+    /// `X-OWA-Version` header, else the first resource link's build.
+    fn page_build(&self, page: &Page) -> Option<(String, &'static str)> {
+        if let Some(v) = page.owa_version.as_deref().filter(|v| is_full_build(v)) {
+            return Some((v.to_string(), "X-OWA-Version"));
+        }
+        let m = self.owa_path.captures(&page.body)?;
+        Some((m[1].to_string(), "owa-path"))
+    }
+
+    /// The export tool manifest's full build, when it extends `partial`
+    /// (the three parts a resource link gave).
+    fn exporttool_build(&self, body: &str, partial: &str) -> Option<String> {
+        let m = self.assembly.captures(body)?;
+        m[1].starts_with(partial).then(|| m[1].to_string())
+    }
+}
+
+/// What the probe reads from answers, without the network: the build an
+/// `/owa/` answer gives (its `X-OWA-Version` header or its resource
+/// links), the export tool manifest's build when `exporttool` holds one's
+/// body, both active checks' readings of the same answer, and exhunt-patch's
+/// explanation of the build. The same code [`probe_all`] runs on the
+/// answers it receives; public for the fuzz target
+/// `fuzz/fuzz_targets/probe_response.rs` (servers' answers are hostile).
+#[doc(hidden)]
+pub fn read_answer_for_fuzz(
+    status: u16,
+    owa_version: Option<&str>,
+    body: &str,
+    exporttool: Option<&str>,
+) -> Vec<String> {
+    let patterns = Patterns::new();
+    let page = Page {
+        status,
+        owa_version: owa_version.map(|v| v.trim().to_string()),
+        body: body.to_string(),
+    };
+    let mut out = Vec::new();
+    for check in ["proxyshell", "proxynotshell"] {
+        let (result, evidence) = judge_active(check, &page);
+        out.push(format!("{check}: {result} ({evidence})"));
+    }
+    let mut found = patterns.page_build(&page);
+    if let (Some((b, "owa-path")), Some(body)) = (&found, exporttool) {
+        if !is_full_build(b) {
+            if let Some(full) = patterns.exporttool_build(body, b) {
+                found = Some((full, "exporttool"));
+            }
+        }
+    }
+    if let Some((b, src)) = found {
+        out.push(format!("{src}: {b}"));
+        match exhunt_patch::Table::embedded().explain(&b) {
+            Ok(e) => out.push(format!("{} {} {:?}", e.build, e.product, e.open_cves())),
+            Err(msg) => out.push(msg.to_string()),
+        }
+    }
+    out
 }
 
 /// Probes every target; `on_done` is called after each. Results come back
@@ -342,12 +424,7 @@ pub async fn probe_all(
         unverified,
         limiter: Limiter::new(cfg.rate),
         cfg: cfg.clone(),
-        owa_path: regex::Regex::new(r"/owa/(?:auth/)?(\d{1,2}\.\d{1,2}\.\d{1,5}(?:\.\d{1,5})?)/")
-            .expect("static regex"),
-        assembly: regex::Regex::new(
-            r#"<assemblyIdentity[^>]*?\sversion="(\d{1,2}\.\d{1,2}\.\d{1,5}\.\d{1,5})""#,
-        )
-        .expect("static regex"),
+        patterns: Patterns::new(),
     });
     let mut results: Vec<(usize, ProbeResult)> = futures::stream::iter(targets.iter().enumerate())
         .map(|(i, t)| {
@@ -472,12 +549,8 @@ impl Prober {
                 Ok((page, sent)) => {
                     r.requests += sent;
                     r.reachable = true;
-                    if let Some(v) = page.owa_version.as_deref().filter(|v| is_full_build(v)) {
-                        found = Some((v.to_string(), "X-OWA-Version"));
-                        break;
-                    }
-                    if let Some(m) = self.owa_path.captures(&page.body) {
-                        found = Some((m[1].to_string(), "owa-path"));
+                    if let Some(b) = self.patterns.page_build(&page) {
+                        found = Some(b);
                         break;
                     }
                     if page.status >= 400 && errors.is_empty() {
@@ -500,10 +573,8 @@ impl Prober {
                 match self.get(&url, true).await {
                     Ok((page, sent)) => {
                         r.requests += sent;
-                        if let Some(m) = self.assembly.captures(&page.body) {
-                            if m[1].starts_with(b.as_str()) {
-                                found = Some((m[1].to_string(), "exporttool"));
-                            }
+                        if let Some(full) = self.patterns.exporttool_build(&page.body, b) {
+                            found = Some((full, "exporttool"));
                         }
                     }
                     Err(e) => {
@@ -673,6 +744,21 @@ mod tests {
         assert!(t(&["not a host!"]).is_err());
         assert!(t(&["ftp://x"]).is_err());
         assert!(t(&["10.0.0.0/8"]).is_err());
+    }
+
+    #[test]
+    fn answers_read_without_the_network() {
+        let r = read_answer_for_fuzz(200, Some(" 15.1.2176.9 "), "", None);
+        assert!(r.iter().any(|l| l == "X-OWA-Version: 15.1.2176.9"), "{r:?}");
+        let page = r#"<link href="/owa/auth/15.1.2176/themes/resources/x.css">"#;
+        let tool = r#"<assemblyIdentity name="x" version="15.1.2176.14" />"#;
+        let r = read_answer_for_fuzz(200, None, page, Some(tool));
+        assert!(r.iter().any(|l| l == "exporttool: 15.1.2176.14"), "{r:?}");
+        // A manifest of another build does not complete the link's.
+        let r = read_answer_for_fuzz(200, None, page, Some(&tool.replace("2176", "2375")));
+        assert!(r.iter().any(|l| l == "owa-path: 15.1.2176"), "{r:?}");
+        let r = read_answer_for_fuzz(302, None, "", None);
+        assert!(r[0].starts_with("proxyshell: vulnerable"), "{r:?}");
     }
 
     #[tokio::test]
