@@ -53,7 +53,7 @@ impl OpenError {
 }
 
 /// What a non-regular file is, for the message.
-fn kind_of(ft: std::fs::FileType) -> &'static str {
+pub fn kind_of(ft: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

@@ -99,6 +99,7 @@
 mod backend;
 
 use backend::{ActiveAlias, Doc, GroupEngine, ParsedFile, PreparedFilter, RecordEvent};
+use exhunt_core::open::{read_capped, Links, OpenError};
 use exhunt_core::{LogSource, Record};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -444,6 +445,9 @@ impl Default for RuleSetBuilder {
     }
 }
 
+/// Largest Sigma rule file read (SigmaHQ's largest are tens of KB).
+pub const MAX_RULE_FILE: u64 = 16 << 20;
+
 impl RuleSetBuilder {
     /// A builder that accepts the rules that apply to some record exhunt's
     /// readers produce ([`exhunt_logsources`]) and uses
@@ -484,7 +488,9 @@ impl RuleSetBuilder {
     /// cannot be read is reported as skipped.
     pub fn add_file(&mut self, path: &Path) -> usize {
         let origin = path.display().to_string();
-        match std::fs::read(path) {
+        // The user's own rule files: a link to a rule is read, a FIFO or
+        // device is not (it would hang or never end), nor a huge file.
+        match read_capped(path, Links::Follow, MAX_RULE_FILE) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => self.add_yaml(&text, &origin),
                 Err(_) => {
@@ -492,8 +498,12 @@ impl RuleSetBuilder {
                     0
                 }
             },
-            Err(e) => {
+            Err(e @ OpenError::Io(_)) => {
                 self.skip_file(&origin, format!("cannot read: {e}"));
+                0
+            }
+            Err(e) => {
+                self.skip_file(&origin, e.to_string());
                 0
             }
         }
@@ -527,17 +537,30 @@ impl RuleSetBuilder {
             if name.as_deref().is_some_and(|n| n.starts_with('.')) {
                 continue;
             }
-            if p.is_dir() {
+            // The entry itself, links not followed: a link to a folder
+            // could loop back up the tree.
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                self.skip_file(&p.display().to_string(), "cannot read its type".into());
+                continue;
+            };
+            let is_rule = p
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml"));
+            if meta.file_type().is_symlink() && std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
+                self.skip_file(
+                    &p.display().to_string(),
+                    "a symbolic link to a folder: not followed".into(),
+                );
+            } else if meta.is_dir() {
                 match std::fs::read_dir(&p) {
                     Ok(sub) => self.walk(&p, sub, files),
                     Err(e) => {
                         self.skip_file(&p.display().to_string(), format!("cannot list folder: {e}"))
                     }
                 }
-            } else if p
-                .extension()
-                .is_some_and(|x| x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml"))
-            {
+            } else if is_rule {
+                // Links to files and special files too: add_file reads the
+                // one and names the other as skipped.
                 *files += 1;
                 self.add_file(&p);
             }

@@ -267,6 +267,8 @@ pub struct CsvLogScanner {
     buf: Vec<u8>,
     split: Splitter,
     last_line: Vec<u8>,
+    /// The longest line read: a longer one is skipped with a warning.
+    max_line: usize,
 }
 
 /// Reused buffers for splitting one line into fields: the unescaped text,
@@ -305,6 +307,16 @@ impl CsvLogScanner {
                 csv: csv_core::Reader::new(),
             },
             last_line: Vec::new(),
+            max_line: crate::lines::MAX_LINE,
+        }
+    }
+
+    /// A scanner whose longest line is `max_line` bytes (at least one read
+    /// buffer; tests use a small one).
+    pub fn with_max_line(max_line: usize) -> Self {
+        CsvLogScanner {
+            max_line: max_line.max(CHUNK),
+            ..Self::new()
         }
     }
 
@@ -344,10 +356,27 @@ impl CsvLogScanner {
         self.last_line.clear();
         let mut filled = 0usize;
         let mut first = true;
+        // Inside a line longer than `max_line`: its bytes are dropped up to
+        // its end, so one line without a newline cannot take all memory.
+        let mut skipping = false;
+        let mut overlong: Vec<u64> = Vec::new();
         loop {
             if filled == self.buf.len() {
-                // One line longer than the buffer: grow rather than split it.
-                self.buf.resize(self.buf.len() * 2, 0);
+                if self.buf.len() < self.max_line {
+                    // One line longer than the buffer: grow rather than
+                    // split it.
+                    let len = (self.buf.len() * 2).min(self.max_line);
+                    self.buf.resize(len, 0);
+                } else {
+                    if !skipping {
+                        skipping = true;
+                        // Lines before it are counted by the regions.
+                        st.line_no += 1;
+                        overlong.push(st.line_no);
+                    }
+                    st.outcome.bytes += filled as u64;
+                    filled = 0;
+                }
             }
             let mut eof = false;
             while filled < self.buf.len() {
@@ -366,6 +395,21 @@ impl CsvLogScanner {
                 let head = &self.buf[..filled.min(8192)];
                 if memchr::memchr(0, head).is_some() {
                     return Err(SourceError::Binary);
+                }
+            }
+            if skipping {
+                match memchr::memchr(b'\n', &self.buf[..filled]) {
+                    Some(i) => {
+                        skipping = false;
+                        st.outcome.bytes += i as u64 + 1;
+                        self.buf.copy_within(i + 1..filled, 0);
+                        filled -= i + 1;
+                    }
+                    None if eof => {
+                        st.outcome.bytes += filled as u64;
+                        break;
+                    }
+                    None => continue,
                 }
             }
             let end = if eof {
@@ -393,6 +437,13 @@ impl CsvLogScanner {
                 break;
             }
         }
+        if let Some(first) = overlong.first() {
+            st.outcome.warnings.push(format!(
+                "{} line(s) longer than {} skipped (first: line {first})",
+                overlong.len(),
+                exhunt_core::open::human(self.max_line as u64)
+            ));
+        }
         // Timestamp of the last data line.
         if !self.last_line.is_empty() {
             let line = std::mem::take(&mut self.last_line);
@@ -413,6 +464,11 @@ impl CsvLogScanner {
         }
         st.outcome.fields = st.header.names.clone();
         st.outcome.lines = st.line_no;
+        // A long line grew the buffer: do not keep it for the next file.
+        if self.buf.len() > CHUNK * 4 {
+            self.buf.truncate(CHUNK);
+            self.buf.shrink_to_fit();
+        }
         Ok(st.outcome)
     }
 
@@ -791,6 +847,52 @@ mod tests {
         let out = sc.scan(&mut &data[..], &pf, &mut |_| {}).unwrap();
         assert_eq!(out.warnings.len(), 1);
         assert!(out.warnings[0].contains("line 2"));
+    }
+
+    #[test]
+    fn a_line_longer_than_the_cap_is_skipped_named_and_the_rest_read() {
+        // Issue 13: one line of an Exchange CSV log grew the buffer without
+        // bound (a 512 MB line cost 2.1 GB). Here the cap is 1 MiB and the
+        // line 3 MiB; the hits on both sides of it are still found.
+        let mut data = String::from("#Fields: DateTime,AnchorMailbox,HttpStatus\n");
+        data.push_str("2021-03-03T06:49:42Z,ServerInfo~a]@e:444/ecp/x.ecp?#,241\n");
+        data.push_str(&"A".repeat(3 << 20));
+        data.push_str(",ServerInfo~b]@e:444/ecp/y.ecp?#,200\n");
+        data.push_str("2021-03-03T06:50:42Z,ServerInfo~c]@e:444/ecp/z.ecp?#,241\n");
+        let pf = Prefilter::new(&["ServerInfo~"], true).unwrap();
+        let mut sc = CsvLogScanner::with_max_line(1 << 20);
+        let mut got = Vec::new();
+        let out = sc
+            .scan(&mut data.as_bytes(), &pf, &mut |r| {
+                got.push((r.line_no(), r.field("AnchorMailbox").unwrap().to_string()))
+            })
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (2, "ServerInfo~a]@e:444/ecp/x.ecp?#".to_string()),
+                (4, "ServerInfo~c]@e:444/ecp/z.ecp?#".to_string())
+            ]
+        );
+        assert_eq!(out.lines, 4);
+        assert_eq!(out.bytes, data.len() as u64);
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.contains("longer than 1 MB skipped (first: line 3)")),
+            "{:?}",
+            out.warnings
+        );
+        assert!(sc.buf.len() <= 4 << 20, "buffer kept at {}", sc.buf.len());
+        // A line that never ends (no newline to the end of the file).
+        let mut data = String::from("#Fields: DateTime,AnchorMailbox,HttpStatus\n");
+        data.push_str("2021-03-03T06:49:42Z,ServerInfo~a]@e:444/ecp/x.ecp?#,241\n");
+        data.push_str(&"B".repeat(3 << 20));
+        let mut n = 0;
+        let out = sc.scan(&mut data.as_bytes(), &pf, &mut |_| n += 1).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(out.lines, 3);
+        assert!(out.warnings.iter().any(|w| w.contains("first: line 3")));
     }
 
     #[test]

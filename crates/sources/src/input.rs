@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use exhunt_core::open::{open_regular, Links};
 /// File times as ISO 8601 UTC text and as UTC parts: the calendar is
 /// `exhunt_core::time`'s, named here as well for the callers that found it
 /// here first.
@@ -121,6 +122,27 @@ pub fn discover(inputs: &[Input]) -> Discovery {
                     .push((input.display().to_string(), format!("cannot read: {e}")));
                 continue;
             }
+        };
+        if !meta.is_file() && !meta.is_dir() {
+            // A FIFO, socket or device named as an input (`/dev/zero`):
+            // nothing to read, and an error (a scan that read nothing of
+            // what it was given is incomplete, never clean).
+            out.errors.push((
+                input.display().to_string(),
+                exhunt_core::open::OpenError::NotRegular(exhunt_core::open::kind_of(
+                    meta.file_type(),
+                ))
+                .to_string(),
+            ));
+            continue;
+        }
+        // A link the user named is followed (as ripgrep does); the file is
+        // then read by its real path, so that every later open can refuse
+        // links.
+        let input = &if std::fs::symlink_metadata(input).is_ok_and(|m| m.file_type().is_symlink()) {
+            std::fs::canonicalize(input).unwrap_or_else(|_| input.clone())
+        } else {
+            input.clone()
         };
         if meta.is_file() && is_zip_path(input) && prefix.is_empty() {
             list_zip(input, &mut out);
@@ -272,38 +294,48 @@ fn walk_entry(
     });
 }
 
+/// A member's path as shown: Windows tools write `\` into zip names; show
+/// `/` like everywhere else.
+fn member_name(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw)
+        .replace('\\', "/")
+        .trim_start_matches('/')
+        .to_string()
+}
+
 fn list_zip(zip_path: &Path, out: &mut Discovery) {
     let zip_name = zip_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| zip_path.display().to_string());
-    let archive = match File::open(zip_path)
-        .map_err(|e| format!("cannot read: {e}"))
-        .and_then(|f| {
-            zip::ZipArchive::new(BufReader::new(f)).map_err(|e| format!("broken zip archive: {e}"))
-        }) {
-        Ok(a) => a,
-        Err(msg) => {
-            out.errors.push((zip_name, msg));
+    let (entries, broken) = match ZipMembers::open(zip_path) {
+        Ok(z) => (z.entries, z.broken),
+        Err(e) => {
+            out.errors.push((zip_name, e.to_string()));
             return;
         }
     };
-    for index in 0..archive.len() {
-        let Some(entry) = archive.by_index_data(index).ok() else {
-            out.errors.push((
-                format!("{zip_name}!/#{index}"),
-                "broken zip entry".to_string(),
-            ));
-            continue;
-        };
+    if let Some(msg) = broken {
+        out.errors.push((
+            format!("{zip_name}!/#{}", entries.len()),
+            format!("broken zip entry: {msg}; the members after it are not listed"),
+        ));
+    }
+    // A zip can hold several members under one path (or under paths that
+    // differ only in case, one file on Windows): each is its own file, so
+    // such members are named with their index in the archive.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for e in entries.iter().filter(|e| !e.is_dir()) {
+        *seen
+            .entry(member_name(e.name_raw()).to_lowercase())
+            .or_default() += 1;
+    }
+    for (index, entry) in entries.iter().enumerate() {
         if entry.is_dir() {
             continue;
         }
-        // Windows tools write `\` into zip names; show `/` like everywhere else.
-        let inner = String::from_utf8_lossy(entry.name_raw())
-            .replace('\\', "/")
-            .trim_start_matches('/')
-            .to_string();
+        let inner = member_name(entry.name_raw());
+        let repeated = seen.get(&inner.to_lowercase()).is_some_and(|&n| n > 1);
         let modified = entry.last_modified().map(|d| {
             format!(
                 "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
@@ -316,7 +348,11 @@ fn list_zip(zip_path: &Path, out: &mut Discovery) {
             )
         });
         out.candidates.push(Candidate {
-            display: format!("{zip_name}!/{inner}"),
+            display: if repeated {
+                format!("{zip_name}!/{inner} (member {index})")
+            } else {
+                format!("{zip_name}!/{inner}")
+            },
             rel_lower: inner.to_lowercase(),
             rel: inner,
             location: Location::ZipMember {
@@ -329,11 +365,50 @@ fn list_zip(zip_path: &Path, out: &mut Discovery) {
     }
 }
 
+/// A zip's members, read from its central directory one by one (not
+/// through `ZipArchive`, which keys members by name and so keeps one of
+/// several members under one path), in central-directory order: a member's
+/// index is its place there.
+struct ZipMembers {
+    entries: Vec<zip::read::OwnedZipFileEntry>,
+    /// Why listing stopped early (a broken central-directory entry).
+    broken: Option<String>,
+    reader: BufReader<File>,
+}
+
+impl ZipMembers {
+    fn open(path: &Path) -> Result<ZipMembers, SourceError> {
+        let file = open_regular(path, Links::Follow)?;
+        let reader = BufReader::new(file);
+        let mut it = zip::unstable::read::ZipIterable::try_new(
+            reader.get_ref().try_clone()?,
+            zip::read::Config::default(),
+        )
+        .map_err(|e| SourceError::Zip(e.to_string()))?;
+        let mut entries = Vec::new();
+        let mut broken = None;
+        for e in it.files().map_err(|e| SourceError::Zip(e.to_string()))? {
+            match e {
+                Ok(e) => entries.push(e.into()),
+                Err(e) => {
+                    broken = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        Ok(ZipMembers {
+            entries,
+            broken,
+            reader,
+        })
+    }
+}
+
 /// Opens candidates for reading. One per worker thread: it keeps each zip's
 /// central directory open so members are not re-indexed for every read.
 #[derive(Default)]
 pub struct MemberOpener {
-    zips: HashMap<PathBuf, zip::ZipArchive<BufReader<File>>>,
+    zips: HashMap<PathBuf, ZipMembers>,
 }
 
 impl MemberOpener {
@@ -349,19 +424,22 @@ impl MemberOpener {
     ) -> Result<T, SourceError> {
         match loc {
             Location::File(p) => {
-                let mut file = File::open(p)?;
+                // Walked paths: a file swapped for a link or a FIFO since
+                // the walk is refused, not followed or waited on.
+                let mut file = open_regular(p, Links::Refuse)?;
                 f(&mut file)
             }
             Location::ZipMember { zip, index } => {
                 if !self.zips.contains_key(zip) {
-                    let file = File::open(zip)?;
-                    let archive = zip::ZipArchive::new(BufReader::new(file))
-                        .map_err(|e| SourceError::Zip(e.to_string()))?;
-                    self.zips.insert(zip.clone(), archive);
+                    self.zips.insert(zip.clone(), ZipMembers::open(zip)?);
                 }
-                let archive = self.zips.get_mut(zip).expect("inserted above");
-                let mut member = archive
-                    .by_index(*index)
+                let z = self.zips.get_mut(zip).expect("inserted above");
+                let entry = z.entries.get(*index).ok_or_else(|| {
+                    SourceError::Zip(format!("no member {index} (the zip changed?)"))
+                })?;
+                let mut member = entry
+                    .as_ref()
+                    .with_reader(&mut z.reader, zip::ZipReadOptions::default())
                     .map_err(|e| SourceError::Zip(e.to_string()))?;
                 f(&mut member)
             }

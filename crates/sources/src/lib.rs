@@ -62,6 +62,9 @@ pub use winevent::windows_logsource;
 pub enum SourceError {
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
+    /// Not opened on purpose: not a regular file, a link, too large.
+    #[error("{0}")]
+    Open(exhunt_core::open::OpenError),
     #[error("broken zip archive: {0}")]
     Zip(String),
     #[error("binary content where a text log was expected")]
@@ -71,4 +74,13 @@ pub enum SourceError {
     /// An EVTX file whose header cannot be read (not EVTX, or cut off).
     #[error("not a readable EVTX file: {0}")]
     Evtx(String),
+}
+
+impl From<exhunt_core::open::OpenError> for SourceError {
+    fn from(e: exhunt_core::open::OpenError) -> Self {
+        match e {
+            exhunt_core::open::OpenError::Io(e) => SourceError::Io(e),
+            e => SourceError::Open(e),
+        }
+    }
 }

@@ -19,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+use exhunt_core::open::{read_capped, Links, OpenError};
 use exhunt_core::{Finding, FindingKind, FindingParts, Severity, Verdict};
 use std::path::Path;
 use std::time::Duration;
@@ -148,7 +149,9 @@ impl YaraRulesBuilder {
         }
         for f in &files {
             let origin = f.display().to_string();
-            match std::fs::read(f) {
+            // The user's own rule files: a link to a rule is read; a FIFO,
+            // a device or a huge file is named as not loaded.
+            match read_capped(f, Links::Follow, MAX_RULE_FILE) {
                 Ok(bytes) => {
                     self.add_source(&bytes, &origin);
                 }
@@ -156,7 +159,10 @@ impl YaraRulesBuilder {
                     FileLoad {
                         origin,
                         rules: 0,
-                        errors: vec![format!("cannot read: {e}")],
+                        errors: vec![match e {
+                            OpenError::Io(e) => format!("cannot read: {e}"),
+                            e => e.to_string(),
+                        }],
                         warnings: Vec::new(),
                     },
                     String::new(),
@@ -182,18 +188,24 @@ impl YaraRulesBuilder {
     }
 }
 
+/// Largest YARA rule file read (signature-base's largest are a few MB).
+pub const MAX_RULE_FILE: u64 = 64 << 20;
+
 fn collect_rule_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
         let e = e?;
         let ft = e.file_type()?;
         let p = e.path();
+        let is_rule = p
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| x.eq_ignore_ascii_case("yar") || x.eq_ignore_ascii_case("yara"));
         if ft.is_dir() {
             collect_rule_files(&p, out)?;
-        } else if ft.is_file()
-            && p.extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| x.eq_ignore_ascii_case("yar") || x.eq_ignore_ascii_case("yara"))
-        {
+        } else if is_rule && !(ft.is_symlink() && p.is_dir()) {
+            // Regular files, links to files and special files alike: the
+            // read names the ones it refuses, none is left out silently.
+            // (A link to a folder is not followed: it could loop.)
             out.push(p);
         }
     }

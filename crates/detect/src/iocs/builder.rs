@@ -12,8 +12,12 @@ use super::{
     BUNDLED_SHA256_ORIGIN,
 };
 use crate::webfiles::Baselines;
+use exhunt_core::open::{read_capped, Links};
 use std::collections::HashMap;
 use std::path::Path;
+
+/// Largest indicator list read (a million SHA-256 lines is about 70 MB).
+pub const MAX_IOC_FILE: u64 = 512 << 20;
 
 /// The bundled lists, derived by `scripts/derive-iocs.py`.
 const BUNDLED_SHA256_CSV: &str = include_str!("../../../../rules/iocs/webshell-sha256.csv");
@@ -70,7 +74,10 @@ impl FileIocsBuilder {
     /// the number of indicators taken.
     pub fn add_file(&mut self, path: &Path) -> Result<usize, IocError> {
         let origin = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| IocError::Read {
+        // The user's own list: a link to it is read; a FIFO, a device
+        // (`/dev/zero`) or a file beyond the cap is refused, not read
+        // without end.
+        let bytes = read_capped(path, Links::Follow, MAX_IOC_FILE).map_err(|e| IocError::Read {
             origin: origin.clone(),
             message: e.to_string(),
         })?;
