@@ -18,6 +18,7 @@ use crate::args::CollectArgs;
 use crate::plan::{progress_bar, Plan};
 use anyhow::{Context, Result};
 use exhunt_core::{ErrorEntry, Skipped, SystemDiscovery};
+use exhunt_report::{csv_cell, safe};
 use exhunt_scan::guard::OutputGuard;
 use exhunt_scan::{collect_need, Need};
 use exhunt_sources::collection::{
@@ -51,13 +52,13 @@ pub fn run(args: CollectArgs) -> Result<u8> {
     if !args.quiet {
         eprintln!(
             "exhunt: wrote {} ({} file(s), {} bytes read; {} left out, {} unreadable; listed in _exhunt/manifest.json)\nexhunt: SHA-256 of the zip: {} (also in {}.sha256)",
-            args.output.display(),
+            safe(&args.output.display().to_string()),
             done.files,
             done.bytes,
             done.left_out,
             done.errors,
             done.zip_sha256,
-            args.output.display()
+            safe(&args.output.display().to_string())
         );
     }
     Ok(if done.errors > 0 { 1 } else { 0 })
@@ -233,7 +234,7 @@ pub fn collect(job: CollectJob<'_>) -> Result<Collected> {
         .with_context(|| format!("cannot write {}", side.display()))?;
     if !job.quiet {
         for e in &manifest.errors {
-            eprintln!("exhunt: warning: {}: {}", e.path, e.message);
+            eprintln!("exhunt: warning: {}: {}", safe(&e.path), safe(&e.message));
         }
     }
     Ok(Collected {
@@ -382,11 +383,14 @@ fn write_zip<W: Write + std::io::Seek>(
         let mut w = csv::Writer::from_writer(&mut zip);
         w.write_record(["path", "size", "sha256", "modified"])?;
         for f in &manifest.files {
+            // Member paths are evidence file names, and a time may come
+            // from a collection's manifest: no formula for a spreadsheet
+            // (size and hash are ours; a real ISO time is never changed).
             w.write_record([
-                f.path.as_str(),
+                &*csv_cell(&f.path),
                 &f.size.to_string(),
                 f.sha256.as_str(),
-                f.modified.as_deref().unwrap_or(""),
+                &*csv_cell(f.modified.as_deref().unwrap_or("")),
             ])?;
         }
         w.flush()?;

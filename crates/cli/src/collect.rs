@@ -9,6 +9,7 @@
 
 use anyhow::{Context, Result};
 use exhunt_core::Report;
+use exhunt_report::csv_cell;
 use exhunt_sources::{Candidate, MemberOpener};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -128,13 +129,16 @@ fn write_manifest(dir: &Path, entries: &[Entry]) -> Result<()> {
         "original", "source", "copy", "size", "sha256", "modified", "findings",
     ])?;
     for e in entries {
+        // Paths are evidence file names, and a time may come from a
+        // collection's manifest: no formula for a spreadsheet (size, hash
+        // and finding ids are ours; a real ISO time is never changed).
         w.write_record([
-            e.original.as_str(),
-            e.source.as_str(),
-            e.copy.as_str(),
+            &*csv_cell(&e.original),
+            &*csv_cell(&e.source),
+            &*csv_cell(&e.copy),
             &e.size.to_string(),
             e.sha256.as_str(),
-            e.modified.as_deref().unwrap_or(""),
+            &*csv_cell(e.modified.as_deref().unwrap_or("")),
             &e.findings.join(" "),
         ])?;
     }

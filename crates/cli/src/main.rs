@@ -53,7 +53,8 @@ fn main() -> ExitCode {
     match res {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("exhunt: error: {e:#}");
+            // The chain may name evidence (a path, a reader's message).
+            eprintln!("exhunt: error: {}", exhunt_report::safe(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

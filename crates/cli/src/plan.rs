@@ -3,6 +3,7 @@
 
 use crate::args::RootArgs;
 use anyhow::Result;
+use exhunt_report::safe;
 use exhunt_scan::guard::OutputGuard;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -39,9 +40,9 @@ impl Plan {
                     } else {
                         "system root"
                     },
-                    d.root,
+                    safe(&d.root),
                     match (&d.exchange_install, &d.exchange_install_from) {
-                        (Some(p), Some(f)) => format!("in {p} (from {f})"),
+                        (Some(p), Some(f)) => format!("in {} (from {})", safe(p), safe(f)),
                         _ => "install folder not found".to_string(),
                     }
                 );

@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use exhunt_probe::{expand_targets, probe_all, ProbeConfig, ProbeResult};
+use exhunt_report::{csv_cell, safe};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -108,17 +109,20 @@ fn write_csv(w: &mut dyn Write, results: &[ProbeResult]) -> Result<()> {
         "active_checks",
     ])?;
     for r in results {
+        // What a server answered (its build, errors quoting it) is the
+        // server's to choose: no formula for a spreadsheet. The flags and
+        // the CVE and campaign names are ours.
         c.write_record([
-            r.target.as_str(),
+            &*csv_cell(&r.target),
             if r.reachable { "true" } else { "false" },
-            r.build.as_deref().unwrap_or(""),
-            r.build_source.as_deref().unwrap_or(""),
-            r.product.as_deref().unwrap_or(""),
+            &*csv_cell(r.build.as_deref().unwrap_or("")),
+            &*csv_cell(r.build_source.as_deref().unwrap_or("")),
+            &*csv_cell(r.product.as_deref().unwrap_or("")),
             &campaigns(r),
             &r.open_cves.join(" "),
             if r.tls_unverified { "true" } else { "false" },
-            r.error.as_deref().unwrap_or(""),
-            &active(r),
+            &*csv_cell(r.error.as_deref().unwrap_or("")),
+            &*csv_cell(&active(r)),
         ])?;
     }
     c.flush()?;
@@ -144,13 +148,14 @@ fn write_text(w: &mut dyn Write, results: &[ProbeResult]) -> Result<()> {
             }
             (None, false) => String::new(),
         };
+        // A server's answers reach the terminal escaped.
         writeln!(
             w,
             "{:<28} {:<14} {:<36} {}{}",
-            r.target,
-            r.build.as_deref().unwrap_or("-"),
-            r.product.as_deref().unwrap_or("-"),
-            tail,
+            safe(&r.target),
+            safe(r.build.as_deref().unwrap_or("-")),
+            safe(r.product.as_deref().unwrap_or("-")),
+            safe(&tail),
             if r.tls_unverified {
                 "  [certificate not verified]"
             } else {

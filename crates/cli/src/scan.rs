@@ -5,7 +5,7 @@ use crate::args::{OutFormat, ScanArgs};
 use crate::plan::{progress_bar, Plan};
 use crate::{collect, exit_code};
 use anyhow::{Context, Result};
-use exhunt_report::{render, Format};
+use exhunt_report::{render, safe, Format};
 use exhunt_scan::{ScanConfig, ScanConfigBuilder};
 use std::io::Write;
 
@@ -72,7 +72,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let config = config(&args, &plan)?;
     if !args.quiet {
         for w in config.ioc_warnings() {
-            eprintln!("exhunt: warning: indicators: {w}");
+            eprintln!("exhunt: warning: indicators: {}", safe(w));
         }
     }
     // Progress goes to standard error, and only to a person watching it.
@@ -90,13 +90,13 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             };
             eprintln!(
                 "exhunt: warning: {what} {} skipped: {}",
-                r.origin,
-                r.reason.as_deref().unwrap_or("")
+                safe(&r.origin),
+                safe(r.reason.as_deref().unwrap_or(""))
             );
         }
         for l in config.engine().yara_rules().loads() {
             for w in l.warnings.iter().take(3) {
-                eprintln!("exhunt: note: YARA {}: {w}", l.origin);
+                eprintln!("exhunt: note: YARA {}: {}", safe(&l.origin), safe(w));
             }
         }
     }
@@ -108,13 +108,13 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             eprintln!(
                 "exhunt: copied {} flagged file(s) into {} (manifest.json, manifest.csv, report.json)",
                 copied.len(),
-                dir.display()
+                safe(&dir.display().to_string())
             );
         }
     }
     if !args.quiet {
         for e in &report.errors {
-            eprintln!("exhunt: warning: {}: {}", e.path, e.message);
+            eprintln!("exhunt: warning: {}: {}", safe(&e.path), safe(&e.message));
         }
     }
     let format = match args.format {

@@ -14,14 +14,16 @@
 //! - `timeline`: CSV, UTC, every finding with the records around it from
 //!   the same source, sorted by time across all sources.
 //!
-//! The renderers write what the report holds as it is: strings from the
-//! scanned logs reach the output unchanged, except where the JSON and CSV
-//! encoders quote them.
+//! Strings from the scanned evidence are attacker-controlled (`safe`): the
+//! text report shows their control and bidi characters escaped, the
+//! timeline neutralises cells a spreadsheet would evaluate as formulas, and
+//! JSON leaves them to its encoder's escaping, values unchanged.
 
 #![forbid(unsafe_code)]
 
 mod group;
 mod json;
+mod safe;
 mod text;
 mod timeline;
 
@@ -31,6 +33,7 @@ mod tests;
 use exhunt_core::Report;
 use std::io::{self, Write};
 
+pub use safe::{clean, csv_cell, is_unsafe_char, safe, Safe};
 pub use text::verdict_sentence;
 
 /// Output formats.

@@ -120,3 +120,174 @@ fn text_starts_with_verdict_and_lists_steps() {
     render(&report(), Format::Jsonl, &mut out).unwrap();
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
 }
+
+/// What a terminal must never receive raw from the evidence.
+fn raw_controls(s: &str) -> Vec<char> {
+    s.chars()
+        .filter(|&c| c != '\n' && is_unsafe_char(c))
+        .collect()
+}
+
+#[test]
+fn safe_escapes_controls_and_bidi_and_keeps_other_text() {
+    assert_eq!(
+        safe("\x1b]0;owned\x07\x1b[2J").to_string(),
+        "\\x1b]0;owned\\x07\\x1b[2J"
+    );
+    assert_eq!(
+        safe("a\r\nb\tc\0d\x7f").to_string(),
+        "a\\r\\nb\\tc\\x00d\\x7f"
+    );
+    // C1 controls (the 8-bit CSI), bidi overrides and isolates, the line
+    // separator, invisible characters.
+    assert_eq!(
+        safe("\u{9b}31m \u{85} \u{202e}gpj.aspx \u{2066}x\u{2069} \u{2028} a\u{200b}b \u{feff}")
+            .to_string(),
+        "\\u{9b}31m \\u{85} \\u{202e}gpj.aspx \\u{2066}x\\u{2069} \\u{2028} a\\u{200b}b \\u{feff}"
+    );
+    // Ordinary text, Windows paths and the joiners scripts need, as they are.
+    for s in [
+        "C:\\inetpub\\wwwroot\\aspnet_client\\影子é.aspx",
+        "Smtp~administrateur@contoso.fr",
+        "کار\u{200c}ها",
+        "👩\u{200d}💻",
+        "",
+    ] {
+        assert_eq!(safe(s).to_string(), s);
+        assert!(matches!(clean(s), std::borrow::Cow::Borrowed(_)));
+    }
+    // Width and alignment still apply, to the escaped text.
+    assert_eq!(format!("[{:<6}]", safe("a\x1b")), "[a\\x1b ]");
+    assert_eq!(format!("[{:>3}]", safe("é")), "[  é]");
+}
+
+#[test]
+fn csv_cell_neutralises_formulas_only() {
+    for (s, want) in [
+        (
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "'=HYPERLINK(\"http://x\",\"y\")",
+        ),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+    ] {
+        assert_eq!(csv_cell(s), want);
+    }
+    for s in [
+        "2021-03-03T06:49:42.162Z",
+        "inetpub/wwwroot/a=b.aspx",
+        "a-b",
+        " =1",
+        "",
+    ] {
+        assert_eq!(csv_cell(s), s);
+    }
+}
+
+/// A finding whose every string the intruder chose.
+fn hostile_report() -> Report {
+    let mut r = report();
+    let f = &mut r.findings[0];
+    f.title = "Shell \x1b]0;owned\x07".into();
+    f.path = "inetpub/wwwroot/aspnet_client/影子\r\nVERDICT: CLEAN\u{202e}.aspx".into();
+    f.time = Some("2021-03-03T06:4€\x1b[2J".into());
+    f.evidence.insert(
+        "AnchorMailbox".into(),
+        "ServerInfo~a]@x:444/\x1b[2J\u{9b}#".into(),
+    );
+    f.evidence
+        .insert("ClientIpAddress".into(), "203.0.113.7\x1b[8m".into());
+    r.inputs = vec!["/mnt/\x1b[31mev".into()];
+    r.errors = vec![ErrorEntry {
+        path: "HttpProxy_\x07.LOG".into(),
+        message: "binary\n".into(),
+    }];
+    r.next_steps.push("Remove inetpub/\x1b[2J.aspx".into());
+    r
+}
+
+#[test]
+fn text_escapes_every_string_from_the_evidence() {
+    let mut out = Vec::new();
+    render(&hostile_report(), Format::Text, &mut out).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    assert_eq!(raw_controls(&s), Vec::<char>::new(), "{s:?}");
+    for shown in [
+        "Shell \\x1b]0;owned\\x07",
+        "影子\\r\\nVERDICT: CLEAN\\u{202e}.aspx:12",
+        "ServerInfo~a]@x:444/\\x1b[2J\\u{9b}#",
+        "from 203.0.113.7\\x1b[8m",
+        "Scanned: /mnt/\\x1b[31mev",
+        "HttpProxy_\\x07.LOG: binary\\n",
+        "2. Remove inetpub/\\x1b[2J.aspx",
+        // A time cut by characters, not inside the euro sign.
+        "2021-03-03 06:4€ UTC",
+    ] {
+        assert!(s.contains(shown), "{shown} not in {s}");
+    }
+    assert_eq!(s.lines().filter(|l| l.starts_with("VERDICT:")).count(), 1);
+}
+
+#[test]
+fn text_last_pass_escapes_what_a_section_left_raw() {
+    let mut r = report();
+    // `Tool.version` is ours and written as it is: the last pass still
+    // catches a control character in it.
+    r.tool.version = "0.1.0\x1b[2J".into();
+    let mut out = Vec::new();
+    render(&r, Format::Text, &mut out).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    assert!(s.starts_with("exhunt 0.1.0\\x1b[2J — "), "{s}");
+}
+
+#[test]
+fn timeline_neutralises_formulas_and_json_keeps_values() {
+    let mut r = hostile_report();
+    r.findings[0].title = "=HYPERLINK(\"http://evil\",\"x\")".into();
+    r.findings[0].path = "@SUM(1+1)*cmd|' /C calc'!A0".into();
+    r.findings[0].time = Some("+cmd|'/C calc'!A0T02:14:00Z".into());
+    r.findings[0].context = vec![ContextLine {
+        time: Some("2021-03-03T06:49:41.000Z".into()),
+        line: Some(11),
+        text: "-2+3,\"x\"".into(),
+    }];
+    let mut out = Vec::new();
+    render(&r, Format::Timeline, &mut out).unwrap();
+    let mut rd = csv::ReaderBuilder::new().from_reader(out.as_slice());
+    let header = rd.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = |kind: &str| rows.iter().find(|r| &r[col("type")] == kind).unwrap();
+    let cell = |kind: &str, name: &str| row(kind)[col(name)].to_string();
+    assert_eq!(cell("context", "time"), "2021-03-03T06:49:41.000Z");
+    assert_eq!(cell("context", "detail"), "'-2+3,\"x\"");
+    assert_eq!(cell("finding", "time"), "'+cmd|'/C calc'!A0T02:14:00Z");
+    assert_eq!(
+        cell("finding", "title"),
+        "'=HYPERLINK(\"http://evil\",\"x\")"
+    );
+    assert_eq!(cell("finding", "source"), "'@SUM(1+1)*cmd|' /C calc'!A0");
+    assert_eq!(cell("finding", "line"), "12");
+    for row in &rows {
+        for c in row {
+            assert!(!c.starts_with(['=', '+', '-', '@', '\t', '\r']), "{c:?}");
+        }
+    }
+    // JSON: the values as they were, escaped by the encoder only.
+    let mut out = Vec::new();
+    render(&r, Format::Json, &mut out).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        v["findings"][0]["title"],
+        "=HYPERLINK(\"http://evil\",\"x\")"
+    );
+    assert_eq!(
+        v["findings"][0]["evidence"]["AnchorMailbox"],
+        "ServerInfo~a]@x:444/\x1b[2J\u{9b}#"
+    );
+    assert!(!out.contains(&0x1b));
+}

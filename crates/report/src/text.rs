@@ -3,6 +3,7 @@
 //! what to do now. One function per section, in the order they are written.
 
 use crate::group::{groups, Group};
+use crate::safe::{clean_but, safe};
 use exhunt_core::{
     Coverage, ErrorEntry, Patch, Report, RuleLoad, Skipped, Stats, Suppressed, SystemDiscovery,
     Verdict,
@@ -22,6 +23,18 @@ const IPS_LISTED: usize = 3;
 const EVIDENCE_CHARS: usize = 160;
 
 pub(crate) fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let mut buf = Vec::new();
+    sections(r, &mut buf)?;
+    // Every string from the evidence is written through `safe` by the
+    // sections; this last pass escapes any control or bidi character that
+    // still reached the text (a section that forgot), keeping only the
+    // line ends the sections wrote.
+    let text = String::from_utf8_lossy(&buf);
+    w.write_all(clean_but(&text, Some('\n')).as_bytes())
+}
+
+/// The sections, in order.
+fn sections(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     header(r, w)?;
     findings(r, w)?;
     if let Some(d) = &r.discovery {
@@ -51,15 +64,18 @@ pub fn verdict_sentence(v: Verdict) -> &'static str {
 }
 
 /// A time to the minute, for reading: `2021-03-03T06:49:42.162Z` →
-/// `2021-03-03 06:49`.
+/// `2021-03-03 06:49`. Times come from the evidence (an IIS line's date and
+/// time columns as written): cut by characters, never inside one, and
+/// escaped.
 fn minute(t: &str) -> String {
-    t[..t.len().min(16)].replace('T', " ")
+    let cut: String = t.chars().take(16).collect();
+    safe(&cut.replace('T', " ")).to_string()
 }
 
 /// What was scanned and the verdict, with what it means.
 fn header(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "exhunt {} — Exchange compromise check", r.tool.version)?;
-    writeln!(w, "Scanned: {}", r.inputs.join(", "))?;
+    writeln!(w, "Scanned: {}", safe(&r.inputs.join(", ")))?;
     writeln!(w)?;
     writeln!(
         w,
@@ -100,7 +116,7 @@ fn group(g: &Group<'_>, w: &mut dyn Write) -> io::Result<()> {
         w,
         "  {:<8} {}{}",
         f.severity.as_str().to_uppercase(),
-        f.title,
+        safe(&f.title),
         if g.count > 1 {
             format!("  (x{})", g.count)
         } else {
@@ -118,7 +134,7 @@ fn group(g: &Group<'_>, w: &mut dyn Write) -> io::Result<()> {
         let more = g.ips.len().saturating_sub(IPS_LISTED);
         detail.push(format!(
             "from {}{}",
-            shown.join(", "),
+            safe(&shown.join(", ")),
             if more > 0 {
                 format!(" and {more} more")
             } else {
@@ -127,16 +143,16 @@ fn group(g: &Group<'_>, w: &mut dyn Write) -> io::Result<()> {
         ));
     }
     if !f.cves.is_empty() {
-        detail.push(f.cves.join(", "));
+        detail.push(safe(&f.cves.join(", ")).to_string());
     }
     if !detail.is_empty() {
         writeln!(w, "           {}", detail.join("; "))?;
     }
     let loc = match f.line {
-        Some(l) => format!("{}:{}", f.path, l),
-        None => f.path.clone(),
+        Some(l) => format!("{}:{}", safe(&f.path), l),
+        None => safe(&f.path).to_string(),
     };
-    writeln!(w, "           first seen in {loc} [{}]", f.id)?;
+    writeln!(w, "           first seen in {loc} [{}]", safe(&f.id))?;
     // The one piece of evidence a reader checks first, by record type.
     let key = [
         "path",
@@ -151,7 +167,7 @@ fn group(g: &Group<'_>, w: &mut dyn Write) -> io::Result<()> {
     .find_map(|k| f.evidence.get(*k));
     if let Some(p) = key {
         let p: String = p.chars().take(EVIDENCE_CHARS).collect();
-        writeln!(w, "           {p}")?;
+        writeln!(w, "           {}", safe(&p))?;
     }
     Ok(())
 }
@@ -163,7 +179,7 @@ fn suppressed(suppressed: &[Suppressed], w: &mut dyn Write) -> io::Result<()> {
             w,
             "  ... and {} more {} rows{}, counted but not listed one by one",
             s.count,
-            s.rule,
+            safe(&s.rule),
             match (&s.first, &s.last) {
                 (Some(a), Some(b)) => format!(" ({} to {} UTC)", minute(a), minute(b)),
                 _ => String::new(),
@@ -187,7 +203,9 @@ fn leads(leads: &[Group<'_>], w: &mut dyn Write) -> io::Result<()> {
         writeln!(
             w,
             "    {} (x{}), e.g. {}",
-            g.first.title, g.count, g.first.path
+            safe(&g.first.title),
+            g.count,
+            safe(&g.first.path)
         )?;
     }
     Ok(())
@@ -203,14 +221,19 @@ fn discovery(d: &SystemDiscovery, w: &mut dyn Write) -> io::Result<()> {
         } else {
             "system root"
         },
-        d.root
+        safe(&d.root)
     );
     if let Some(c) = &d.collected {
         head.push_str(&format!("; collected {}", minute(c)));
     }
     writeln!(w, "{head}):")?;
     match (&d.exchange_install, &d.exchange_install_from) {
-        (Some(p), Some(from)) => writeln!(w, "  Exchange installed in {p} (from {from})")?,
+        (Some(p), Some(from)) => writeln!(
+            w,
+            "  Exchange installed in {} (from {})",
+            safe(p),
+            safe(from)
+        )?,
         _ => writeln!(w, "  Exchange install folder: not found")?,
     }
     for p in &d.places {
@@ -229,17 +252,22 @@ fn discovery(d: &SystemDiscovery, w: &mut dyn Write) -> io::Result<()> {
         } else {
             "not read "
         };
-        write!(w, "  {status} {:<30} {}", p.what, p.windows_path)?;
+        write!(
+            w,
+            "  {status} {:<30} {}",
+            safe(&p.what),
+            safe(&p.windows_path)
+        )?;
         if learnt {
-            write!(w, "  (from {})", p.from)?;
+            write!(w, "  (from {})", safe(&p.from))?;
         }
         if !p.status.starts_with("within ") && p.status != "scanned" {
-            write!(w, ": {}", p.status)?;
+            write!(w, ": {}", safe(&p.status))?;
         }
         writeln!(w)?;
     }
     for n in &d.notes {
-        writeln!(w, "  Note: {n}")?;
+        writeln!(w, "  Note: {}", safe(n))?;
     }
     writeln!(w)
 }
@@ -255,7 +283,7 @@ fn coverage(coverage: &[Coverage], stats: &Stats, w: &mut dyn Write) -> io::Resu
         writeln!(
             w,
             "  {:<24} {:>6} file(s)  {} to {}",
-            c.family,
+            safe(&c.family),
             c.files,
             c.first.as_deref().map(minute).unwrap_or_else(|| "?".into()),
             c.last.as_deref().map(minute).unwrap_or_else(|| "?".into()),
@@ -282,10 +310,10 @@ fn patch(patch: Option<&Patch>, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
         "  Exchange build {} ({}, update level {}), from {}.",
-        p.build,
-        p.product,
-        p.update_level.as_deref().unwrap_or("unknown"),
-        p.source
+        safe(&p.build),
+        safe(&p.product),
+        safe(p.update_level.as_deref().unwrap_or("unknown")),
+        safe(&p.source)
     )?;
     let campaigns = p.open_campaigns();
     if p.open_cves.is_empty() {
@@ -298,13 +326,13 @@ fn patch(patch: Option<&Patch>, w: &mut dyn Write) -> io::Result<()> {
             if campaigns.is_empty() {
                 String::new()
             } else {
-                format!(", exploitable by {}", campaigns.join(", "))
+                format!(", exploitable by {}", safe(&campaigns.join(", ")))
             }
         )?;
-        writeln!(w, "  To install: {}", p.install)?;
+        writeln!(w, "  To install: {}", safe(&p.install))?;
     }
     for n in &p.notes {
-        writeln!(w, "  Note: {n}")?;
+        writeln!(w, "  Note: {}", safe(n))?;
     }
     Ok(())
 }
@@ -346,8 +374,8 @@ fn rules(rules: &[RuleLoad], w: &mut dyn Write) -> io::Result<()> {
                 w,
                 "    skipped {}: {} (e.g. {})",
                 files.len(),
-                reason,
-                files[0]
+                safe(reason),
+                safe(files[0])
             )?;
         }
     }
@@ -365,7 +393,7 @@ fn skipped(skipped: &[Skipped], w: &mut dyn Write) -> io::Result<()> {
         skipped.len()
     )?;
     for s in skipped.iter().take(SKIPPED_LISTED) {
-        writeln!(w, "    {}: {}", s.path, s.reason)?;
+        writeln!(w, "    {}: {}", safe(&s.path), safe(&s.reason))?;
     }
     Ok(())
 }
@@ -377,7 +405,7 @@ fn errors(errors: &[ErrorEntry], w: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(w, "Could not read ({}):", errors.len())?;
     for e in errors.iter().take(ERRORS_LISTED) {
-        writeln!(w, "  {}: {}", e.path, e.message)?;
+        writeln!(w, "  {}: {}", safe(&e.path), safe(&e.message))?;
     }
     if errors.len() > ERRORS_LISTED {
         writeln!(
@@ -393,7 +421,7 @@ fn errors(errors: &[ErrorEntry], w: &mut dyn Write) -> io::Result<()> {
 fn next_steps(steps: &[String], w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "What to do now:")?;
     for (i, s) in steps.iter().enumerate() {
-        writeln!(w, "  {}. {}", i + 1, s)?;
+        writeln!(w, "  {}. {}", i + 1, safe(s))?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! sorted by time across all sources, for putting one intrusion's steps in
 //! order.
 
+use crate::safe::csv_cell;
 use exhunt_core::{Finding, Report};
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -35,6 +36,14 @@ pub(crate) fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         "detail",
     ])?;
     for row in rows {
+        // Formula injection (OWASP "CSV Injection"): every cell taken from
+        // the report goes through `csv_cell`, the time included (an IIS
+        // line's time is its date and time columns as written; a real ISO
+        // time starts with a digit and is never changed). Left as they are:
+        // `line`, which we format from an unsigned number, and `type`,
+        // `severity` and `verdict`, our own words. No column holds a signed
+        // number, so a leading `-` is never a legitimate negative value here
+        // and needs no exception.
         let line = row.line.map(|l| l.to_string()).unwrap_or_default();
         // Context rows name their finding but do not repeat its judgement.
         let (sev, verdict, title) = if row.kind == "finding" {
@@ -47,16 +56,16 @@ pub(crate) fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             ("", "", "")
         };
         out.write_record([
-            row.time.as_str(),
+            &*csv_cell(&row.time),
             row.kind,
-            row.finding.id.as_str(),
-            row.finding.rule.as_str(),
+            &*csv_cell(&row.finding.id),
+            &*csv_cell(&row.finding.rule),
             sev,
             verdict,
-            row.source,
+            &*csv_cell(row.source),
             line.as_str(),
-            title,
-            row.detail.as_str(),
+            &*csv_cell(title),
+            &*csv_cell(&row.detail),
         ])?;
     }
     out.flush()

@@ -5,8 +5,9 @@
 //! and single findings, leads, suppressed rows, discovery, coverage, patch
 //! states, rule loads, skipped files, more errors than are listed) and carry
 //! attacker-controlled strings with control characters, ANSI escapes,
-//! commas, quotes and newlines, because the renderers pass those through as
-//! they are today and a refactor must not change that silently.
+//! commas, quotes, newlines and spreadsheet formulas, because how each
+//! format renders them (escaped in the text, neutralised in CSV cells, left
+//! to the encoder in JSON) must not change silently.
 //!
 //! After an intended change of output, regenerate the files with
 //! `EXHUNT_BLESS=1 cargo test -p exhunt-report --test formats` and review
@@ -107,6 +108,17 @@ fn full() -> Report {
         // that finding.
         ctx(Some("2021-03-04T01:02:03.000Z"), Some(40), "dup of F0002"),
         ctx(None, None, HOSTILE),
+        // Cells a spreadsheet would evaluate: neutralised in the timeline.
+        ctx(
+            Some("2021-03-03T06:49:44.000Z"),
+            Some(15),
+            "=HYPERLINK(\"http://evil.example/x\",\"open\")",
+        ),
+        ctx(
+            Some("2021-03-03T06:49:45.000Z"),
+            Some(16),
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+        ),
     ];
     let mut f2 = ssrf("F0002", "2021-03-04T01:02:03.000Z", 40, "198.51.100.23");
     f2.related = vec!["F0001".into()];
