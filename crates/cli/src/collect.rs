@@ -68,8 +68,11 @@ pub fn collect(dir: &Path, report: &Report, candidates: &[Candidate]) -> Result<
             continue;
         };
         let mut rel = Path::new("files").join(safe_rel(path));
-        // Two inputs can hold the same relative path: number the later ones.
-        let n = used.entry(rel.clone()).or_insert(0);
+        // Two inputs can hold the same relative path: number the later ones
+        // (compared without case: the copies may land on a folder of
+        // Windows or macOS, where `A.aspx` and `a.aspx` are one file).
+        let key = PathBuf::from(rel.to_string_lossy().to_lowercase());
+        let n = used.entry(key).or_insert(0);
         *n += 1;
         if *n > 1 {
             let name = format!(

@@ -60,6 +60,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Creates a file exhunt writes (a report, a probe's results): always a
+/// new one. `create_new` is `O_CREAT|O_EXCL`, which fails on any existing
+/// path, a symbolic link included, so a link planted where the output goes
+/// is never written through and an existing file (which may be evidence)
+/// is never replaced. Buffered: reports are written in many small pieces.
+pub(crate) fn create_output(
+    path: &std::path::Path,
+) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+    use anyhow::Context;
+    match std::fs::File::create_new(path) {
+        Ok(f) => Ok(std::io::BufWriter::new(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
+            "{} already exists (or is a link): exhunt never writes over an existing file; give a new name",
+            path.display()
+        ),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
 /// The exit code for a report.
 pub(crate) fn exit_code(r: &Report) -> u8 {
     let base = match r.verdict {

@@ -1,6 +1,7 @@
 //! `exhunt probe TARGET...`: the build of each server, from the network.
 
 use anyhow::{bail, Context, Result};
+use exhunt_core::open::{read_capped, Links};
 use exhunt_probe::{expand_targets, probe_all, ProbeConfig, ProbeResult};
 use exhunt_report::{csv_cell, safe};
 use serde_json::json;
@@ -13,6 +14,9 @@ pub enum Out {
     Csv,
 }
 
+/// Largest `--targets` file read.
+const MAX_TARGETS_FILE: u64 = 16 << 20;
+
 pub fn run(
     targets: &[String],
     file: Option<&Path>,
@@ -24,8 +28,11 @@ pub fn run(
 ) -> Result<u8> {
     let mut specs = targets.to_vec();
     if let Some(f) = file {
-        let text = std::fs::read_to_string(f)
+        // A list of hosts: a few MB at most; a device or FIFO is refused.
+        let bytes = read_capped(f, Links::Follow, MAX_TARGETS_FILE)
             .with_context(|| format!("cannot read targets from {}", f.display()))?;
+        let text = String::from_utf8(bytes)
+            .with_context(|| format!("targets file {} is not UTF-8 text", f.display()))?;
         specs.extend(text.lines().map(str::to_string));
     }
     let urls = expand_targets(&specs, cfg.port, max_targets).map_err(anyhow::Error::msg)?;
@@ -59,9 +66,7 @@ pub fn run(
         .map_err(anyhow::Error::msg)?;
     pb.finish_and_clear();
     let mut sink: Box<dyn Write> = match output {
-        Some(p) => Box::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        ),
+        Some(p) => Box::new(crate::create_output(p)?),
         None => Box::new(std::io::stdout().lock()),
     };
     match out {

@@ -125,8 +125,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     };
     match &args.output {
         Some(path) => {
-            let mut f = std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut f = crate::create_output(path)?;
             render(&report, format, &mut f)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             f.flush()?;

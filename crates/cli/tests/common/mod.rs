@@ -123,6 +123,22 @@ pub fn fingerprint(root: &Path) -> Vec<(String, String, std::time::SystemTime)> 
             let md = std::fs::symlink_metadata(&p).unwrap();
             if md.is_dir() {
                 stack.push(p);
+            } else if md.file_type().is_symlink() {
+                // A link is evidence as a link: where it points (it may
+                // point at /dev/zero).
+                let to = std::fs::read_link(&p).unwrap();
+                out.push((
+                    p.display().to_string(),
+                    format!("-> {}", to.display()),
+                    md.modified().unwrap(),
+                ));
+            } else if !md.is_file() {
+                // A FIFO or device: its type, never its content.
+                out.push((
+                    p.display().to_string(),
+                    format!("{:?}", md.file_type()),
+                    md.modified().unwrap(),
+                ));
             } else {
                 let h = Sha256::digest(std::fs::read(&p).unwrap());
                 let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
@@ -162,4 +178,111 @@ pub fn mgmt_event(time: &str, cmdlet: &str, params: &str, user: &str) -> String 
         "Task": "1"
     })
     .to_string()
+}
+
+/// What a bounded run of the binary gave.
+pub struct Bounded {
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+    /// Peak resident memory of the process in KiB (Linux: `VmHWM`, read
+    /// while it runs); `None` where the platform does not tell.
+    pub peak_kib: Option<u64>,
+    pub timed_out: bool,
+}
+
+impl Bounded {
+    /// Fails the test unless the run ended by itself within its time and,
+    /// where the platform tells, under `max_mib` of memory.
+    pub fn assert_within(&self, max_mib: u64) -> &Self {
+        assert!(
+            !self.timed_out,
+            "exhunt did not finish in time (hang); stderr: {}",
+            self.stderr
+        );
+        if let Some(kib) = self.peak_kib {
+            assert!(
+                kib / 1024 <= max_mib,
+                "peak memory {} MiB > {max_mib} MiB",
+                kib / 1024
+            );
+        }
+        assert!(
+            self.code.is_some(),
+            "exhunt was killed by a signal; stderr: {}",
+            self.stderr
+        );
+        let code = self.code.unwrap();
+        assert!(code != 101, "exhunt panicked: {}", self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                String::from_utf8_lossy(&self.stdout),
+                self.stderr
+            )
+        })
+    }
+}
+
+/// Runs the real binary with `args`, killing it after `timeout`, watching
+/// its peak memory. Output is drained while it runs (a full pipe would
+/// otherwise stall it and look like a hang).
+pub fn run_bounded(args: &[&str], timeout: std::time::Duration) -> Bounded {
+    use std::io::Read;
+    use std::process::Stdio;
+    let bin = assert_cmd::cargo::cargo_bin("exhunt");
+    let mut child = std::process::Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = so.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = se.read_to_end(&mut v);
+        v
+    });
+    let status_path = format!("/proc/{}/status", child.id());
+    let start = std::time::Instant::now();
+    let mut peak: Option<u64> = None;
+    let mut timed_out = false;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            if let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak = Some(peak.unwrap_or(0).max(kib));
+            }
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    Bounded {
+        code: status.code(),
+        stdout: t_out.join().unwrap(),
+        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+        peak_kib: peak,
+        timed_out,
+    }
 }
