@@ -585,15 +585,73 @@ pub struct Stats {
     pub files_content_scanned: u64,
 }
 
-/// Rows of a noisy rule (scans, failed attempts) beyond what is listed one
-/// by one: internet-facing servers are probed every day, and a year of logs
-/// can hold hundreds of thousands of such rows. Counted, not dropped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Rows of a rule beyond what is listed one by one: internet-facing servers
+/// are probed every day, and a year of logs can hold hundreds of thousands
+/// of such rows; an intruder can also write millions of matching rows to
+/// exhaust the defender's memory. Counted and summarised, not dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Suppressed {
     pub rule: String,
     pub count: u64,
     pub first: Option<String>,
     pub last: Option<String>,
+    /// Added field: the worst severity among the rows counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Added field: client addresses of the rows counted (the first
+    /// [`Suppressed::MAX_CLIENTS`] distinct ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
+    /// Added field: the rows came from more distinct clients than listed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more_clients: bool,
+    /// Added field: where one of the rows counted is (`path:line`), the
+    /// latest, to look at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
+}
+
+impl Suppressed {
+    pub const MAX_CLIENTS: usize = 20;
+
+    /// Counts one more row of the rule into the summary.
+    pub fn count(&mut self, f: &Finding) {
+        if self.rule.is_empty() {
+            self.rule = f.rule.clone();
+        }
+        self.count += 1;
+        if self.severity.is_none_or(|s| f.severity < s) {
+            self.severity = Some(f.severity);
+        }
+        if let Some(t) = &f.time {
+            if self.first.as_ref().is_none_or(|c| t < c) {
+                self.first = Some(t.clone());
+            }
+            if self.last.as_ref().is_none_or(|c| t >= c) {
+                self.last = Some(t.clone());
+                self.sample = Some(match f.line {
+                    Some(l) => format!("{}:{l}", f.path),
+                    None => f.path.clone(),
+                });
+            }
+        } else if self.sample.is_none() {
+            self.sample = Some(f.path.clone());
+        }
+        let client = ["ClientIpAddress", "c-ip", "ClientIp"]
+            .iter()
+            .find_map(|k| f.evidence.get(*k))
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty() && *v != "-");
+        if let Some(c) = client {
+            if !self.clients.iter().any(|x| x == c) {
+                if self.clients.len() < Self::MAX_CLIENTS {
+                    self.clients.push(c.to_string());
+                } else {
+                    self.more_clients = true;
+                }
+            }
+        }
+    }
 }
 
 /// Whether a Sigma rule could be used; every rule file is listed, none is

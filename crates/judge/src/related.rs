@@ -43,7 +43,10 @@ pub(crate) fn relate(findings: &mut [Finding]) {
             continue;
         }
         for &i in members {
-            for &j in members {
+            // The first few of a key's members are enough, and looking at
+            // all of them for each would be quadratic (thousands of rows
+            // from one scanner's address).
+            for &j in members.iter().take(MAX_RELATED * 4 + 1) {
                 if i != j && related[i].len() < MAX_RELATED * 4 {
                     related[i].push(j);
                 }

@@ -177,14 +177,29 @@ fn suppressed(suppressed: &[Suppressed], w: &mut dyn Write) -> io::Result<()> {
     for s in suppressed {
         writeln!(
             w,
-            "  ... and {} more {} rows{}, counted but not listed one by one",
+            "  ... and {} more {} rows{}{}, counted but not listed one by one",
             s.count,
             safe(&s.rule),
+            match s.severity {
+                Some(sev) => format!(" ({})", sev.as_str()),
+                None => String::new(),
+            },
             match (&s.first, &s.last) {
                 (Some(a), Some(b)) => format!(" ({} to {} UTC)", minute(a), minute(b)),
                 _ => String::new(),
             }
         )?;
+        if !s.clients.is_empty() {
+            writeln!(
+                w,
+                "      from {}{}",
+                safe(&s.clients.join(", ")),
+                if s.more_clients { " and more" } else { "" }
+            )?;
+        }
+        if let Some(at) = &s.sample {
+            writeln!(w, "      one of them: {}", safe(at))?;
+        }
     }
     Ok(())
 }

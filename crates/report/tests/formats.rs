@@ -412,12 +412,14 @@ fn full() -> Report {
                 count: 123_456,
                 first: Some("2021-03-02T00:00:00.000Z".into()),
                 last: Some("2021-03-09T12:34:56.000Z".into()),
+                ..Default::default()
             },
             Suppressed {
                 rule: "autodiscover-probe".into(),
                 count: 7,
                 first: Some("2021-03-02T00:00:00.000Z".into()),
                 last: None,
+                ..Default::default()
             },
         ],
         rules,
@@ -593,6 +595,7 @@ fn bare() -> Report {
             count: 3,
             first: None,
             last: None,
+            ..Default::default()
         }],
         rules: vec![],
         skipped: vec![Skipped {

@@ -8,7 +8,9 @@
 //!   (`worker.rs`, ripgrep's `SearchWorker`) takes the next file, reads it
 //!   through the read seam of `exhunt-sources` and hands records and files
 //!   to the seams of `exhunt-detect` (event, line and file detectors).
-//!   Noisy findings go through one gate (`gate.rs`); whole-tree checks
+//!   Every finding goes through one gate (`gate.rs`), which keeps each
+//!   rule's earliest findings up to a cap and summarises the rest, so
+//!   memory is flat in the number of matching rows; whole-tree checks
 //!   (`neighbours.rs`) and the patch status (`patchstatus.rs`) run after.
 //!   The result is the [`Evidence`] the judge turns into a report, with the
 //!   candidates (for `--collect`).
@@ -36,14 +38,14 @@ mod worker;
 pub use config::{ScanConfig, ScanConfigBuilder, ScanError};
 pub use engine::Engine;
 pub use exhunt_judge::Evidence;
-pub use gate::NOISY_CAP;
+pub use gate::{FILE_CAP, KEEP_CAP, NOISY_CAP, SEVERE_CAP};
 pub use need::{collect_need, Need};
 pub use patchstatus::patch_status;
 
 use exhunt_core::{ErrorEntry, Skipped, Stats};
 use exhunt_detect::shells::RequestedShells;
 use exhunt_sources::{discover, path_interest, Candidate, PathInterest};
-use gate::NoiseGate;
+use gate::FindingGate;
 use logs::LogPass;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -78,7 +80,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
     progress.set_length(candidates.len() as u64);
     // Biggest files first, so one large log does not finish last on one core.
     candidates.sort_by_key(|c| std::cmp::Reverse(c.size));
-    let gate = NoiseGate::default();
+    let gate = FindingGate::default();
     // What the path says, once per file: it splits the passes and guides
     // the reading.
     let interest: Vec<PathInterest> = candidates
@@ -101,7 +103,13 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
                 let Some(&i) = idx.get(k) else {
                     break;
                 };
-                mine.push((i, w.process(lp, &candidates[i], &interest[i])));
+                let mut o = w.process(lp, &candidates[i], &interest[i]);
+                // Findings go to the gate as each file is done: kept up to
+                // their rule's cap, counted beyond it.
+                for f in o.findings.drain(..) {
+                    gate.admit(f);
+                }
+                mine.push((i, o));
                 progress.inc(1);
             }
             done.lock()
@@ -124,10 +132,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
             events: first,
         },
     );
-    let shells = RequestedShells::from_findings(
-        outcomes.iter().flat_map(|(_, o)| &o.findings),
-        engine.baselines,
-    );
+    let shells = gate.with_kept(|found| RequestedShells::from_findings(found, engine.baselines));
     let second = engine.event_detectors(&shells);
     // The shells' names join the IIS pre-filter only when there are any.
     let iis = if shells.is_empty() {

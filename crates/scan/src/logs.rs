@@ -3,7 +3,7 @@
 //! window, build, problems).
 
 use crate::engine::Engine;
-use crate::gate::NoiseGate;
+use crate::gate::{FileCap, FindingGate};
 use crate::worker::FileOutcome;
 use exhunt_core::{ArtifactKind, BuildSeen, Finding};
 use exhunt_detect::events::EventDetector;
@@ -12,23 +12,26 @@ use exhunt_judge::FileWindow;
 use exhunt_sources::{Candidate, LineFilter, LogFile, Readers, Rec, RecordSink, SourceError};
 use std::io::Read;
 
-/// What one pass shares between its workers: the engine, the noise gate,
+/// What one pass shares between its workers: the engine, the finding gate,
 /// the event detectors of this pass and their IIS line pre-filter.
 pub(crate) struct LogPass<'a> {
     pub engine: &'a Engine,
-    pub gate: &'a NoiseGate,
+    pub gate: &'a FindingGate,
     pub events: Vec<&'a dyn EventDetector>,
     pub iis: Option<exhunt_sources::LineKeep>,
 }
 
 /// Runs the detectors that apply to one log over its records; keeps a
-/// finding with the file unless the noise gate takes it.
+/// finding with the file unless the finding gate takes or counts it.
 struct DetectSink<'a> {
     ctx: LogContext<'a>,
     lines: Vec<&'a dyn LineDetector>,
     events: Vec<&'a dyn EventDetector>,
     engine: &'a Engine,
-    gate: &'a NoiseGate,
+    gate: &'a FindingGate,
+    /// This file's findings per rule: past the cap they are counted, not
+    /// kept (a log written to match millions of times stays small).
+    cap: FileCap,
 }
 
 impl RecordSink for DetectSink<'_> {
@@ -66,8 +69,14 @@ impl RecordSink for DetectSink<'_> {
     }
 
     fn keep(&mut self, f: Finding) -> Option<Finding> {
-        // Gate as we go, so a flood of probe rows never piles up.
-        self.gate.offer(f)
+        // Gate as we go, so a flood of rows never piles up.
+        let f = self.gate.offer(f)?;
+        if self.cap.allows(&f) {
+            Some(f)
+        } else {
+            self.gate.count(&f);
+            None
+        }
     }
 }
 
@@ -104,6 +113,7 @@ pub(crate) fn read_log(
             .collect(),
         engine,
         gate,
+        cap: FileCap::default(),
     };
     let file = LogFile {
         kind,
