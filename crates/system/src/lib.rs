@@ -30,6 +30,7 @@
 pub mod apphost;
 pub mod winpath;
 
+use exhunt_core::open::{read_capped, Links, OpenError};
 use exhunt_core::{BuildSeen, DiscoveredPlace, ErrorEntry, SystemDiscovery};
 use exhunt_sources::Input;
 use std::collections::BTreeMap;
@@ -208,6 +209,23 @@ impl Place {
         }
     }
 
+    /// A file that is there but was not read (not a regular file, a link,
+    /// too large): named with why, never scanned.
+    fn file_not_read(
+        what: &str,
+        win: WinPath,
+        from: &str,
+        host: PathBuf,
+        rel: String,
+        why: &OpenError,
+    ) -> Place {
+        Place {
+            status: open_message(why),
+            scan: false,
+            ..Place::found_file(what, win, from, host, rel)
+        }
+    }
+
     /// A folder named but not read, and why.
     fn unread(what: &str, win: WinPath, from: String, status: &str) -> Place {
         Place {
@@ -227,6 +245,33 @@ enum Located {
     At(PathBuf, String),
     Missing(String),
     Unreachable(String),
+    /// Offline, a symbolic link on the way: not followed.
+    Link(LinkAt),
+}
+
+/// A symbolic link met on the way to a place in a disk image.
+struct LinkAt {
+    /// The link, shown as places are (relative to the root).
+    at: String,
+    /// Where it points, as written in the link.
+    to: String,
+    /// The link is the place itself, not a folder above it.
+    itself: bool,
+}
+
+impl LinkAt {
+    /// Why the place was not read.
+    fn status(&self) -> String {
+        let what = if self.itself {
+            "a symbolic link".to_string()
+        } else {
+            format!("behind the symbolic link {}", self.at)
+        };
+        format!(
+            "{what} (to {}): not followed (a link in a disk image points out of the evidence)",
+            self.to
+        )
+    }
 }
 
 impl SystemRoot {
@@ -287,14 +332,36 @@ impl SystemRoot {
                     .components()
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect();
-                let mut display = prefix;
-                for r in rel {
-                    if !display.is_empty() {
-                        display.push('/');
+                let show = |n: usize| {
+                    let mut display = prefix.clone();
+                    for r in &rel[..n] {
+                        if !display.is_empty() {
+                            display.push('/');
+                        }
+                        display.push_str(r);
                     }
-                    display.push_str(&r);
+                    display
+                };
+                // In a disk image, a link points into the analyst's own
+                // machine (an absolute one), or out of the place it is in:
+                // never followed. Live, the server's links are its own.
+                if !self.live {
+                    let mut at = base.clone();
+                    for (i, c) in rel.iter().enumerate() {
+                        at.push(c);
+                        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink())
+                        {
+                            return Located::Link(LinkAt {
+                                at: show(i + 1),
+                                to: std::fs::read_link(&at)
+                                    .map(|t| t.display().to_string())
+                                    .unwrap_or_else(|_| "?".into()),
+                                itself: i + 1 == rel.len(),
+                            });
+                        }
+                    }
                 }
-                Located::At(host, display)
+                Located::At(host, show(rel.len()))
             }
             Err(not_found) => Located::Missing(not_found.to_string()),
         }
@@ -427,6 +494,7 @@ impl Discoverer<'_> {
                 }
             }
             Located::Missing(why) | Located::Unreachable(why) => (None, why),
+            Located::Link(link) => (None, link.status()),
         };
         let host = found.as_ref().map(|(h, _)| h.clone());
         self.places.push(Place {
@@ -498,6 +566,9 @@ impl Discoverer<'_> {
                         self.notes.push(format!("{w} (from {from}) is {why}."));
                     }
                 }
+                Located::Link(link) => self
+                    .notes
+                    .push(format!("{w} (from {from}) is {}.", link.status())),
             }
         }
         match &chosen {
@@ -525,129 +596,165 @@ impl Discoverer<'_> {
     }
 
     /// The install folder (and build) Exchange Setup recorded in the
-    /// offline `SOFTWARE` hive.
+    /// offline `SOFTWARE` hive. The hive and its transaction logs are read
+    /// through the one opener (regular files only, no link followed, at
+    /// most [`MAX_HIVE`]): an intruder can leave a FIFO named
+    /// `SOFTWARE.LOG1` or a link to `/dev/zero` beside the hive.
     fn hive(&mut self) -> Option<(WinPath, String)> {
         let sys = self.sys;
         let w = sys.var("SYSTEMROOT").join("System32\\config\\SOFTWARE");
-        let Located::At(host, rel) = sys.locate(&w) else {
-            if !sys.live {
+        const WHAT: &str = "registry hive";
+        const FROM: &str = "Windows' SOFTWARE hive (%SystemRoot%\\System32\\config\\SOFTWARE)";
+        let (host, rel) = match sys.locate(&w) {
+            Located::At(host, rel) => (host, rel),
+            Located::Link(link) => {
+                self.error(link.at.clone(), format!("{WHAT}: {}", link.status()));
                 self.notes.push(format!(
-                    "No registry hive at {w}: the Exchange install folder cannot be read from the registry."
+                    "The registry hive {w} was not read ({}): the Exchange install folder cannot be read from the registry.",
+                    link.status()
                 ));
+                return None;
             }
-            return None;
-        };
-        let meta = match std::fs::metadata(&host) {
-            Ok(m) if m.is_file() => m,
-            _ => return None,
-        };
-        if meta.len() > MAX_HIVE {
-            self.error(
-                rel,
-                format!("registry hive larger than {MAX_HIVE} bytes, not read"),
-            );
-            return None;
-        }
-        let bytes = match std::fs::read(&host) {
-            Ok(b) => b,
-            Err(e) => {
-                if sys.live {
+            Located::Missing(_) | Located::Unreachable(_) => {
+                if !sys.live {
                     self.notes.push(format!(
-                        "The registry hive {w} cannot be read while Windows runs ({e})."
+                        "No registry hive at {w}: the Exchange install folder cannot be read from the registry."
                     ));
-                } else {
-                    self.error(rel, format!("cannot read: {e}"));
                 }
                 return None;
             }
         };
+        let bytes = match read_capped(&host, Links::Refuse, MAX_HIVE) {
+            Ok(b) => b,
+            Err(e) => {
+                if sys.live && !e.is_skip() {
+                    self.notes.push(format!(
+                        "The registry hive {w} cannot be read while Windows runs ({e})."
+                    ));
+                } else {
+                    self.error(rel.clone(), format!("registry hive: {}", open_message(&e)));
+                    self.notes.push(format!(
+                        "The registry hive {rel} could not be read ({}): the Exchange install folder cannot be read from the registry.",
+                        open_message(&e)
+                    ));
+                }
+                self.places
+                    .push(Place::file_not_read(WHAT, w, FROM, host, rel, &e));
+                return None;
+            }
+        };
+        let modified = std::fs::symlink_metadata(&host)
+            .and_then(|m| m.modified())
+            .ok();
         // Its transaction logs, when they were copied along.
         let mut logs = Vec::new();
         if !sys.live {
             for ext in ["LOG1", "LOG2"] {
+                const LOG: &str = "registry hive transaction log";
+                const BESIDE: &str = "beside the SOFTWARE hive";
                 let lw = sys
                     .var("SYSTEMROOT")
                     .join(&format!("System32\\config\\SOFTWARE.{ext}"));
-                if let Located::At(lh, lrel) = sys.locate(&lw) {
-                    if let Ok(b) = std::fs::read(&lh) {
-                        if !b.is_empty() {
-                            logs.push(b);
+                match sys.locate(&lw) {
+                    Located::At(lh, lrel) => match read_capped(&lh, Links::Refuse, MAX_HIVE) {
+                        Ok(b) => {
+                            if !b.is_empty() {
+                                logs.push(b);
+                            }
+                            self.places
+                                .push(Place::found_file(LOG, lw, BESIDE, lh, lrel));
                         }
+                        Err(e) => {
+                            self.error(lrel.clone(), format!("{LOG}: {}", open_message(&e)));
+                            self.places
+                                .push(Place::file_not_read(LOG, lw, BESIDE, lh, lrel, &e));
+                        }
+                    },
+                    Located::Link(link) => {
+                        self.error(link.at.clone(), format!("{LOG}: {}", link.status()));
+                        self.places.push(Place {
+                            kind: Kind::File,
+                            ..Place::unread(LOG, lw, BESIDE.into(), &link.status())
+                        });
                     }
-                    self.places.push(Place::found_file(
-                        "registry hive transaction log",
-                        lw,
-                        "beside the SOFTWARE hive",
-                        lh,
-                        lrel,
-                    ));
+                    Located::Missing(_) | Located::Unreachable(_) => {}
                 }
             }
         }
-        self.places.push(Place::found_file(
-            "registry hive",
-            w,
-            "Windows' SOFTWARE hive (%SystemRoot%\\System32\\config\\SOFTWARE)",
-            host,
-            rel.clone(),
-        ));
-        // With its transaction logs when there are any; a log that does not
-        // fit must not hide the hive's own content (the hive is copied only
-        // then: it can be hundreds of MB).
-        let parsed = if logs.is_empty() {
-            exhunt_sources::hive::exchange_setup(bytes, logs)
-        } else {
-            exhunt_sources::hive::exchange_setup(bytes.clone(), logs)
-                .or_else(|_| exhunt_sources::hive::exchange_setup(bytes, Vec::new()))
-        };
-        match parsed {
-            Ok(Some(setup)) => {
-                if let Some(b) = &setup.build {
-                    self.builds.push(BuildSeen {
-                        build: b.clone(),
-                        source: format!(
-                            "registry hive ({}: MsiProductMajor/Minor, MsiBuildMajor/Minor)",
-                            setup.key
-                        ),
-                        path: rel.clone(),
-                        first: None,
-                        last: meta.modified().ok().map(exhunt_core::time::system_time_iso),
-                        files: 1,
-                    });
-                }
-                match setup
-                    .install_path
-                    .as_deref()
-                    .map(|p| WinPath::parse(p, &sys.vars))
-                {
-                    Some(Ok(ip)) => Some((
-                        ip,
-                        format!("registry hive {rel}, {} value MsiInstallPath", setup.key),
-                    )),
-                    Some(Err(e)) => {
-                        self.notes.push(format!(
-                            "The registry's MsiInstallPath ({}) is not usable: {e}.",
-                            setup.key
-                        ));
-                        None
-                    }
-                    None => {
-                        self.notes.push(format!(
-                            "The registry key {} has no MsiInstallPath value.",
-                            setup.key
-                        ));
-                        None
-                    }
-                }
-            }
-            Ok(None) => {
+        self.places
+            .push(Place::found_file(WHAT, w, FROM, host, rel.clone()));
+        // With its transaction logs when there are any, else (they do not
+        // fit) without; the hive is held once, never copied.
+        let read = match exhunt_sources::hive::read_exchange_setup(bytes, logs) {
+            Ok(read) => read,
+            Err(e) => {
+                self.error(rel.clone(), e.to_string());
                 self.notes.push(format!(
+                    "The registry hive {rel} could not be read ({e}): the Exchange install folder cannot be read from the registry."
+                ));
+                return None;
+            }
+        };
+        if !read.damage.is_empty() {
+            self.error(
+                rel.clone(),
+                format!(
+                    "registry hive could not be read whole: {}",
+                    read.damage.join("; ")
+                ),
+            );
+        }
+        if let Some(why) = &read.logs_not_applied {
+            self.notes.push(format!(
+                "The transaction logs of the registry hive {rel} could not be applied ({why}): the hive was read without them, and its last changes may be missing."
+            ));
+        }
+        let Some(setup) = read.setup else {
+            self.notes.push(if read.damage.is_empty() {
+                format!(
                     "The registry hive {rel} has no SOFTWARE\\Microsoft\\ExchangeServer\\v15\\Setup (or v14) key: Exchange Server is not installed on this system, or was removed."
+                )
+            } else {
+                format!(
+                    "The registry hive {rel} could not be read whole (see the errors): whether Exchange is installed cannot be told from it, and its install folder was not read from it."
+                )
+            });
+            return None;
+        };
+        if let Some(b) = &setup.build {
+            self.builds.push(BuildSeen {
+                build: b.clone(),
+                source: format!(
+                    "registry hive ({}: MsiProductMajor/Minor, MsiBuildMajor/Minor)",
+                    setup.key
+                ),
+                path: rel.clone(),
+                first: None,
+                last: modified.map(exhunt_core::time::system_time_iso),
+                files: 1,
+            });
+        }
+        match setup
+            .install_path
+            .as_deref()
+            .map(|p| WinPath::parse(p, &sys.vars))
+        {
+            Some(Ok(ip)) => Some((
+                ip,
+                format!("registry hive {rel}, {} value MsiInstallPath", setup.key),
+            )),
+            Some(Err(e)) => {
+                self.notes.push(format!(
+                    "The registry's MsiInstallPath ({}) is not usable: {e}.",
+                    setup.key
                 ));
                 None
             }
-            Err(e) => {
-                self.error(rel, e.to_string());
+            None => {
+                self.notes.push(format!(
+                    "The registry key {} has no MsiInstallPath value.",
+                    setup.key
+                ));
                 None
             }
         }
@@ -676,8 +783,19 @@ impl Discoverer<'_> {
         );
         let file = cfg_dir.join("applicationHost.config");
         let config = match sys.locate(&file) {
-            Located::At(host, rel) if host.is_file() => Some((host, rel)),
-            _ => {
+            Located::At(host, rel) => Some((host, rel)),
+            Located::Link(link) => {
+                self.error(
+                    link.at.clone(),
+                    format!("IIS configuration: {}", link.status()),
+                );
+                self.notes.push(format!(
+                    "The IIS configuration {file} was not read ({}): IIS's default log folder is used.",
+                    link.status()
+                ));
+                None
+            }
+            Located::Missing(_) | Located::Unreachable(_) => {
                 self.notes.push(format!(
                     "No IIS configuration at {file}: IIS's default log folder is used."
                 ));
@@ -685,23 +803,18 @@ impl Discoverer<'_> {
             }
         };
         let parsed = config.and_then(|(host, rel)| {
-            let read = std::fs::metadata(&host)
-                .map_err(|e| format!("cannot read: {e}"))
-                .and_then(|m| {
-                    if m.len() > MAX_CONFIG {
-                        Err(format!("larger than {MAX_CONFIG} bytes, not read"))
-                    } else {
-                        std::fs::read(&host).map_err(|e| format!("cannot read: {e}"))
-                    }
-                })
-                .and_then(|b| apphost::decode(&b).map_err(|e| e.to_string()))
-                .and_then(|t| apphost::parse(&t).map_err(|e| e.to_string()));
+            // Through the one opener: a FIFO or a link to a device left in
+            // its place is named, never waited on or read without end.
+            let read = read_capped(&host, Links::Refuse, MAX_CONFIG)
+                .map_err(|e| (open_message(&e), "read"))
+                .and_then(|b| apphost::decode(&b).map_err(|e| (e.to_string(), "parsed")))
+                .and_then(|t| apphost::parse(&t).map_err(|e| (e.to_string(), "parsed")));
             match read {
                 Ok(c) => Some((c, rel)),
-                Err(e) => {
+                Err((e, how)) => {
                     self.error(rel.clone(), e.clone());
                     self.notes.push(format!(
-                        "{rel} could not be parsed ({e}): IIS's default log folder is used."
+                        "{rel} could not be {how} ({e}): IIS's default log folder is used."
                     ));
                     None
                 }
@@ -823,6 +936,15 @@ impl Discoverer<'_> {
             inputs,
             errors: self.errors,
         }
+    }
+}
+
+/// Why a file was not read, for the report: a refusal names what the file
+/// is; a read failure says it could not be read.
+fn open_message(e: &OpenError) -> String {
+    match e {
+        OpenError::Io(e) => format!("cannot read: {e}"),
+        refused => refused.to_string(),
     }
 }
 

@@ -379,3 +379,151 @@ fn the_remote_powershell_proxy_logs_are_a_place_of_the_install() {
     assert_eq!(p[0].path.as_deref(), Some(rel));
     assert!(prefixes(&l).contains(&rel), "{:?}", prefixes(&l));
 }
+
+/// A system drive with Exchange in a non-default folder named by its hive.
+fn hive_root() -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    write_system_root(
+        d.path(),
+        &SystemRootSpec::default(),
+        &installed("C:\\Apps\\Exchange Server\\V15\\"),
+    )
+    .unwrap();
+    let hive = d.path().join("Windows/System32/config/SOFTWARE");
+    (d, hive)
+}
+
+fn errors_of(l: &Layout) -> Vec<String> {
+    l.errors
+        .iter()
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect()
+}
+
+#[test]
+fn a_damaged_hive_is_not_a_server_without_exchange() {
+    let (d, hive) = hive_root();
+    let bytes = std::fs::read(&hive).unwrap();
+    // Cut short (the Setup key was in the part cut off), and a hive bin of
+    // zeros after its header (the keys there wiped).
+    let mut wiped = bytes.clone();
+    let last = bytes.len() - 4096;
+    wiped[last + 32..].fill(0);
+    for (what, damaged) in [("cut", bytes[..last].to_vec()), ("wiped", wiped)] {
+        std::fs::write(&hive, &damaged).unwrap();
+        let l = offline(d.path());
+        let errs = errors_of(&l);
+        assert!(
+            errs.iter().any(|e| e.starts_with(
+                "Windows/System32/config/SOFTWARE: registry hive could not be read whole: "
+            )),
+            "{what}: {errs:?}"
+        );
+        let notes = &l.discovery.notes;
+        assert!(
+            !notes.iter().any(|n| n.contains("not installed")),
+            "{what}: {notes:?}"
+        );
+        assert!(
+            notes.iter().any(|n| n.contains(
+                "could not be read whole (see the errors): whether Exchange is installed cannot be told from it"
+            )),
+            "{what}: {notes:?}"
+        );
+        assert_eq!(l.discovery.exchange_install, None, "{what}");
+    }
+    // Cut after the key: it is still read, and the cut still said.
+    std::fs::write(&hive, &bytes[..bytes.len() - 2000]).unwrap();
+    let l = offline(d.path());
+    assert_eq!(
+        l.discovery.exchange_install.as_deref(),
+        Some("C:\\Apps\\Exchange Server\\V15\\")
+    );
+    assert!(
+        errors_of(&l)
+            .iter()
+            .any(|e| e.contains("the hive is cut short")),
+        "{:?}",
+        l.errors
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_links_beside_the_hive_are_named_not_read() {
+    let (d, hive) = hive_root();
+    let cfg = hive.parent().unwrap();
+    let fifo = |p: &Path| {
+        assert!(std::process::Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .unwrap()
+            .success())
+    };
+    // Either would block discovery for ever if opened (and a writer that
+    // never comes); /dev/zero would never end.
+    fifo(&cfg.join("SOFTWARE.LOG1"));
+    std::os::unix::fs::symlink("/dev/zero", cfg.join("SOFTWARE.LOG2")).unwrap();
+    let apphost = d
+        .path()
+        .join("Windows/System32/inetsrv/config/applicationHost.config");
+    std::fs::remove_file(&apphost).unwrap();
+    fifo(&apphost);
+    let l = offline(d.path());
+    let errs = errors_of(&l);
+    for want in [
+        "Windows/System32/config/SOFTWARE.LOG1: registry hive transaction log: not a regular file (a named pipe (FIFO)): not read",
+        "Windows/System32/config/SOFTWARE.LOG2: registry hive transaction log: a symbolic link (to /dev/zero): not followed (a link in a disk image points out of the evidence)",
+        "Windows/System32/inetsrv/config/applicationHost.config: not a regular file (a named pipe (FIFO)): not read",
+    ] {
+        assert!(errs.iter().any(|e| e == want), "{want}: {errs:?}");
+    }
+    // The hive itself is read.
+    assert_eq!(
+        l.discovery.exchange_install.as_deref(),
+        Some("C:\\Apps\\Exchange Server\\V15\\")
+    );
+    let logs = place(&l, "registry hive transaction log");
+    assert_eq!(logs.len(), 2);
+    assert!(logs[0].status.contains("named pipe (FIFO)"), "{logs:?}");
+    assert!(
+        logs[1].status.starts_with("a symbolic link (to /dev/zero)"),
+        "{logs:?}"
+    );
+    // Neither is a file to scan.
+    for p in ["SOFTWARE.LOG1", "SOFTWARE.LOG2"] {
+        assert!(
+            !prefixes(&l).contains(&format!("Windows/System32/config/{p}").as_str()),
+            "{:?}",
+            prefixes(&l)
+        );
+    }
+    // The hive as a FIFO, and as a link.
+    std::fs::remove_file(&hive).unwrap();
+    fifo(&hive);
+    let l = offline(d.path());
+    assert!(errors_of(&l).iter().any(|e| e
+        == "Windows/System32/config/SOFTWARE: registry hive: not a regular file (a named pipe (FIFO)): not read"));
+    assert!(!prefixes(&l).contains(&"Windows/System32/config/SOFTWARE"));
+    std::fs::remove_file(&hive).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &hive).unwrap();
+    let l = offline(d.path());
+    assert!(errors_of(&l).iter().any(|e| e
+        == "Windows/System32/config/SOFTWARE: registry hive: a symbolic link (to /dev/zero): not followed (a link in a disk image points out of the evidence)"));
+    assert!(!prefixes(&l).contains(&"Windows/System32/config/SOFTWARE"));
+}
+
+#[cfg(unix)]
+#[test]
+fn places_behind_links_in_a_disk_image_are_not_followed() {
+    let d = default_install_root();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("analyst.txt"), b"not evidence").unwrap();
+    let pd = d.path().join("ProgramData");
+    std::fs::remove_dir_all(&pd).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &pd).unwrap();
+    let l = offline(d.path());
+    let p = place(&l, "ProgramData");
+    assert!(p[0].status.starts_with("a symbolic link (to "), "{p:?}");
+    assert!(!prefixes(&l).contains(&"ProgramData"));
+}
