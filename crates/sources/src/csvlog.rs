@@ -516,6 +516,11 @@ impl CsvLogScanner {
                 directive(line, st);
             } else if line.is_empty() {
                 // blank lines carry nothing
+            } else if !st.own_header
+                && line.len() > crate::MAX_HEADER_LINE
+                && is_bare_header(&line[..64])
+            {
+                header_too_long(line.len(), st);
             } else if !st.own_header && is_bare_header(line) {
                 // Names before the first data line: the first line, or the
                 // first after PowerShell's `#TYPE` line (a log re-exported
@@ -629,6 +634,10 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 }
 
 fn directive(line: &[u8], st: &mut State) {
+    if line.len() > crate::MAX_HEADER_LINE {
+        header_too_long(line.len(), st);
+        return;
+    }
     let text = String::from_utf8_lossy(line);
     let Some((key, value)) = text[1..].split_once(':') else {
         return;
@@ -647,6 +656,15 @@ fn directive(line: &[u8], st: &mut State) {
 
 /// The bare header `Import-Csv` reads: names only, no timestamp; quoted as
 /// `Export-Csv` writes it, or not.
+/// A `#` directive or header line far longer than any column list (a few
+/// hundred bytes): not split into millions of column names.
+fn header_too_long(len: usize, st: &mut State) {
+    st.outcome.warnings.push(format!(
+        "a header line of {len} bytes (line {}) ignored: a column list is a few hundred bytes",
+        st.line_no + 1
+    ));
+}
+
 fn is_bare_header(line: &[u8]) -> bool {
     let first = line.iter().find(|b| **b != b'"');
     line.contains(&b',')

@@ -57,6 +57,10 @@ pub use read::{LineFilter, LogFile, LogReader, ReadSummary, Readers, Rec, Record
 pub use w3c::{is_w3c, W3cReader};
 pub use winevent::windows_logsource;
 
+/// Longest `#Fields:` (or bare header) line whose column names are read;
+/// real ones are a few hundred bytes.
+pub(crate) const MAX_HEADER_LINE: usize = 64 << 10;
+
 /// Errors of this crate; each names what could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

@@ -306,6 +306,15 @@ impl W3cReader {
 }
 
 fn directive(d: &str, cols: &mut Columns, st: &mut FileState) {
+    if d.len() > crate::MAX_HEADER_LINE {
+        // Far longer than any column list: not split into millions of
+        // column names.
+        st.out.warnings.push(format!(
+            "a directive line of {} bytes ignored: a column list is a few hundred bytes",
+            d.len()
+        ));
+        return;
+    }
     let Some((key, value)) = d.split_once(':') else {
         return;
     };

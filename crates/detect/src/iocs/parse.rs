@@ -261,6 +261,8 @@ impl FileIocsBuilder {
 
     /// Warns about an unusable line and remembers the first.
     fn bad(&mut self, origin: &str, line: usize, message: String, t: &mut Tally) {
+        // The message quotes the line, which can be megabytes long.
+        let message = shorten(message, 200);
         self.warnings.push(
             IocError::Line {
                 origin: origin.to_string(),
@@ -272,6 +274,14 @@ impl FileIocsBuilder {
         if t.first_bad.is_none() {
             t.first_bad = Some((line, message));
         }
+    }
+}
+
+/// `s` cut to at most `max` characters, with `…` where it was cut.
+fn shorten(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s,
     }
 }
 
