@@ -572,3 +572,96 @@ hostile! {
         c
     };
 }
+
+// ---- hostile probe targets on 127.0.0.1 ----
+
+/// A raw TCP server on loopback that answers every connection with
+/// `answer` (run on its own thread); returns its port.
+fn raw_server(answer: fn(std::net::TcpStream)) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || answer(s));
+        }
+    });
+    port
+}
+
+fn read_request(s: &mut std::net::TcpStream) {
+    use std::io::Read;
+    let mut buf = [0u8; 4096];
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = s.read(&mut buf);
+}
+
+/// Probes `port` with a short timeout: bounded in time and memory, a
+/// result per target that says what went wrong, nothing raw on the
+/// terminal.
+fn probe_hostile(port: u16, expect: &str) {
+    let target = format!("http://127.0.0.1:{port}");
+    let r = run_bounded(
+        &["probe", &target, "--format", "json", "--timeout", "3"],
+        LIMIT,
+    );
+    r.assert_within(CEILING);
+    let j = r.json();
+    let res = &j["results"][0];
+    assert!(
+        res["target"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{port}")),
+        "{j:#}"
+    );
+    let said = res.to_string();
+    assert!(said.contains(expect), "expected {expect:?}: {res:#}");
+    // No build read from a hostile answer.
+    assert!(res["build"].is_null(), "{res:#}");
+    let r = run_bounded(&["probe", &target, "--timeout", "3"], LIMIT);
+    r.assert_within(CEILING);
+    assert!(
+        !r.stdout.iter().any(|&b| b == 0x1b || b == 0x07),
+        "raw escape bytes on the terminal: {}",
+        String::from_utf8_lossy(&r.stdout)
+    );
+}
+
+#[test]
+fn probe_target_that_sends_headers_without_end() {
+    let port = raw_server(|mut s| {
+        read_request(&mut s);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\n");
+        let line = b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        while s.write_all(line).is_ok() {}
+    });
+    probe_hostile(port, "error");
+}
+
+#[test]
+fn probe_target_that_trickles_one_byte_a_second() {
+    let port = raw_server(|mut s| {
+        read_request(&mut s);
+        for b in b"HTTP/1.1 200 OK\r\nX-OWA-Version: 15.1.2106.2\r\n\r\n" {
+            if s.write_all(&[*b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    probe_hostile(port, "error");
+}
+
+#[test]
+fn probe_target_whose_version_header_is_an_escape_sequence() {
+    let port = raw_server(|mut s| {
+        read_request(&mut s);
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nX-OWA-Version: \x1b]0;owned\x07\x1b[2J15.1.2106.2\r\nContent-Length: 0\r\n\r\n",
+        );
+    });
+    // Control characters in a header value are not HTTP: the answer is an
+    // error, no build is read from it, and nothing of it reaches the
+    // terminal raw.
+    probe_hostile(port, "error");
+}
