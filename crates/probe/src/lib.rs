@@ -350,7 +350,8 @@ pub fn read_answer_for_fuzz(
     body: &str,
     exporttool: Option<&str>,
 ) -> Vec<String> {
-    let patterns = Patterns::new();
+    static PATTERNS: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(Patterns::new);
+    let patterns = &*PATTERNS;
     let page = Page {
         status,
         owa_version: owa_version.map(|v| v.trim().to_string()),
