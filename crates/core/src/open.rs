@@ -133,9 +133,13 @@ pub fn read_capped(path: &Path, links: Links, cap: u64) -> Result<Vec<u8>, OpenE
 }
 
 /// Reads a stream of at most `cap` bytes (a zip member, an open file whose
-/// size may lie); more is an error rather than a silent cut.
+/// size may lie); more is an error rather than a silent cut. `hint` is
+/// reserved up front: a regular file's size, or 0 when it is not known.
 pub fn read_to_cap(r: impl Read, cap: u64, hint: u64) -> Result<Vec<u8>, OpenError> {
-    let mut buf = Vec::with_capacity(hint.min(cap).min(64 << 20) as usize);
+    // `hint` is reserved whole (one allocation, not a doubling that
+    // briefly holds two or three times a 1.5 GB hive): callers give a
+    // regular file's size, and 0 for a stream whose claimed size may lie.
+    let mut buf = Vec::with_capacity(hint.min(cap).saturating_add(1) as usize);
     r.take(cap.saturating_add(1)).read_to_end(&mut buf)?;
     if buf.len() as u64 > cap {
         return Err(OpenError::TooLarge(cap));
