@@ -37,6 +37,13 @@ def cut_lines(data: bytes, limit: int = 16 << 10) -> bytes:
     return data[: end + 1 if end > 0 else limit]
 
 
+def zput(z: zipfile.ZipFile, name: str, data) -> None:
+    """A member with a fixed time, so that the seeds are the same each run."""
+    info = zipfile.ZipInfo(name, date_time=(2021, 3, 3, 6, 49, 42))
+    info.compress_type = z.compression
+    z.writestr(info, data)
+
+
 def put(target: str, name: str, data: bytes) -> None:
     assert len(data) <= 70 << 10, (target, name, len(data))
     d = CORPUS / target
@@ -131,9 +138,9 @@ def collection_zip() -> tuple[bytes, bytes]:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for p, b in members.items():
-            z.writestr(p, b)
-        z.writestr("_exhunt/manifest.json", mtext)
-        z.writestr("_exhunt/manifest.csv", "path,size,sha256,modified\n")
+            zput(z, p, b)
+        zput(z, "_exhunt/manifest.json", mtext)
+        zput(z, "_exhunt/manifest.csv", "path,size,sha256,modified\n")
     return buf.getvalue(), mtext
 
 
@@ -143,8 +150,8 @@ def seeds_zip() -> None:
     put("zip_input", "programdata-it", (EX / "ProgramData/it.zip").read_bytes())
     stored = io.BytesIO()
     with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("inetpub\\logs\\LogFiles\\W3SVC1\\u_ex210303.log", cut_lines((EX / "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log").read_bytes(), 2048))
-        z.writestr("dir/", b"")
+        zput(z, "inetpub\\logs\\LogFiles\\W3SVC1\\u_ex210303.log", cut_lines((EX / "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log").read_bytes(), 2048))
+        zput(z, "dir/", b"")
     put("zip_input", "stored-backslash", stored.getvalue())
     put("collection_manifest", "manifest", mtext)
     put("collection_manifest", "empty-lists", json.dumps({
@@ -295,6 +302,13 @@ def seeds_misc() -> None:
     put("minidump", "lsass-module-late", big)
 
 
+def base_block_checksum(b: bytes) -> int:
+    x = 0
+    for (d,) in struct.iter_unpack("<I", bytes(b[:508])):
+        x ^= d
+    return {0xFFFFFFFF: 0xFFFFFFFE, 0: 1}.get(x, x)
+
+
 def hive_seeds() -> None:
     minimal = (SRC_DATA / "hivex-minimal-hive/minimal.hive").read_bytes()
     put("hive", "minimal", b"\x00" + minimal)
@@ -334,6 +348,13 @@ commit
         base = make("D:\\Exchange Server\\V15\\", 9)
         newer = make("D:\\Exchange Server\\V15\\", 10)
         put("hive", "exchange-setup", b"\x00" + base)
+        # The hive as a crashed server leaves it: "dirty" (primary sequence
+        # number one ahead of the secondary), so that logs are applied.
+        seq = struct.unpack_from("<I", base, 4)[0]
+        dirty = bytearray(base)
+        struct.pack_into("<I", dirty, 4, seq + 1)
+        struct.pack_into("<I", dirty, 508, base_block_checksum(dirty))
+        base = bytes(dirty)
         # A transaction log that brings `base` to `newer`: its dirty pages
         # are the 512-byte pages of the hive bins that differ.
         assert len(base) == len(newer)
@@ -341,8 +362,8 @@ commit
         for off in range(4096, len(base), 512):
             if base[off:off + 512] != newer[off:off + 512]:
                 pages.append((off - 4096, newer[off:off + 512]))
-        seq = struct.unpack_from("<I", base, 4)[0]
         header = bytearray(base[:512])
+        struct.pack_into("<I", header, 4, seq)
         struct.pack_into("<I", header, 28, 2)  # file type: transaction log (new format)
         bins_size = struct.unpack_from("<I", base, 40)[0]
         refs = b"".join(struct.pack("<II", o, len(p)) for o, p in pages)
@@ -354,6 +375,7 @@ commit
         log = bytes(header) + bytes(entry)
         sep = b"--exhunt-fuzz-log--"
         # Mode 1: one log, hashes recomputed by the target.
+        put("hive", "exchange-setup-dirty", b"\x00" + base)
         put("hive", "exchange-setup-log1", b"\x01" + base + sep + log)
         put("hive", "exchange-setup-log1-log2", b"\x02" + base + sep + log + sep + bytes(header))
 
