@@ -16,6 +16,8 @@
 #   FUZZ_RUNS=N       execution cap per target (default 10000000)
 #   FUZZ_LOG_DIR=DIR  libFuzzer's output per target (default fuzz/target/logs)
 #   FUZZ_SANITIZER=S  cargo-fuzz --sanitizer (default address)
+#   FUZZ_BUILD_FLAGS  more cargo-fuzz build options, e.g. "--dev" (CI: a
+#                     build without optimisations takes a third of the time)
 #
 # New corpus entries go to fuzz/corpus/<target>/ (ignored by git; only the
 # seed-* files are committed).
@@ -31,6 +33,7 @@ shift
 runs=${FUZZ_RUNS:-10000000}
 jobs=${FUZZ_JOBS:-1}
 sanitizer=${FUZZ_SANITIZER:-address}
+read -r -a build_flags <<<"${FUZZ_BUILD_FLAGS:-}"
 logs=${FUZZ_LOG_DIR:-target/logs}
 mkdir -p "$logs"
 logs=$(cd "$logs" && pwd)
@@ -55,11 +58,11 @@ for t in "$@"; do
   fi
 done
 
-echo "== building the fuzz targets (sanitizer $sanitizer)"
+echo "== building the fuzz targets (sanitizer $sanitizer${FUZZ_BUILD_FLAGS:+, $FUZZ_BUILD_FLAGS})"
 start=$(date +%s)
 one=()
 if [ $# -eq 1 ]; then one=("$1"); fi
-nice -n 19 cargo +nightly fuzz build --sanitizer "$sanitizer" "${one[@]}" >"$logs/build.log" 2>&1 || {
+nice -n 19 cargo +nightly fuzz build --sanitizer "$sanitizer" "${build_flags[@]}" "${one[@]}" >"$logs/build.log" 2>&1 || {
   tail -40 "$logs/build.log"
   echo "the fuzz targets did not build"
   exit 1
@@ -77,7 +80,7 @@ run_one() {
   local t0
   t0=$(date +%s)
   mkdir -p "corpus/$t"
-  TMPDIR="$scratch" nice -n 19 cargo +nightly fuzz run --sanitizer "$sanitizer" "$t" -- \
+  TMPDIR="$scratch" nice -n 19 cargo +nightly fuzz run --sanitizer "$sanitizer" "${build_flags[@]}" "$t" -- \
     -max_total_time="$seconds" -runs="$runs" -rss_limit_mb=2048 -timeout=10 \
     -print_final_stats=1 >"$log" 2>&1
   local code=$?
