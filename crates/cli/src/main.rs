@@ -52,6 +52,10 @@ fn main() -> ExitCode {
     };
     match res {
         Ok(code) => ExitCode::from(code),
+        // Each command exits with its own code when its standard output is
+        // closed under it (`exhunt ... | head`); a closed pipe that reaches
+        // here left no code to give: quietly, "could not run".
+        Err(e) if broken_pipe(&e) => ExitCode::from(2),
         Err(e) => {
             // The chain may name evidence (a path, a reader's message).
             eprintln!("exhunt: error: {}", exhunt_report::safe(&format!("{e:#}")));
@@ -79,10 +83,35 @@ pub(crate) fn create_output(
     }
 }
 
+/// Whether `e` is a write to a closed pipe (`exhunt ... | head`): Rust
+/// ignores SIGPIPE, so such writes fail with EPIPE. Not an error to report:
+/// the reader had what it wanted. Looks through the error's chain, through
+/// io errors that wrap another (as csv's become), and into serde_json's and
+/// csv's own io errors.
+pub(crate) fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(is_broken_pipe)
+}
+
+/// [`broken_pipe`] for one error.
+pub(crate) fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return io.kind() == BrokenPipe || io.get_ref().is_some_and(|inner| is_broken_pipe(inner));
+    }
+    if let Some(j) = e.downcast_ref::<serde_json::Error>() {
+        return j.io_error_kind() == Some(BrokenPipe);
+    }
+    if let Some(c) = e.downcast_ref::<csv::Error>() {
+        return matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe);
+    }
+    false
+}
+
 /// The exit code for a report.
 pub(crate) fn exit_code(r: &Report) -> u8 {
     let base = match r.verdict {
         Verdict::Clean => 0,
+        Verdict::Inconclusive => 5,
         Verdict::Attempted => 10,
         Verdict::Exploited => 20,
         Verdict::Compromised => 30,

@@ -21,6 +21,15 @@ pub(crate) struct Plan {
 
 impl Plan {
     pub(crate) fn new(paths: &[PathBuf], root: &RootArgs, quiet: bool) -> Result<Plan> {
+        // A path that does not exist is a mistake in the command, not an
+        // input that was read and found clean: no report, a usage error.
+        for p in paths {
+            if let Err(e) = std::fs::symlink_metadata(p) {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    anyhow::bail!("{}: no such file or folder", safe(&p.display().to_string()));
+                }
+            }
+        }
         let mut plan = Plan {
             inputs: paths.iter().map(exhunt_sources::Input::plain).collect(),
             names: paths.iter().map(|p| p.display().to_string()).collect(),

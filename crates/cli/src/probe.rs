@@ -1,5 +1,12 @@
 //! `exhunt probe TARGET...`: the build of each server, from the network.
+//!
+//! Exit codes: 0 every target answered with a patched build, 10 at least
+//! one target exposed (its build lacks a fix, or an active check found the
+//! hole), 20 at least one target's build could not be told (unreachable,
+//! not Exchange, no build, a build exhunt cannot place) and none exposed,
+//! 2 usage or runtime error.
 
+use crate::build::Status;
 use anyhow::{bail, Context, Result};
 use exhunt_core::open::{read_capped, Links};
 use exhunt_probe::{expand_targets, probe_all, ProbeConfig, ProbeResult};
@@ -65,21 +72,48 @@ pub fn run(
         .block_on(probe_all(&urls, &cfg, &|| pb.inc(1)))
         .map_err(anyhow::Error::msg)?;
     pb.finish_and_clear();
+    let code = crate::build::code_of(results.iter().map(status));
     let mut sink: Box<dyn Write> = match output {
         Some(p) => Box::new(crate::create_output(p)?),
         None => Box::new(std::io::stdout().lock()),
     };
+    match write(&mut sink, &results, out) {
+        // `exhunt probe ... | head`: nobody reads the rest; the code stands.
+        Err(e) if crate::broken_pipe(&e) => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
+    }
+}
+
+fn write(sink: &mut dyn Write, results: &[ProbeResult], out: Out) -> Result<()> {
     match out {
         Out::Json => {
             let doc = json!({"schema": "exhunt/probe/v1", "results": results});
-            serde_json::to_writer_pretty(&mut sink, &doc)?;
+            serde_json::to_writer_pretty(&mut *sink, &doc)?;
             writeln!(sink)?;
         }
-        Out::Csv => write_csv(&mut sink, &results)?,
-        Out::Text => write_text(&mut sink, &results)?,
+        Out::Csv => write_csv(sink, results)?,
+        Out::Text => write_text(sink, results)?,
     }
     sink.flush()?;
-    Ok(0)
+    Ok(())
+}
+
+/// What one target's answers say: exposed when an active check found the
+/// hole or its build lacks a fix, patched when its build lacks none,
+/// unknown otherwise (no answer, no build, a build exhunt cannot place).
+fn status(r: &ProbeResult) -> Status {
+    if r.active.iter().any(|a| a.result == "vulnerable") {
+        return Status::Exposed;
+    }
+    let table = exhunt_patch::Table::embedded();
+    match (&r.build, &r.error) {
+        // Three parts show as `15.2.1118.?`.
+        (Some(b), None) => table
+            .explain(b.trim_end_matches(".?"))
+            .map_or(Status::Unknown, |e| crate::build::status(table, &e)),
+        _ => Status::Unknown,
+    }
 }
 
 fn campaigns(r: &ProbeResult) -> String {

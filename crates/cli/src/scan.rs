@@ -135,7 +135,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             let mut lock = stdout.lock();
             if let Err(e) = render(&report, format, &mut lock) {
                 // A closed pipe (`exhunt scan ... | head`) is not an error.
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                if !crate::is_broken_pipe(&e) {
                     return Err(e).context("cannot write the report");
                 }
             }

@@ -139,7 +139,12 @@ fn a_benign_busy_server_is_clean() {
     management_log(dir.path(), &[]);
     benign_rest(dir.path());
     let r = scan(&[dir.path()]);
-    assert_eq!(r.verdict(), "clean", "{:?}", severities(&r));
+    assert!(
+        r.unraised(),
+        "{} {}",
+        r.verdict(),
+        r.report["why_inconclusive"]
+    );
     assert!(
         at_or_above_medium(&r).is_empty(),
         "{:#?}",

@@ -5,7 +5,7 @@
 //! stall the suite) and, on Unix, in memory (a read of `/dev/zero` fails
 //! instead of taking the machine down).
 
-use exhunt_testgen::sysroot::{write_system_root, HiveExchange, SystemRootSpec};
+use exhunt_testgen::sysroot::{system_root_bundle, SystemRootSpec};
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -274,13 +274,16 @@ fn crc32(data: &[u8]) -> u32 {
 fn server() -> (TempDir, PathBuf) {
     let d = TempDir::new().unwrap();
     let root = d.path().join("c");
-    write_system_root(
-        &root,
-        &SystemRootSpec::default(),
-        &HiveExchange::Installed {
-            install_path: "C:\\Apps\\Exchange Server\\V15\\".into(),
-            build: Some([15, 1, 2106, 2]),
-        },
+    system_root_bundle(&SystemRootSpec::default())
+        .write_to(&root)
+        .unwrap();
+    // Its SOFTWARE hive, committed (made by scripts/make-test-hives.sh):
+    // Exchange's Setup key, MsiInstallPath C:\Apps\Exchange Server\V15\.
+    let cfg = root.join("Windows/System32/config");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../system/tests/data/hives/SOFTWARE-exchange"),
+        cfg.join("SOFTWARE"),
     )
     .unwrap();
     (d, root)

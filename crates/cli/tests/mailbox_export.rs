@@ -74,7 +74,12 @@ fn scan_tree(t: &Path) -> Run {
 fn a_routine_export_to_a_file_share_is_on_record_and_the_server_stays_clean() {
     let t = tree(&management_log(&[]));
     let r = scan_tree(t.path());
-    assert_eq!(r.verdict(), "clean", "{:#?}", r.findings());
+    assert!(
+        r.unraised(),
+        "{} {}",
+        r.verdict(),
+        r.report["why_inconclusive"]
+    );
     let export = r.rule("mailbox-export");
     assert_eq!(export.len(), 1, "{:#?}", r.findings());
     assert_eq!(export[0]["severity"], "info");

@@ -112,8 +112,18 @@ fn a_registry_export_gives_the_build() {
     assert!(p["source"].as_str().unwrap().starts_with("registry export"));
     assert_eq!(p["product"], "Exchange Server 2019 CU12");
     assert!(p["open_cves"].as_array().unwrap().is_empty());
-    // Nothing else in the input: clean, but the patch status is there.
-    assert_eq!(r.verdict(), "clean");
+    // Nothing else in the input: nothing to judge (inconclusive), but the
+    // patch status is there, and the exposure headline says patched.
+    assert_eq!(r.verdict(), "inconclusive");
+    assert_eq!(
+        r.report["exposure"]["state"], "patched",
+        "{:#}",
+        r.report["exposure"]
+    );
+    assert!(r.report["exposure"]["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("PATCHED: build 15.2.1118.20"));
 }
 
 #[test]

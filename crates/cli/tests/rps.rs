@@ -95,12 +95,7 @@ fn a_busy_day_of_remoting_is_clean_and_the_log_is_in_coverage() {
             &busy_log(headers, &[]),
         );
         let r = scan(&[t.path()]);
-        assert_eq!(
-            r.verdict(),
-            "clean",
-            "headers {headers}: {:#?}",
-            r.findings()
-        );
+        assert!(r.unraised(), "headers {headers}: {:#?}", r.findings());
         assert!(r.findings().is_empty());
         let cov = r.report["coverage"].as_array().unwrap();
         let rps = cov
@@ -209,7 +204,12 @@ fn a_log_re_exported_with_powershell_is_read_by_its_own_header() {
         &format!("{head}{}", busy_log(false, &[])),
     );
     let r = scan(&[t.path()]);
-    assert_eq!(r.verdict(), "clean", "{:#?}", r.findings());
+    assert!(
+        r.unraised(),
+        "{} {}",
+        r.verdict(),
+        r.report["why_inconclusive"]
+    );
     let attack = row(
         "2022-12-19T05:00:10.000Z",
         9001,

@@ -112,8 +112,15 @@ fn clean_server_with_every_trap_is_clean() {
     let dir = TempDir::new().unwrap();
     tree::write_clean(dir.path()).unwrap();
     let r = scan(&[dir.path()]);
-    assert_eq!(r.verdict(), "clean", "{:#?}", r.moving());
-    assert_eq!(r.code, 0);
+    // Every trap stays quiet. The tree's build was open to ProxyLogon and
+    // its logs start after 2021-01-06: inconclusive, saying so.
+    assert!(
+        r.unraised(),
+        "{} {}",
+        r.verdict(),
+        r.report["why_inconclusive"]
+    );
+    assert_eq!(r.code, if r.verdict() == "clean" { 0 } else { 5 });
     assert!(r.moving().is_empty());
     assert!(r.report["coverage"].as_array().unwrap().len() >= 5);
 }
@@ -364,14 +371,28 @@ fn output_file_and_jsonl() {
 }
 
 #[test]
-fn missing_input_is_an_error_entry_and_no_logs_is_said() {
-    let r = scan(&[Path::new("/nonexistent/exhunt-test")]);
-    assert_eq!(r.verdict(), "clean");
-    assert_eq!(r.code, 1);
-    assert!(r.errors()[0]["path"]
+fn missing_input_is_a_usage_error_and_nothing_to_judge_is_inconclusive() {
+    // Issue 14: a path that does not exist is a usage error, no report.
+    let out = exhunt()
+        .args(["scan", "/nonexistent/exhunt-test", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/exhunt-test: no such file or folder"),
+        "{err}"
+    );
+    // An empty folder holds nothing to judge: inconclusive, not clean.
+    let dir = TempDir::new().unwrap();
+    let r = scan(&[dir.path()]);
+    assert_eq!(r.verdict(), "inconclusive");
+    assert_eq!(r.code, 5);
+    assert!(r.report["why_inconclusive"][0]
         .as_str()
         .unwrap()
-        .contains("/nonexistent/exhunt-test"));
+        .starts_with("Nothing exhunt can judge was found in"));
     assert!(r.report["next_steps"]
         .as_array()
         .unwrap()

@@ -202,6 +202,12 @@ impl Severity {
 pub enum Verdict {
     /// No trace in what was read.
     Clean,
+    /// Added value: no trace, but what was read cannot tell (nothing
+    /// exhunt can judge was in the input, or the logs do not cover a time
+    /// when the server's build was open to a campaign exploited in the
+    /// wild); the report's `why_inconclusive` says what is missing. Only
+    /// a report's verdict, never a finding's.
+    Inconclusive,
     /// Probes or exploit attempts that did not succeed.
     Attempted,
     /// An exploit step succeeded.
@@ -214,6 +220,7 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Clean => "clean",
+            Verdict::Inconclusive => "inconclusive",
             Verdict::Attempted => "attempted",
             Verdict::Exploited => "exploited",
             Verdict::Compromised => "compromised",
@@ -322,6 +329,11 @@ pub struct Finding {
     pub related: Vec<String>,
     /// The public reference the rule rests on.
     pub source: String,
+    /// Added field: MITRE ATT&CK technique ids (`T1190`, `T1505.003`): a
+    /// Sigma rule's own `attack.t…` tags, else the judge's reading of the
+    /// built-in rule.
+    #[serde(default)]
+    pub attack: Vec<String>,
     /// For `info` leads: the severity they take when other findings show the
     /// server was exploited (the reference script reports suspicious files
     /// only once a CVE check hit). Not part of the JSON contract.
@@ -390,6 +402,7 @@ impl Finding {
             evidence: BTreeMap::new(),
             related: Vec::new(),
             source: parts.source,
+            attack: Vec::new(),
             escalate_to: None,
             context: Vec::new(),
             next_step: parts.next_step,
@@ -583,6 +596,10 @@ pub struct Stats {
     /// (hashes, YARA, web-folder checks).
     #[serde(default)]
     pub files_content_scanned: u64,
+    /// Added field: of those, files in a tree IIS serves Exchange from
+    /// (inetpub, Exchange's web folders): where web shells are looked for.
+    #[serde(default)]
+    pub web_files: u64,
 }
 
 /// Rows of a rule beyond what is listed one by one: internet-facing servers
@@ -717,7 +734,60 @@ pub struct Report {
     /// inputs were plain folders, files or zips.
     #[serde(default)]
     pub discovery: Option<SystemDiscovery>,
+    /// Added field: with the verdict `inconclusive`, why (one sentence each:
+    /// nothing to judge, a window the logs do not cover); empty otherwise.
+    #[serde(default)]
+    pub why_inconclusive: Vec<String>,
+    /// Added field: whether the server's build is open to the campaigns
+    /// exploited in the wild. Beside the verdict, never part of it.
+    #[serde(default)]
+    pub exposure: Exposure,
 }
+
+/// The second headline: is the build open to a campaign exploited in the
+/// wild? It never changes the verdict (which speaks of evidence alone).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exposure {
+    /// `exposed`, `patched` or `unknown` (no build found).
+    pub state: ExposureState,
+    /// The campaigns the build leaves open (`exposed`).
+    pub campaigns: Vec<String>,
+    /// Their CVEs.
+    pub cves: Vec<String>,
+    /// Mitigations seen in the IIS configuration, and the CVEs they cover.
+    pub mitigations: Vec<Mitigation>,
+    /// The headline as shown (`EXPOSED: ProxyLogon, ProxyShell (build ...)`).
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExposureState {
+    Exposed,
+    Patched,
+    #[default]
+    Unknown,
+}
+
+/// A mitigation rule found in the IIS configuration (EOMT, EOMTv2, the
+/// Emergency Mitigation service): the requests of the CVEs it covers are
+/// refused, though the build stays vulnerable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mitigation {
+    pub rule: String,
+    pub path: String,
+    pub cves: Vec<String>,
+}
+
+/// When each campaign's exploitation in the wild began (the earliest
+/// public report of attacks), with its source: the start of the window in
+/// which an unpatched server could have been hit.
+pub const CAMPAIGN_WINDOWS: &[(&str, &str, &str)] = &[
+    ("ProxyLogon", "2021-01-06", "Volexity, 2021-03-02: first exploitation seen on 2021-01-06"),
+    ("ProxyShell", "2021-08-06", "exploitation reported from the days after the Black Hat talk of 2021-08-05 (Huntress, 2021-08)"),
+    ("ProxyNotShell", "2022-08-01", "GTSC, 2022-09-28: attacks seen in early August 2022; MSRC, 2022-09-29"),
+    ("OWASSRF", "2022-11-01", "CrowdStrike, 2022-12-20: OWASSRF exploitation by Play ransomware from late November 2022"),
+];
 
 /// How a system root was searched: the Exchange install folder and where
 /// its location came from, every place looked at, and what could not be

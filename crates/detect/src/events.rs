@@ -396,6 +396,17 @@ fn sigma_finding_of(
         }
     });
     f.evidence.insert("sigma_rule".to_string(), meta.id.clone());
+    // ATT&CK techniques the rule is tagged with (`attack.t1505.003`).
+    f.attack = meta
+        .tags
+        .iter()
+        .filter_map(|t| t.strip_prefix("attack."))
+        .filter(|t| {
+            let b = t.as_bytes();
+            b.len() >= 5 && (b[0] == b't' || b[0] == b'T') && b[1..5].iter().all(u8::is_ascii_digit)
+        })
+        .map(|t| t.to_ascii_uppercase())
+        .collect();
     // `exhunt: account: FIELD`: the field naming the account that acted,
     // by which the judge ties the finding to others.
     if let Some(v) = get("account").and_then(|k| rec.field(k)) {

@@ -13,6 +13,8 @@
 
 #![forbid(unsafe_code)]
 
+mod attack;
+mod conclusive;
 mod coverage;
 mod related;
 mod steps;
@@ -49,6 +51,8 @@ pub struct Evidence {
     pub rules: Vec<exhunt_core::RuleLoad>,
     pub skipped: Vec<exhunt_core::Skipped>,
     pub discovery: Option<exhunt_core::SystemDiscovery>,
+    /// Mitigation rules seen in the IIS configuration.
+    pub mitigations: Vec<exhunt_core::Mitigation>,
 }
 
 /// Builds the report.
@@ -85,10 +89,28 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
     }
     let verdict = verdict_of(&ev.findings);
     relate(&mut ev.findings);
+    attack::tag(&mut ev.findings);
     let coverage = merge_coverage(&ev.windows);
+    // No trace is `clean` only where what was read could have shown one.
+    let why_inconclusive = if verdict == Verdict::Clean {
+        conclusive::why_inconclusive(&ev.inputs, &coverage, &ev.stats, ev.patch.as_ref())
+    } else {
+        Vec::new()
+    };
+    let verdict = if why_inconclusive.is_empty() {
+        verdict
+    } else {
+        Verdict::Inconclusive
+    };
+    let exposure = conclusive::exposure(ev.patch.as_ref(), std::mem::take(&mut ev.mitigations));
     ev.errors.sort();
     ev.errors.dedup();
     let mut next_steps = next_steps(verdict, &ev.findings, &coverage, &ev.errors);
+    if verdict == Verdict::Inconclusive {
+        for (i, why) in why_inconclusive.iter().enumerate() {
+            next_steps.insert(1 + i, why.clone());
+        }
+    }
     if let Some(d) = ev
         .discovery
         .as_ref()
@@ -167,6 +189,8 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
             s
         },
         discovery: ev.discovery,
+        why_inconclusive,
+        exposure,
     }
 }
 

@@ -77,6 +77,14 @@ pub fn next_steps(
             s.push("Make sure the server has the latest Cumulative Update and Security Update: the next attempt may succeed on an unpatched server.".to_string());
             s.push("Keep these logs: if other signs appear later (unknown .aspx files, new admin accounts), the attempt's addresses and times are the starting point.".to_string());
         }
+        Verdict::Inconclusive => {
+            // The reasons follow this line (the judge puts them there).
+            s.push(
+                "Nothing in what was read shows exploitation, but what was read cannot tell:"
+                    .to_string(),
+            );
+            s.push("Find the missing evidence (older logs from backups or a log archive, the Exchange install folder, the web folders) and scan it too; until then, treat the server as possibly breached if its build is exposed.".to_string());
+        }
         Verdict::Clean => {
             s.push(
                 "No trace of the Exchange exploitation campaigns was found in what was read."

@@ -467,7 +467,7 @@ impl Prober {
                 .get(url.clone())
                 .send()
                 .await
-                .map_err(describe)?;
+                .map_err(|e| describe(e, &url))?;
             if owa_version.is_none() {
                 owa_version = resp
                     .headers()
@@ -506,7 +506,7 @@ impl Prober {
                 Ok(None) => break,
                 Err(e) => {
                     if body.is_empty() {
-                        return Err(describe(e));
+                        return Err(describe(e, &url));
                     }
                     break;
                 }
@@ -682,8 +682,20 @@ fn is_full_build(s: &str) -> bool {
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// A short reason for a failed request (reqwest's messages nest their cause).
-fn describe(e: reqwest::Error) -> String {
+/// A short reason for a failed request to `url` (reqwest's messages nest
+/// their cause).
+fn describe(e: reqwest::Error, url: &reqwest::Url) -> String {
+    if not_a_tls_record(&e) {
+        // A plain HTTP port given as https (or as host:port, https for
+        // every port but 80): its first answer is not a TLS record, which
+        // rustls calls "received corrupt message of type
+        // InvalidContentType".
+        return format!(
+            "this port does not speak TLS (try http://{}:{})",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or(443)
+        );
+    }
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_redirect() {
@@ -708,6 +720,30 @@ fn describe(e: reqwest::Error) -> String {
     } else {
         format!("{kind}: {cause}")
     }
+}
+
+/// Whether the TLS handshake failed because the server's answer was not a
+/// TLS record at all (rustls's `InvalidContentType` down the chain): the
+/// port speaks something else, plain HTTP most often. rustls's error
+/// reaches here inside io errors (tokio-rustls's, inside hyper's
+/// connector's), and an io error's `source` skips the error it wraps:
+/// hence `get_ref`.
+fn not_a_tls_record(e: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(t) = e.downcast_ref::<rustls::Error>() {
+        return matches!(
+            t,
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
+        );
+    }
+    if let Some(inner) = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        if not_a_tls_record(inner) {
+            return true;
+        }
+    }
+    e.source().is_some_and(not_a_tls_record)
 }
 
 #[cfg(test)]

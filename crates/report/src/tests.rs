@@ -40,6 +40,8 @@ fn report() -> Report {
         rules: vec![],
         skipped: vec![],
         discovery: None,
+        why_inconclusive: vec![],
+        exposure: Default::default(),
     }
 }
 

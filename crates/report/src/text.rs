@@ -55,6 +55,9 @@ fn sections(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 pub fn verdict_sentence(v: Verdict) -> &'static str {
     match v {
         Verdict::Clean => "No trace of exploitation was found in what was read.",
+        Verdict::Inconclusive => {
+            "No trace was found, but what was read cannot tell whether the server was broken into."
+        }
         Verdict::Attempted => {
             "Someone tried to break in through the known Exchange flaws; nothing read shows they succeeded."
         }
@@ -88,6 +91,13 @@ fn header(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
     )?;
     writeln!(w, "  {}", verdict_sentence(r.verdict))?;
+    for why in &r.why_inconclusive {
+        writeln!(w, "  {}", safe(why))?;
+    }
+    // The second headline: the build's exposure (never part of the verdict).
+    if !r.exposure.summary.is_empty() {
+        writeln!(w, "{}", safe(&r.exposure.summary))?;
+    }
     writeln!(w)
 }
 

@@ -33,7 +33,7 @@ pub(crate) fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     out.write_record([
         "time", "type", "finding", "rule", "severity", "verdict", "source", "line", "title",
-        "detail",
+        "detail", "attack",
     ])?;
     for row in rows {
         // Formula injection (OWASP "CSV Injection"): every cell taken from
@@ -46,14 +46,16 @@ pub(crate) fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         // and needs no exception.
         let line = row.line.map(|l| l.to_string()).unwrap_or_default();
         // Context rows name their finding but do not repeat its judgement.
-        let (sev, verdict, title) = if row.kind == "finding" {
+        let (sev, verdict, title, attack) = if row.kind == "finding" {
             (
                 row.finding.severity.as_str(),
                 row.finding.verdict.as_str(),
                 row.finding.title.as_str(),
+                // ATT&CK ids, ours (`T` and digits): added last column.
+                row.finding.attack.join(" "),
             )
         } else {
-            ("", "", "")
+            ("", "", "", String::new())
         };
         out.write_record([
             &*csv_cell(&row.time),
@@ -66,6 +68,7 @@ pub(crate) fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             line.as_str(),
             &*csv_cell(title),
             &*csv_cell(&row.detail),
+            &*csv_cell(&attack),
         ])?;
     }
     out.flush()

@@ -405,6 +405,7 @@ fn full() -> Report {
             bytes_read: 123_456_789,
             lines_read: 9_876_543,
             files_content_scanned: 4_321,
+            web_files: 0,
         },
         suppressed: vec![
             Suppressed {
@@ -493,6 +494,18 @@ fn full() -> Report {
             ],
             collected: Some("2024-05-06T07:08:09Z".into()),
         }),
+        why_inconclusive: vec![],
+        exposure: exhunt_core::Exposure {
+            state: exhunt_core::ExposureState::Exposed,
+            campaigns: vec!["ProxyLogon".into()],
+            cves: vec!["CVE-2021-26855".into()],
+            mitigations: vec![exhunt_core::Mitigation {
+                rule: "X-BEResource Abort - inbound".into(),
+                path: "inetpub/wwwroot/web.config".into(),
+                cves: vec!["CVE-2021-26855".into()],
+            }],
+            summary: "EXPOSED, MITIGATED: build 15.1.2106.2 (Exchange Server 2016 CU18) leaves ProxyLogon open (CVE-2021-26855); requests for CVE-2021-26855 are refused by X-BEResource Abort - inbound in inetpub/wwwroot/web.config (CVE-2021-26855).".into(),
+        },
     }
 }
 
@@ -545,6 +558,8 @@ fn clean() -> Report {
             notes: vec![],
             collected: None,
         }),
+        why_inconclusive: vec![],
+        exposure: Default::default(),
     }
 }
 
@@ -603,6 +618,8 @@ fn bare() -> Report {
             reason: "larger than 512 MiB".into(),
         }],
         discovery: None,
+        why_inconclusive: vec![],
+        exposure: Default::default(),
     }
 }
 

@@ -196,6 +196,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
             builds: b,
             examined,
             content_scanned,
+            web,
             bytes,
             lines,
             ..
@@ -207,6 +208,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
         builds.extend(b);
         ev.stats.files_examined += examined as u64;
         ev.stats.files_content_scanned += content_scanned as u64;
+        ev.stats.web_files += web as u64;
         ev.stats.bytes_read += bytes;
         ev.stats.lines_read += lines;
     }

@@ -8,14 +8,7 @@ use exhunt_core::{BuildSeen, Patch};
 use exhunt_patch::Table;
 use std::collections::BTreeMap;
 
-/// When each campaign's exploitation in the wild began (the earliest
-/// public report of attacks), with its source.
-const WINDOWS: &[(&str, &str, &str)] = &[
-    ("ProxyLogon", "2021-01-06", "Volexity, 2021-03-02: first exploitation seen on 2021-01-06"),
-    ("ProxyShell", "2021-08-06", "exploitation reported from the days after the Black Hat talk of 2021-08-05 (Huntress, 2021-08)"),
-    ("ProxyNotShell", "2022-08-01", "GTSC, 2022-09-28: attacks seen in early August 2022; MSRC, 2022-09-29"),
-    ("OWASSRF", "2022-11-01", "CrowdStrike, 2022-12-20: OWASSRF exploitation by Play ransomware from late November 2022"),
-];
+use exhunt_core::CAMPAIGN_WINDOWS as WINDOWS;
 
 /// Builds the `patch` section; `None` when no build evidence was found.
 pub fn patch_status(seen: Vec<BuildSeen>) -> Option<Patch> {

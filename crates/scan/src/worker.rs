@@ -6,7 +6,7 @@ use crate::engine::Engine;
 use crate::logs::{read_log, LogPass};
 use crate::need::{log_kind, too_large, SNIFF};
 use exhunt_core::{BuildSeen, ErrorEntry, Finding, Skipped};
-use exhunt_detect::files::{FileData, FileMeta, FileWorker};
+use exhunt_detect::files::{seal, sha256_hex, FileMeta, FileWorker, HashNeeds, HashRead, Sha256Of};
 use exhunt_judge::FileWindow;
 use exhunt_sources::csvlog::{read_prefix, utf8_reader};
 use exhunt_sources::{Candidate, Location, MemberOpener, PathInterest, Readers, SourceError};
@@ -23,6 +23,9 @@ pub(crate) struct FileOutcome {
     pub builds: Vec<BuildSeen>,
     pub examined: bool,
     pub content_scanned: bool,
+    /// Its content was checked and it is in a tree IIS serves Exchange
+    /// from: a web folder was looked at.
+    pub web: bool,
     /// Its content is a file Microsoft ships there (not judged as newer
     /// than its neighbours: updates rewrite such files).
     pub stock: bool,
@@ -75,6 +78,9 @@ impl<'e> Worker<'e> {
             lsass_name: pi.lsass_name,
         };
         out.findings.extend(self.files.path_only(&meta));
+        // The path findings, first in `out.findings`, get the file's SHA-256
+        // from the read below, or a note saying why there is none.
+        let path_found = out.findings.len();
         // The path alone makes an archive under ProgramData a finding.
         out.examined = pi.programdata_archive;
         if let Location::Absent { reason, skipped } = &c.location {
@@ -85,6 +91,8 @@ impl<'e> Worker<'e> {
                     reason: reason.clone(),
                 });
             }
+            let why = format!("left out of the collection, not read: {reason}");
+            seal(&mut out.findings[..path_found], &Sha256Of::Absent(why));
             return out;
         }
         let sweep = pi.log.is_none() && c.size <= engine.max_file;
@@ -95,6 +103,8 @@ impl<'e> Worker<'e> {
             });
         }
         if !sweep && !pi.needs_open() {
+            let why = Sha256Of::Absent(too_large(c.size, engine.max_file));
+            seal(&mut out.findings[..path_found], &why);
             return out;
         }
         let Worker {
@@ -104,21 +114,56 @@ impl<'e> Worker<'e> {
             buf,
             ..
         } = self;
+        // The file's SHA-256 for its file findings, once known (or why not).
+        let mut sha: Option<Sha256Of> = None;
         let res = opener.with_reader(&c.location, |r| {
             if !sweep {
                 // Too large for the sweep, but maybe a log (streamed
                 // whatever its size) or a dump (checked from its start).
-                let mut dec = utf8_reader(r)?;
+                // Hashed as it is read when a file finding may need it: a
+                // path finding made above, or a check reading the stream
+                // (its raw bytes, before any UTF-16 decoding).
+                let stream = engine.files.wants_stream(&meta);
+                let mut hr = HashRead::new(r, path_found > 0 || stream, HashNeeds::default());
+                let mut dec = utf8_reader(&mut hr)?;
                 let prefix = read_prefix(&mut dec, SNIFF)?;
                 if let Some(kind) = log_kind(pi, &prefix) {
                     out.skipped.retain(|s| s.path != c.display);
                     out.examined = true;
                     let mut input = io::Cursor::new(&prefix[..]).chain(dec);
                     read_log(pass, readers, c, &kind, &mut input, &mut out)?;
-                } else if engine.files.wants_stream(&meta) {
+                    drop(input);
+                    sha = hr.finish()?.map(|d| Sha256Of::known(&d));
+                } else if stream {
                     out.examined = true;
-                    let got = files.stream(&meta, &prefix, &mut dec)?;
+                    let mut got = files.stream(&meta, &prefix, &mut dec)?;
+                    drop(dec);
+                    if got.findings.is_empty() {
+                        // Not a dump: only its first bytes were read, as
+                        // `exhunt collect` leaves it out.
+                        sha = Some(Sha256Of::Absent(too_large(c.size, engine.max_file)));
+                    } else {
+                        // A dump, read through as `exhunt collect` copies
+                        // it whole: its findings carry the whole file's
+                        // hash, so the read goes on to its end.
+                        let s = match hr.finish() {
+                            Ok(d) => d.map(|d| Sha256Of::known(&d)),
+                            Err(e) => {
+                                out.error(c, format!("read to hash it: {e}"));
+                                Some(Sha256Of::Absent(format!(
+                                    "not hashed: the file could not be read to its end ({e})"
+                                )))
+                            }
+                        };
+                        if let Some(s) = &s {
+                            seal(&mut got.findings, s);
+                        }
+                        sha = s;
+                    }
                     out.findings.extend(got.findings);
+                } else {
+                    // Only its first bytes were read, to recognise it.
+                    sha = Some(Sha256Of::Absent(too_large(c.size, engine.max_file)));
                 }
                 return Ok(());
             }
@@ -133,13 +178,21 @@ impl<'e> Worker<'e> {
                     out.examined = true;
                     let mut input = io::Cursor::new(&prefix[..]).chain(dec);
                     read_log(pass, readers, c, &kind, &mut input, &mut out)?;
+                    if path_found > 0 {
+                        sha = Some(Sha256Of::Known(sha256_hex(data)));
+                    }
                     return Ok(());
                 }
             }
             out.examined = true;
             out.content_scanned = true;
+            out.web = exhunt_detect::files::web::in_web_tree(&c.rel_lower);
             out.bytes += data.len() as u64;
-            let got = files.whole(&meta, &FileData::new(data));
+            // SHA-256, and the MD5 and SHA-1 when the indicators hold some,
+            // in one pass over the bytes.
+            let fd = files.data(data);
+            sha = Some(Sha256Of::Known(fd.sha256.clone()));
+            let got = files.whole(&meta, &fd);
             for e in got.errors {
                 out.error(c, e);
             }
@@ -148,6 +201,13 @@ impl<'e> Worker<'e> {
             build_evidence(c, meta.name_lower(), data, &mut out);
             Ok::<(), SourceError>(())
         });
+        let sha = sha.unwrap_or_else(|| {
+            Sha256Of::Absent(match &res {
+                Err(e) => format!("not hashed: the file could not be read ({e})"),
+                Ok(()) => "not hashed".to_string(),
+            })
+        });
+        seal(&mut out.findings[..path_found], &sha);
         if let Err(e) = res {
             out.errors.push(ErrorEntry {
                 path: c.display.clone(),

@@ -1,13 +1,34 @@
 use super::*;
-use exhunt_testgen::sysroot::{
-    write_software_hive, write_system_root, HiveExchange, SystemRootSpec,
-};
+use exhunt_testgen::sysroot::{system_root_bundle, SystemRootSpec};
 
-fn installed(path: &str) -> HiveExchange {
-    HiveExchange::Installed {
-        install_path: path.to_string(),
-        build: Some([15, 1, 2106, 2]),
-    }
+// SOFTWARE hives, committed (`tests/data/hives/`, made by
+// `scripts/make-test-hives.sh` with hivexsh; provenance beside them): the
+// tests need no hivex tools. Exchange's Setup key names the install
+// folder and the build 15.1.2106.2.
+/// `MsiInstallPath` `C:\Apps\Exchange Server\V15\`.
+const EXCHANGE: &str = "SOFTWARE-exchange";
+/// `MsiInstallPath` `c:\exchsrv\V15`.
+const EXCHANGE_ODD_CASE: &str = "SOFTWARE-exchange-odd-case";
+/// `MsiInstallPath` `D:\Exchange\V15\`.
+const EXCHANGE_ON_D: &str = "SOFTWARE-exchange-on-d";
+/// Windows without Exchange.
+const NO_EXCHANGE: &str = "SOFTWARE-no-exchange";
+
+/// Copies the committed hive `name` to `to`.
+fn copy_hive(name: &str, to: &Path) -> std::io::Result<()> {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/hives")
+        .join(name);
+    std::fs::copy(from, to).map(drop)
+}
+
+/// The fake system drive of `exhunt_testgen::sysroot::write_system_root`,
+/// with the committed hive `hive` as its `SOFTWARE`.
+fn write_system_root(dir: &Path, spec: &SystemRootSpec, hive: &str) -> std::io::Result<()> {
+    system_root_bundle(spec).write_to(dir)?;
+    let cfg = dir.join("Windows/System32/config");
+    std::fs::create_dir_all(&cfg)?;
+    copy_hive(hive, &cfg.join("SOFTWARE"))
 }
 
 /// Discovery on a mounted disk at `root`.
@@ -43,12 +64,7 @@ fn prefixes(l: &Layout) -> Vec<&str> {
 #[test]
 fn offline_root_with_a_hive_naming_a_non_default_install() {
     let d = tempfile::tempdir().unwrap();
-    write_system_root(
-        d.path(),
-        &SystemRootSpec::default(),
-        &installed("C:\\Apps\\Exchange Server\\V15\\"),
-    )
-    .unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), EXCHANGE).unwrap();
     let l = offline(d.path());
     let disc = &l.discovery;
     assert!(!disc.live);
@@ -131,7 +147,7 @@ fn offline_root_with_a_hive_naming_a_non_default_install() {
 #[test]
 fn hive_of_a_server_without_exchange_says_so() {
     let d = tempfile::tempdir().unwrap();
-    write_system_root(d.path(), &SystemRootSpec::default(), &HiveExchange::Absent).unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), NO_EXCHANGE).unwrap();
     let l = offline(d.path());
     assert_eq!(l.discovery.exchange_install, None);
     assert!(l.discovery.builds.is_empty());
@@ -194,9 +210,9 @@ fn names_are_found_without_case() {
         std::fs::write(p, &f.data).unwrap();
     }
     std::fs::create_dir_all(d.path().join("WINDOWS/system32/Config")).unwrap();
-    write_software_hive(
+    copy_hive(
+        EXCHANGE_ODD_CASE,
         &d.path().join("WINDOWS/system32/Config/software"),
-        &installed("c:\\exchsrv\\V15"),
     )
     .unwrap();
     let l = offline(d.path());
@@ -218,12 +234,7 @@ fn install_on_another_drive() {
     let d = tempfile::tempdir().unwrap();
     let root = d.path().join("c");
     let dvol = d.path().join("d");
-    write_system_root(
-        &root,
-        &SystemRootSpec::default(),
-        &installed("D:\\Exchange\\V15\\"),
-    )
-    .unwrap();
+    write_system_root(&root, &SystemRootSpec::default(), EXCHANGE_ON_D).unwrap();
     std::fs::create_dir_all(dvol.join("Exchange/V15/Logging/HttpProxy/Ecp")).unwrap();
     let l = offline(&root);
     assert!(
@@ -253,7 +264,7 @@ fn install_on_another_drive() {
 #[test]
 fn live_from_the_environment() {
     let d = tempfile::tempdir().unwrap();
-    write_system_root(d.path(), &SystemRootSpec::default(), &HiveExchange::Absent).unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), NO_EXCHANGE).unwrap();
     let env = vec![
         ("SystemDrive".to_string(), d.path().display().to_string()),
         (
@@ -283,7 +294,7 @@ fn live_from_the_environment() {
 #[test]
 fn malformed_configuration_and_hive_are_named_and_discovery_goes_on() {
     let d = tempfile::tempdir().unwrap();
-    write_system_root(d.path(), &SystemRootSpec::default(), &HiveExchange::Absent).unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), NO_EXCHANGE).unwrap();
     std::fs::write(
         d.path().join("Windows/System32/inetsrv/config/applicationHost.config"),
         "<configuration>\r\n<system.applicationHost>\r\n<sites>\r\n<site name=\"x\">\r\n</configuration>\r\n",
@@ -319,7 +330,7 @@ fn malformed_configuration_and_hive_are_named_and_discovery_goes_on() {
 #[test]
 fn too_broad_web_folders_are_not_walked() {
     let d = tempfile::tempdir().unwrap();
-    write_system_root(d.path(), &SystemRootSpec::default(), &HiveExchange::Absent).unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), NO_EXCHANGE).unwrap();
     let cfg = d
         .path()
         .join("Windows/System32/inetsrv/config/applicationHost.config");
@@ -383,12 +394,7 @@ fn the_remote_powershell_proxy_logs_are_a_place_of_the_install() {
 /// A system drive with Exchange in a non-default folder named by its hive.
 fn hive_root() -> (tempfile::TempDir, PathBuf) {
     let d = tempfile::tempdir().unwrap();
-    write_system_root(
-        d.path(),
-        &SystemRootSpec::default(),
-        &installed("C:\\Apps\\Exchange Server\\V15\\"),
-    )
-    .unwrap();
+    write_system_root(d.path(), &SystemRootSpec::default(), EXCHANGE).unwrap();
     let hive = d.path().join("Windows/System32/config/SOFTWARE");
     (d, hive)
 }

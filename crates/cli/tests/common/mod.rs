@@ -21,6 +21,19 @@ impl Run {
         self.report["verdict"].as_str().unwrap()
     }
 
+    /// No finding raised the verdict: `clean`, or `inconclusive` (issue
+    /// 14: a clean reading is not claimed where the logs could not see the
+    /// attack or nothing could be judged), with the reason given.
+    pub fn unraised(&self) -> bool {
+        match self.verdict() {
+            "clean" => true,
+            "inconclusive" => self.report["why_inconclusive"]
+                .as_array()
+                .is_some_and(|w| !w.is_empty()),
+            _ => false,
+        }
+    }
+
     pub fn findings(&self) -> &Vec<Value> {
         self.report["findings"].as_array().unwrap()
     }

@@ -5,10 +5,16 @@
 //! - [`FileWorker::path_only`]: what the path alone says (staged archives,
 //!   path and name indicators); also run for files a collection left out;
 //! - [`FileWorker::whole`]: the whole content of a file up to
-//!   `--max-filesize` (YARA, SHA-256 indicators, web-folder baselines, IIS
+//!   `--max-filesize` (YARA, hash indicators, web-folder baselines, IIS
 //!   configuration, memory dumps);
 //! - [`FileWorker::stream`]: the start and a stream of a larger file (memory
 //!   dumps are checked through).
+//!
+//! Every file finding carries the file's `size`, `modified` (when known)
+//! and `sha256`, or a `sha256_note` saying why the file was not hashed
+//! ([`hash::seal`]): [`FileWorker::whole`] adds the hash of the bytes it was
+//! given; path findings and streamed ones get theirs from the scan, which
+//! hashes the stream it reads ([`hash::HashRead`]).
 //!
 //! A check is a [`FileCheck`]; [`FileChecks`] is the configured set, built
 //! once and shared by all threads, and [`FileWorker`] is one thread's use of
@@ -16,24 +22,26 @@
 //! keeps its own).
 //!
 //! Modules: [`archive`] (archives staged under ProgramData), [`dump`] (LSASS
-//! dumps), [`indicators`] (SHA-256, path and name indicators), [`web`]
+//! dumps), [`hash`] (a file's digests, computed in the one read),
+//! [`indicators`] (SHA-256, SHA-1, MD5, path and name indicators), [`web`]
 //! (web-folder files against Microsoft's baselines, IIS configuration),
 //! [`yara`] (YARA rules, with quoted code in documents demoted to leads).
 
 pub mod archive;
 pub mod dump;
+pub mod hash;
 pub mod indicators;
 pub mod web;
 pub mod yara;
 
 pub use archive::check_archive;
 pub use dump::check_dump;
+pub use hash::{seal, sha256_hex, Digests, HashNeeds, HashRead, Sha256Of};
 
 use crate::iocs::FileIocs;
 use crate::webfiles::Baselines;
 use exhunt_core::Finding;
 use exhunt_yara::{FileScanner, YaraRules};
-use sha2::{Digest, Sha256};
 use std::io::{self, Read};
 use std::time::Duration;
 
@@ -68,7 +76,9 @@ impl FileMeta<'_> {
         self.rel_lower.rsplit('/').next().unwrap_or(self.rel_lower)
     }
 
-    /// Adds the size and time every file finding carries.
+    /// Adds the size and time every file finding carries (its `sha256`, or
+    /// the `sha256_note` saying why there is none, is added by [`seal`]
+    /// once the file has been read, or not).
     pub fn stamp(&self, f: Finding) -> Finding {
         let f = f.with("size", self.size.to_string());
         match self.modified {
@@ -78,21 +88,36 @@ impl FileMeta<'_> {
     }
 }
 
-/// The whole content of a file, read once, with its SHA-256.
+/// The whole content of a file, read once, with its SHA-256 (and its MD5
+/// and SHA-1 when the indicators hold some: [`FileWorker::data`]).
 pub struct FileData<'a> {
     pub bytes: &'a [u8],
+    /// SHA-256.
     pub digest: [u8; 32],
     /// Lower-case hex of `digest`.
     pub sha256: String,
+    /// MD5, when computed (the indicators hold MD5s).
+    pub md5: Option<[u8; 16]>,
+    /// SHA-1, when computed (the indicators hold SHA-1s).
+    pub sha1: Option<[u8; 20]>,
 }
 
 impl<'a> FileData<'a> {
+    /// With its SHA-256 only.
     pub fn new(bytes: &'a [u8]) -> Self {
-        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        Self::hashed(bytes, HashNeeds::default())
+    }
+
+    /// With its SHA-256 and the digests `needs` asks for, in one pass over
+    /// the bytes.
+    pub fn hashed(bytes: &'a [u8], needs: HashNeeds) -> Self {
+        let d = Digests::of(bytes, needs);
         FileData {
             bytes,
-            sha256: exhunt_core::hex(&digest),
-            digest,
+            sha256: exhunt_core::hex(&d.sha256),
+            digest: d.sha256,
+            md5: d.md5,
+            sha1: d.sha1,
         }
     }
 }
@@ -103,8 +128,9 @@ pub struct FileOut {
     /// Findings that carry the file's hash, size and time (stamped by
     /// [`FileWorker`] once all checks have run).
     pub findings: Vec<Finding>,
-    /// Findings already complete (memory dumps: their evidence is the
-    /// dump's magic, not a hash of gigabytes).
+    /// Findings already stamped with size and time by their check (memory
+    /// dumps, also read as a stream); the file's hash is added to them
+    /// where it is known ([`seal`]).
     pub stamped: Vec<Finding>,
     /// Problems that stopped a check, in words for the report.
     pub errors: Vec<String>,
@@ -144,6 +170,8 @@ pub trait FileCheck: Send + Sync {
 pub struct FileChecks {
     yara: YaraRules,
     timeout: Duration,
+    /// The digests besides SHA-256 the indicators need.
+    needs: HashNeeds,
     /// Run in this order on every file; the order is the order of the
     /// findings a file gives.
     checks: Vec<Box<dyn FileCheck>>,
@@ -158,9 +186,14 @@ impl FileChecks {
         baselines: &'static Baselines,
         timeout: Duration,
     ) -> Self {
+        let needs = HashNeeds {
+            md5: iocs.has_md5(),
+            sha1: iocs.has_sha1(),
+        };
         FileChecks {
             yara,
             timeout,
+            needs,
             checks: vec![
                 Box::new(archive::ArchiveCheck),
                 Box::new(indicators::IndicatorCheck::new(iocs)),
@@ -178,6 +211,12 @@ impl FileChecks {
 
     pub fn yara(&self) -> &YaraRules {
         &self.yara
+    }
+
+    /// The digests besides SHA-256 a file's content is hashed with: those
+    /// the indicators list (none unless a user's list holds MD5 or SHA-1).
+    pub fn hash_needs(&self) -> HashNeeds {
+        self.needs
     }
 
     /// Whether some check reads a stream of a file too large to read whole.
@@ -202,7 +241,14 @@ pub struct FileWorker<'c> {
 }
 
 impl FileWorker<'_> {
-    /// What the path alone says.
+    /// A file's whole content with the digests the checks compare (one
+    /// pass; MD5 and SHA-1 only when the indicators hold some).
+    pub fn data<'b>(&self, bytes: &'b [u8]) -> FileData<'b> {
+        FileData::hashed(bytes, self.checks.needs)
+    }
+
+    /// What the path alone says; the findings carry size and time, and get
+    /// the file's hash (or why there is none) from [`seal`].
     pub fn path_only(&self, file: &FileMeta<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         for c in &self.checks.checks {
@@ -226,11 +272,14 @@ impl FileWorker<'_> {
         for f in out.findings.drain(..) {
             stamped.push(file.stamp(f.with("sha256", data.sha256.clone())));
         }
+        seal(&mut stamped, &Sha256Of::Known(data.sha256.clone()));
         out.findings = stamped;
         out
     }
 
     /// The checks that read a stream of a file too large to read whole.
+    /// The findings carry size and time; the caller, which hashes the
+    /// stream ([`HashRead`]), adds the hash with [`seal`].
     pub fn stream(
         &self,
         file: &FileMeta<'_>,

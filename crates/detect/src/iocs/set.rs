@@ -51,9 +51,29 @@ impl FileIocs {
         self.hashes.md5_hex(md5_hex)
     }
 
+    /// The indicator for a SHA-1 digest.
+    pub fn sha1_bytes(&self, sha1: &[u8; 20]) -> Option<&HashIoc> {
+        self.hashes.sha1.get(sha1)
+    }
+
+    /// The indicator for an MD5 digest.
+    pub fn md5_bytes(&self, md5: &[u8; 16]) -> Option<&HashIoc> {
+        self.hashes.md5.get(md5)
+    }
+
     /// Whether any SHA-1 or MD5 is held (a scanner need compute them only then).
     pub fn has_weak_hashes(&self) -> bool {
-        !self.hashes.sha1.is_empty() || !self.hashes.md5.is_empty()
+        self.has_sha1() || self.has_md5()
+    }
+
+    /// Whether any SHA-1 is held (a file's SHA-1 is computed only then).
+    pub fn has_sha1(&self) -> bool {
+        !self.hashes.sha1.is_empty()
+    }
+
+    /// Whether any MD5 is held (a file's MD5 is computed only then).
+    pub fn has_md5(&self) -> bool {
+        !self.hashes.md5.is_empty()
     }
 
     /// Every path, name and regex indicator, in load order.
