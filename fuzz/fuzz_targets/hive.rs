@@ -1,17 +1,18 @@
 //! An offline `SOFTWARE` registry hive and its transaction logs:
-//! `hive::exchange_setup` (Exchange's Setup key: install path and build),
-//! the install path then parsed as a Windows path as discovery does.
+//! `hive::read_exchange_setup` (Exchange's Setup key: install path and
+//! build; the hive's damage; logs left out), as discovery calls it, the
+//! install path then parsed as a Windows path as discovery does.
 //!
 //! Input: byte 0 says how many logs follow (bits 0-1: 0, 1 or 2) and
 //! whether their entries' Marvin32 hashes are left as they are (bit 2;
 //! by default they are recomputed, or notatin would stop at the first
 //! entry); then the hive, and each log after a `--exhunt-fuzz-log--`
-//! separator. notatin's own panics are caught inside `exchange_setup`
+//! separator. notatin's own panics are caught inside `read_exchange_setup`
 //! (by design); they are allowed here, any other panic is a crash.
 #![no_main]
 
 use exhunt_core::winpath::{default_vars, WinPath};
-use exhunt_sources::hive::exchange_setup;
+use exhunt_sources::hive::read_exchange_setup;
 use libfuzzer_sys::fuzz_target;
 
 const SEP: &[u8] = b"--exhunt-fuzz-log--";
@@ -33,7 +34,11 @@ fuzz_target!(|data: &[u8]| {
             log
         })
         .collect();
-    if let Ok(Some(setup)) = exchange_setup(hive, logs) {
+    let Ok(read) = read_exchange_setup(hive, logs) else {
+        return;
+    };
+    std::hint::black_box((read.damage.len(), read.logs_not_applied.is_some()));
+    if let Some(setup) = &read.setup {
         if let Some(p) = &setup.install_path {
             std::hint::black_box(WinPath::parse(p, &default_vars()).ok());
         }
