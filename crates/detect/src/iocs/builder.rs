@@ -174,8 +174,7 @@ impl FileIocsBuilder {
     }
 
     /// Adds a path, name or regex indicator, or merges it into the same one
-    /// already held.
-    #[allow(clippy::too_many_arguments)]
+    /// already held; `at` names the file and line it came from.
     pub(super) fn take(
         &mut self,
         kind: PathIocKind,
@@ -183,8 +182,7 @@ impl FileIocsBuilder {
         score: u8,
         source: &str,
         fp: Option<&str>,
-        origin: &str,
-        line: usize,
+        at: At<'_>,
     ) -> Result<(), String> {
         let pattern = pattern.trim();
         if pattern.is_empty() {
@@ -235,9 +233,16 @@ impl FileIocsBuilder {
                 compiled,
                 literal,
                 fp: fp.map(str::to_string),
-                at: format!("{origin}:{line}"),
+                at: format!("{}:{}", at.origin, at.line),
             });
         }
         Ok(())
     }
+}
+
+/// Where an indicator was read: the file (or `--iocs` argument) and its line.
+#[derive(Clone, Copy)]
+pub(super) struct At<'a> {
+    pub(super) origin: &'a str,
+    pub(super) line: usize,
 }

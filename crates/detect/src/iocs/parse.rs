@@ -4,6 +4,7 @@
 //! `regex;score[;false-positive regex]` lines and plain lists (see the
 //! [module documentation](super) for each).
 
+use super::builder::At;
 use super::hashes::is_hex;
 use super::{FileIocsBuilder, HashKind, IocError, PathIocKind, DEFAULT_SCORE, MSTIC_PATH_SCORE};
 
@@ -92,7 +93,7 @@ impl FileIocsBuilder {
                         None => Err(format!("kind {k:?}: expected path, name or regex")),
                         Some(kind) => parse_score_opt(col(score)).and_then(|score| {
                             let src = or_origin(col(source), origin);
-                            self.take(kind, p, score, src, None, origin, line)
+                            self.take(kind, p, score, src, None, At { origin, line })
                         }),
                     },
                     _ => Err("expected pattern,kind,score,source".to_string()),
@@ -130,8 +131,7 @@ impl FileIocsBuilder {
                                 MSTIC_PATH_SCORE,
                                 origin,
                                 None,
-                                origin,
-                                line,
+                                At { origin, line },
                             ),
                             "filename" => self.take(
                                 PathIocKind::Name,
@@ -139,8 +139,7 @@ impl FileIocsBuilder {
                                 DEFAULT_SCORE,
                                 origin,
                                 None,
-                                origin,
-                                line,
+                                At { origin, line },
                             ),
                             _ => {
                                 let ty = if ty.is_empty() { "(none)".into() } else { ty };
@@ -210,7 +209,14 @@ impl FileIocsBuilder {
                 );
             };
             let score = score?;
-            return self.take(PathIocKind::Regex, &pattern, score, origin, fp, origin, n);
+            return self.take(
+                PathIocKind::Regex,
+                &pattern,
+                score,
+                origin,
+                fp,
+                At { origin, line: n },
+            );
         }
         let mut words = line.split_whitespace();
         let first = words.next().unwrap_or("");
@@ -232,8 +238,7 @@ impl FileIocsBuilder {
                 DEFAULT_SCORE,
                 origin,
                 None,
-                origin,
-                n,
+                At { origin, line: n },
             );
         }
         if line.contains(['/', '\\']) {
@@ -243,8 +248,7 @@ impl FileIocsBuilder {
                 DEFAULT_SCORE,
                 origin,
                 None,
-                origin,
-                n,
+                At { origin, line: n },
             )
         } else {
             self.take(
@@ -253,8 +257,7 @@ impl FileIocsBuilder {
                 DEFAULT_SCORE,
                 origin,
                 None,
-                origin,
-                n,
+                At { origin, line: n },
             )
         }
     }
