@@ -105,33 +105,72 @@ pub(crate) fn exposure(patch: Option<&Patch>, mitigations: Vec<Mitigation>) -> E
             ..Exposure::default()
         };
     }
+    // A mitigation covers only its CVEs, and a campaign is mitigated only
+    // when every one of its open CVEs is covered: the URL Rewrite rules
+    // refuse the requests of one CVE of a chain (EOMT: CVE-2021-26855;
+    // EOMTv2 and the Emergency Mitigation service: CVE-2022-41040), so the
+    // headline names what they refuse and what stays open.
+    let covers = |c: &str| mitigations.iter().any(|m| m.cves.iter().any(|x| x == c));
     let covered: Vec<&str> = cves
         .iter()
-        .filter(|c| mitigations.iter().any(|m| m.cves.contains(c)))
         .map(String::as_str)
+        .filter(|c| covers(c))
         .collect();
+    let open = format!(
+        "build {} ({}) leaves {} open ({})",
+        p.build,
+        p.product,
+        campaigns.join(", "),
+        cves.join(", ")
+    );
     let summary = if covered.is_empty() {
-        format!(
-            "EXPOSED: build {} ({}) leaves {} open ({}).",
-            p.build,
-            p.product,
-            campaigns.join(", "),
-            cves.join(", ")
-        )
+        let idle: Vec<&str> = mitigations.iter().map(|m| m.rule.as_str()).collect();
+        if idle.is_empty() {
+            format!("EXPOSED: {open}.")
+        } else {
+            format!(
+                "EXPOSED: {open}; the mitigation rules found ({}) cover none of them.",
+                idle.join(", ")
+            )
+        }
     } else {
         let by: Vec<String> = mitigations
             .iter()
+            .filter(|m| m.cves.iter().any(|c| cves.contains(c)))
             .map(|m| format!("{} in {} ({})", m.rule, m.path, m.cves.join(", ")))
             .collect();
-        format!(
-            "EXPOSED, MITIGATED: build {} ({}) leaves {} open ({}); requests for {} are refused by {}.",
-            p.build,
-            p.product,
-            campaigns.join(", "),
-            cves.join(", "),
+        let refused = format!(
+            "requests for {} are refused by {}",
             covered.join(", "),
             by.join("; ")
-        )
+        );
+        let full: Vec<&str> = campaigns
+            .iter()
+            .filter(|c| p.campaigns[*c].iter().all(|x| covers(x)))
+            .map(String::as_str)
+            .collect();
+        let uncovered: Vec<String> = campaigns
+            .iter()
+            .flat_map(|c| {
+                p.campaigns[c]
+                    .iter()
+                    .filter(|x| !covers(x))
+                    .map(move |x| format!("{x} ({c})"))
+            })
+            .collect();
+        if uncovered.is_empty() {
+            format!("EXPOSED, MITIGATED: {open}; {refused}.")
+        } else {
+            format!(
+                "EXPOSED, PARTLY MITIGATED: {open}; {refused}; {}no mitigation covers {}.",
+                if full.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} mitigated in full; ", full.join(", "))
+                },
+                uncovered.join(", ")
+            )
+        }
     };
     Exposure {
         state: ExposureState::Exposed,
@@ -139,5 +178,101 @@ pub(crate) fn exposure(patch: Option<&Patch>, mitigations: Vec<Mitigation>) -> E
         cves,
         mitigations,
         summary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patch(campaigns: &[(&str, &[&str])]) -> Patch {
+        Patch {
+            build: "15.1.2106.2".into(),
+            product: "Exchange Server 2016 CU18".into(),
+            campaigns: campaigns
+                .iter()
+                .map(|(c, v)| (c.to_string(), v.iter().map(|x| x.to_string()).collect()))
+                .collect(),
+            source: String::new(),
+            open_cves: Vec::new(),
+            install: String::new(),
+            update_level: None,
+            history: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn rule(rule: &str, cve: &str) -> Mitigation {
+        Mitigation {
+            rule: rule.into(),
+            path: "inetpub/wwwroot/web.config".into(),
+            cves: vec![cve.into()],
+        }
+    }
+
+    const PNS: (&str, &[&str]) = ("ProxyNotShell", &["CVE-2022-41040", "CVE-2022-41082"]);
+
+    #[test]
+    fn a_mitigation_covers_its_cves_only_and_says_what_stays_open() {
+        let p = patch(&[("ProxyLogon", &["CVE-2021-26855"]), PNS]);
+        let e = exposure(
+            Some(&p),
+            vec![rule("EEMS M1.1 PowerShell - inbound", "CVE-2022-41040")],
+        );
+        assert_eq!(e.state, ExposureState::Exposed);
+        assert!(
+            e.summary
+                .starts_with("EXPOSED, PARTLY MITIGATED: build 15.1.2106.2"),
+            "{}",
+            e.summary
+        );
+        assert!(e.summary.contains("requests for CVE-2022-41040 are refused by EEMS M1.1 PowerShell - inbound in inetpub/wwwroot/web.config"), "{}", e.summary);
+        assert!(
+            e.summary.ends_with(
+                "no mitigation covers CVE-2021-26855 (ProxyLogon), CVE-2022-41082 (ProxyNotShell)."
+            ),
+            "{}",
+            e.summary
+        );
+        // Every open CVE covered: mitigated, and a campaign covered in full is named.
+        let p = patch(&[("ProxyLogon", &["CVE-2021-26855"])]);
+        let e = exposure(
+            Some(&p),
+            vec![rule("X-BEResource Abort - inbound", "CVE-2021-26855")],
+        );
+        assert!(
+            e.summary.starts_with("EXPOSED, MITIGATED: "),
+            "{}",
+            e.summary
+        );
+        let p = patch(&[("ProxyLogon", &["CVE-2021-26855"]), PNS]);
+        let e = exposure(
+            Some(&p),
+            vec![rule("X-BEResource Abort - inbound", "CVE-2021-26855")],
+        );
+        assert!(e.summary.contains("; ProxyLogon mitigated in full; no mitigation covers CVE-2022-41040 (ProxyNotShell), CVE-2022-41082 (ProxyNotShell)."), "{}", e.summary);
+    }
+
+    #[test]
+    fn a_rule_for_other_cves_hides_nothing() {
+        let p = patch(&[PNS]);
+        let e = exposure(
+            Some(&p),
+            vec![rule("X-BEResource Abort - inbound", "CVE-2021-26855")],
+        );
+        assert!(
+            e.summary.starts_with("EXPOSED: build 15.1.2106.2"),
+            "{}",
+            e.summary
+        );
+        assert!(
+            e.summary.ends_with(
+                "the mitigation rules found (X-BEResource Abort - inbound) cover none of them."
+            ),
+            "{}",
+            e.summary
+        );
+        assert_eq!(e.mitigations.len(), 1);
+        assert_eq!(exposure(Some(&p), vec![]).summary, "EXPOSED: build 15.1.2106.2 (Exchange Server 2016 CU18) leaves ProxyNotShell open (CVE-2022-41040, CVE-2022-41082).");
     }
 }

@@ -197,6 +197,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
             examined,
             content_scanned,
             web,
+            mitigations,
             bytes,
             lines,
             ..
@@ -211,7 +212,13 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
         ev.stats.web_files += web as u64;
         ev.stats.bytes_read += bytes;
         ev.stats.lines_read += lines;
+        ev.mitigations.extend(mitigations);
     }
+    // A rule a child configuration overrides no longer counts.
+    ev.mitigations = exhunt_detect::webfiles::mitigations_in_force(
+        std::mem::take(&mut ev.mitigations),
+        &ev.findings,
+    );
     ev.patch = patch_status(builds);
     ev.errors.extend(config.discovery_errors.iter().cloned());
     ev.rules = config.rule_loads.clone();

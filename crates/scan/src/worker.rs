@@ -29,6 +29,8 @@ pub(crate) struct FileOutcome {
     /// Its content is a file Microsoft ships there (not judged as newer
     /// than its neighbours: updates rewrite such files).
     pub stock: bool,
+    /// Microsoft's mitigation rules in force in an IIS configuration file.
+    pub mitigations: Vec<exhunt_core::Mitigation>,
     pub bytes: u64,
     pub lines: u64,
 }
@@ -197,6 +199,7 @@ impl<'e> Worker<'e> {
                 out.error(c, e);
             }
             out.stock = got.stock;
+            out.mitigations = got.mitigations;
             out.findings.extend(got.findings);
             build_evidence(c, meta.name_lower(), data, &mut out);
             Ok::<(), SourceError>(())

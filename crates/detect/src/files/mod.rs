@@ -134,6 +134,9 @@ pub struct FileOut {
     pub stamped: Vec<Finding>,
     /// Problems that stopped a check, in words for the report.
     pub errors: Vec<String>,
+    /// Microsoft's URL Rewrite mitigation rules in force in an IIS
+    /// configuration file (for the exposure headline).
+    pub mitigations: Vec<exhunt_core::Mitigation>,
     /// The content is a file Microsoft ships in that place (updates rewrite
     /// such files, so they are not judged by their time).
     pub stock: bool,

@@ -44,7 +44,7 @@ impl super::FileCheck for WebFolderCheck {
 }
 
 /// IIS configuration: `applicationHost.config`, and the `web.config` files
-/// IIS serves Exchange from.
+/// IIS serves Exchange from (findings, and the mitigation rules in force).
 pub struct IisConfigCheck;
 
 impl super::FileCheck for IisConfigCheck {
@@ -52,15 +52,18 @@ impl super::FileCheck for IisConfigCheck {
         let name = file.name_lower();
         let res = if name == "applicationhost.config" {
             let text = String::from_utf8_lossy(data.bytes);
-            webfiles::check_application_host_config(file.display, &text)
+            webfiles::read_application_host_config(file.display, &text)
         } else if name == "web.config" && in_web_tree(file.rel_lower) {
             let text = String::from_utf8_lossy(data.bytes);
-            webfiles::check_web_config(file.display, &text)
+            webfiles::read_web_config(file.display, &text)
         } else {
             return;
         };
         match res {
-            Ok(f) => out.findings.extend(f),
+            Ok(c) => {
+                out.findings.extend(c.findings);
+                out.mitigations.extend(c.mitigations);
+            }
             Err(e) => out
                 .errors
                 .push(format!("IIS configuration not checked: {e}")),

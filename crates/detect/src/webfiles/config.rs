@@ -1,11 +1,13 @@
 //! IIS configuration: `applicationHost.config` virtual directories that
 //! serve a folder under `C:\ProgramData` or `C:\Users` (ProxyShell, August
 //! 2021), and web.config files that remove, clear, disable or change the
-//! EOMT / EOMTv2 URL Rewrite mitigation rules. Configuration is read as
-//! XML with DTDs refused; malformed input is a [`ConfigError`].
+//! EOMT / EOMTv2 URL Rewrite mitigation rules. The same reading lists the
+//! mitigation rules in force ([`IisConfig::mitigations`]), which the
+//! exposure headline counts. Configuration is read as XML with DTDs
+//! refused; malformed input is a [`ConfigError`].
 
 use super::{rules, sources};
-use exhunt_core::{Finding, FindingKind, RuleSpec, Severity, Verdict};
+use exhunt_core::{Finding, FindingKind, Mitigation, RuleSpec, Severity, Verdict};
 
 /// An IIS virtual directory or application serving a folder under
 /// ProgramData or Users (the ProxyShell chain's intruders added them); each
@@ -83,6 +85,18 @@ fn programdata_or_users(physical: &str) -> Option<(&'static str, String)> {
 /// lists under ProgramData.
 const PROXYSHELL_DIRS: &[&str] = &["com", "who", "zing", "zoo", "xyz", "aux", "con"];
 
+/// What one IIS configuration file says.
+#[derive(Debug, Default)]
+pub struct IisConfig {
+    pub findings: Vec<Finding>,
+    /// Microsoft's mitigation rules in force in this file: present, enabled,
+    /// aborting the request, and not cleared or removed after they are
+    /// defined in the same `<rules>`. Whether a child configuration
+    /// overrides them is known only across files
+    /// ([`mitigations_in_force`]).
+    pub mitigations: Vec<Mitigation>,
+}
+
 /// IIS `applicationHost.config`: virtual directories and applications whose
 /// `physicalPath` points into `C:\ProgramData` or `C:\Users` (ProxyShell
 /// intruders served their files from there in August 2021), plus the URL
@@ -92,6 +106,11 @@ pub fn check_application_host_config(
     display: &str,
     text: &str,
 ) -> Result<Vec<Finding>, ConfigError> {
+    read_application_host_config(display, text).map(|c| c.findings)
+}
+
+/// [`check_application_host_config`], with the mitigation rules in force.
+pub fn read_application_host_config(display: &str, text: &str) -> Result<IisConfig, ConfigError> {
     let doc = parse_xml(text)?;
     let mut out = Vec::new();
     for node in doc.descendants().filter(|n| {
@@ -168,8 +187,12 @@ pub fn check_application_host_config(
         f.line = Some(line_of(&doc, node));
         out.push(f);
     }
-    out.extend(rewrite_findings(&doc, display));
-    Ok(out)
+    let mut config = IisConfig {
+        findings: out,
+        mitigations: Vec::new(),
+    };
+    rewrite_rules(&doc, display, &mut config);
+    Ok(config)
 }
 
 /// A web.config (the IIS root `inetpub\wwwroot\web.config`, where EOMT and
@@ -179,11 +202,50 @@ pub fn check_application_host_config(
 /// (`enabled="false"`) or with an action other than `AbortRequest` → a
 /// medium config finding. Malformed XML is an error, never a panic.
 pub fn check_web_config(display: &str, text: &str) -> Result<Vec<Finding>, ConfigError> {
+    read_web_config(display, text).map(|c| c.findings)
+}
+
+/// [`check_web_config`], with the mitigation rules in force.
+pub fn read_web_config(display: &str, text: &str) -> Result<IisConfig, ConfigError> {
     let doc = parse_xml(text)?;
-    Ok(rewrite_findings(&doc, display))
+    let mut config = IisConfig::default();
+    rewrite_rules(&doc, display, &mut config);
+    Ok(config)
+}
+
+/// The mitigation rules still in force across the configuration read: a
+/// CVE a rule covers no longer counts as covered when some configuration
+/// file removes, clears, disables or changes a rule for it (an
+/// [`rules::EOMT_REMOVED`] finding naming that CVE; a `<clear/>` names
+/// both): below that child the requests get through, and ProxyLogon's
+/// (`/owa/auth/…`, `/ecp/…`) and ProxyNotShell's (`/autodiscover/…`) are
+/// served under the children that do this. A rule left with no CVE is
+/// dropped; duplicates (the same rule in the same place) are kept once.
+pub fn mitigations_in_force(seen: Vec<Mitigation>, findings: &[Finding]) -> Vec<Mitigation> {
+    let overridden: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.rule == rules::EOMT_REMOVED)
+        .flat_map(|f| f.cves.iter().map(String::as_str))
+        .collect();
+    let mut out: Vec<Mitigation> = Vec::new();
+    for mut m in seen {
+        m.cves.retain(|c| !overridden.contains(&c.as_str()));
+        if !m.cves.is_empty() && !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    out.sort_by(|a, b| (&a.path, &a.rule).cmp(&(&b.path, &b.rule)));
+    out
 }
 
 /// The CVE each Microsoft mitigation rule name stands for, if it is one.
+/// As the reference facts (`exchange-detection-facts.md` §1.3) give them:
+/// EOMT's two cookie rules mitigate CVE-2021-26855 only (ProxyLogon's
+/// SSRF; the chain's other CVEs stay open to a signed-in attacker); EOMTv2's
+/// `PowerShell - inbound` (the Emergency Mitigation service applies the
+/// same rule under its own name) mitigates CVE-2022-41040 only (ProxyNotShell's
+/// SSRF): CVE-2022-41082 stays reachable by other ways in, as OWASSRF
+/// showed in November 2022 with the rule in place.
 fn mitigation_cve(name: &str) -> Option<&'static str> {
     let n = name.trim().to_lowercase();
     match n.as_str() {
@@ -198,8 +260,10 @@ fn mitigation_cve(name: &str) -> Option<&'static str> {
     }
 }
 
-fn rewrite_findings(doc: &roxmltree::Document<'_>, display: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
+/// The URL Rewrite `<rules>` of a configuration file: the mitigation rules
+/// weakened (findings) and those in force (`config.mitigations`).
+fn rewrite_rules(doc: &roxmltree::Document<'_>, display: &str, config: &mut IisConfig) {
+    let out = &mut config.findings;
     let rule_sets = doc.descendants().filter(|n| {
         n.has_tag_name("rules")
             && n.parent_element()
@@ -229,14 +293,18 @@ fn rewrite_findings(doc: &roxmltree::Document<'_>, display: &str) -> Vec<Finding
         };
         let mut cleared: Option<roxmltree::Node<'_, '_>> = None;
         let mut readded = false;
+        // The mitigation rules in force at the end of this `<rules>`.
+        let mut in_force: Vec<(&str, &'static str)> = Vec::new();
         for c in rules_node.children().filter(|c| c.is_element()) {
             let name = c.attribute("name").unwrap_or("");
             match c.tag_name().name() {
                 "clear" => {
                     cleared = Some(c);
                     readded = false;
+                    in_force.clear();
                 }
                 "remove" => {
+                    in_force.retain(|(n, _)| !n.trim().eq_ignore_ascii_case(name.trim()));
                     if let Some(cve) = mitigation_cve(name) {
                         out.push(finding(
                             "<remove> of the inherited rule".to_string(),
@@ -253,9 +321,10 @@ fn rewrite_findings(doc: &roxmltree::Document<'_>, display: &str) -> Vec<Finding
                     if cleared.is_some() {
                         readded = true;
                     }
-                    if c.attribute("enabled")
-                        .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"))
-                    {
+                    let disabled = c
+                        .attribute("enabled")
+                        .is_some_and(|v| v.trim().eq_ignore_ascii_case("false"));
+                    if disabled {
                         out.push(finding(
                             "rule disabled (enabled=\"false\")".to_string(),
                             name,
@@ -277,10 +346,28 @@ fn rewrite_findings(doc: &roxmltree::Document<'_>, display: &str) -> Vec<Finding
                             c,
                         ));
                     }
+                    // A rule defined again replaces the earlier one.
+                    in_force.retain(|(n, _)| !n.trim().eq_ignore_ascii_case(name.trim()));
+                    if !disabled
+                        && action.is_some_and(|t| t.trim().eq_ignore_ascii_case("AbortRequest"))
+                    {
+                        in_force.push((name, cve));
+                    }
                 }
                 _ => {}
             }
         }
+        config
+            .mitigations
+            .extend(in_force.into_iter().map(|(rule, cve)| Mitigation {
+                rule: rule.trim().to_string(),
+                path: if location.is_empty() {
+                    display.to_string()
+                } else {
+                    format!("{display} (location {location})")
+                },
+                cves: vec![cve.to_string()],
+            }));
         if let (Some(c), false) = (cleared, readded) {
             out.push(finding(
                 "<clear/> drops every inherited rule, the mitigation rules included, and they are not added again after it".to_string(),
@@ -290,5 +377,4 @@ fn rewrite_findings(doc: &roxmltree::Document<'_>, display: &str) -> Vec<Finding
             ));
         }
     }
-    out
 }

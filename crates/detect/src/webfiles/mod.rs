@@ -24,7 +24,9 @@
 //! - [`check_application_host_config`]: IIS virtual directories pointing into
 //!   `C:\ProgramData` or `C:\Users` (ProxyShell, August 2021).
 //! - [`check_web_config`]: the EOMT / EOMTv2 URL Rewrite mitigation removed,
-//!   cleared or disabled in a web.config.
+//!   cleared or disabled in a web.config; [`read_web_config`] also lists the
+//!   mitigation rules in force, for the exposure headline
+//!   ([`mitigations_in_force`] across files).
 //!
 //! How much each says. A script where Exchange ships none (`aspnet_client`,
 //! the auth folders, OAB), or a compiled page from there, is `high` and
@@ -66,7 +68,10 @@ mod places;
 mod tests;
 
 pub use baselines::{BaselineError, Baselines, Known, KnownHash};
-pub use config::{check_application_host_config, check_web_config, ConfigError};
+pub use config::{
+    check_application_host_config, check_web_config, mitigations_in_force,
+    read_application_host_config, read_web_config, ConfigError, IisConfig,
+};
 pub use files::check_web_file;
 pub use newer::{
     newer_than_neighbours, newer_than_neighbours_detail, NewerFile, MIN_NEIGHBOURS, NEWER_DAYS,

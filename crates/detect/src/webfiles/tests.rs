@@ -828,6 +828,109 @@ fn eomt_rules_present_give_nothing() {
 }
 
 #[test]
+fn mitigation_rules_in_force_are_listed_with_their_cves() {
+    let m = read_web_config("inetpub/wwwroot/web.config", &root_config(EOMT_RULES))
+        .unwrap()
+        .mitigations;
+    let got: Vec<(&str, &str, Vec<&str>)> = m
+        .iter()
+        .map(|m| {
+            (
+                m.rule.as_str(),
+                m.path.as_str(),
+                m.cves.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "X-BEResource Abort - inbound",
+                "inetpub/wwwroot/web.config",
+                vec!["CVE-2021-26855"]
+            ),
+            (
+                "X-AnonResource-Backend Abort - inbound",
+                "inetpub/wwwroot/web.config",
+                vec!["CVE-2021-26855"]
+            ),
+            (
+                "PowerShell - inbound",
+                "inetpub/wwwroot/web.config",
+                vec!["CVE-2022-41040"]
+            ),
+        ]
+    );
+    // The Emergency Mitigation service's name; a location is named.
+    let eems = EOMT_RULES.replace(
+        "\"PowerShell - inbound\"",
+        "\"EEMS M1.1 PowerShell - inbound\"",
+    );
+    let text = app_host("").replace(
+        "</system.applicationHost>",
+        &format!("</system.applicationHost><location path=\"Default Web Site\"><system.webServer><rewrite><rules>{eems}</rules></rewrite></system.webServer></location>"),
+    );
+    let m = read_application_host_config("a", &text)
+        .unwrap()
+        .mitigations;
+    assert_eq!(m[2].rule, "EEMS M1.1 PowerShell - inbound");
+    assert_eq!(m[2].path, "a (location Default Web Site)");
+    // Disabled, changed, removed or cleared after: not in force (and a finding says so).
+    for weakened in [
+        EOMT_RULES.replace(
+            "<rule name=\"PowerShell - inbound\"",
+            "<rule name=\"PowerShell - inbound\" enabled=\"false\"",
+        ),
+        EOMT_RULES.replacen("AbortRequest", "None", 3),
+        format!("{EOMT_RULES}<remove name=\"powershell - inbound\"/>"),
+        format!("{EOMT_RULES}<clear/>"),
+    ] {
+        let c = read_web_config("w", &root_config(&weakened)).unwrap();
+        assert!(
+            c.mitigations.iter().all(|m| m.cves != ["CVE-2022-41040"]),
+            "{weakened}: {:?}",
+            c.mitigations
+        );
+        assert!(!c.findings.is_empty(), "{weakened}");
+    }
+    // Unrelated rules are not mitigations.
+    let mine = r#"<rule name="mine"><match url="x"/><action type="AbortRequest"/></rule>"#;
+    assert!(read_web_config("w", &root_config(mine))
+        .unwrap()
+        .mitigations
+        .is_empty());
+}
+
+#[test]
+fn a_child_that_overrides_a_rule_takes_its_cve_out_of_force() {
+    let root = read_web_config("inetpub/wwwroot/web.config", &root_config(EOMT_RULES)).unwrap();
+    let child = r#"<configuration><system.webServer><rewrite><rules>
+      <remove name="PowerShell - inbound" />
+    </rules></rewrite></system.webServer></configuration>"#;
+    let child = read_web_config("V15/FrontEnd/HttpProxy/autodiscover/web.config", child).unwrap();
+    let mut seen = root.mitigations.clone();
+    // The same file seen twice (a collection and its source) counts once.
+    seen.extend(root.mitigations.clone());
+    let kept = mitigations_in_force(seen, &child.findings);
+    let rules: Vec<&str> = kept.iter().map(|m| m.rule.as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "X-AnonResource-Backend Abort - inbound",
+            "X-BEResource Abort - inbound"
+        ]
+    );
+    // A <clear/> below the root names both CVEs: nothing stays in force.
+    let cleared = read_web_config(
+        "w",
+        "<configuration><system.webServer><rewrite><rules><clear/></rules></rewrite></system.webServer></configuration>",
+    )
+    .unwrap();
+    assert!(mitigations_in_force(root.mitigations, &cleared.findings).is_empty());
+}
+
+#[test]
 fn clear_in_a_child_web_config_overrides_the_mitigation() {
     let child = r#"<configuration><system.webServer><rewrite><rules><clear/><rule name="mine"><match url="x"/><action type="None"/></rule></rules></rewrite></system.webServer></configuration>"#;
     let v = check_web_config("V15/FrontEnd/HttpProxy/autodiscover/web.config", child).unwrap();
