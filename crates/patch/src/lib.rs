@@ -436,7 +436,7 @@ impl Table {
         };
         if cu.is_empty() {
             notes.push(format!(
-                "{b} matches no CU in the table (builds up to August 2026): every update is treated as missing."
+                "{b} matches no CU in the table (builds up to August 2026): which fixes it has cannot be told, so no CVE is named open or fixed."
             ));
         } else if exact.is_none() && alt.is_none() {
             notes.push(format!(
@@ -555,7 +555,15 @@ impl Table {
             }
         }
         if let (Some(lc), Some(n)) = (latest_cu, newest_of_product) {
-            if lc.build.cu_key() != b.cu_key() {
+            if cu.is_empty() && b > n.build {
+                // Newer than anything the table knows: not "out of date".
+                s.push_str(&format!(
+                    "A build newer than exhunt's table (up to August 2026; the newest it knows is {} {}, build {}): check in Microsoft's list of Exchange builds that it has the newest update.",
+                    n.product_cu(),
+                    n.update,
+                    n.build
+                ));
+            } else if lc.build.cu_key() != b.cu_key() {
                 if p == Product::E2010 {
                     s.push_str(&format!(
                         "Install the last rollup, {} ({}, build {}).",
