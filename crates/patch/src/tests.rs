@@ -456,11 +456,23 @@ fn a_build_beyond_the_table_is_unknown_not_out_of_date() {
     let t = Table::embedded();
     let e = t.explain("15.2.9999.1").unwrap();
     assert!(e.open.is_empty());
-    assert!(e.install.starts_with("A build newer than exhunt's table"), "{}", e.install);
+    assert!(
+        e.install.starts_with("A build newer than exhunt's table"),
+        "{}",
+        e.install
+    );
     assert!(!e.install.contains("no longer gets security updates"));
-    assert!(e.notes.iter().any(|n| n.contains("cannot be told")), "{:?}", e.notes);
+    assert!(
+        e.notes.iter().any(|n| n.contains("cannot be told")),
+        "{:?}",
+        e.notes
+    );
     assert!(!e.notes.iter().any(|n| n.contains("treated as missing")));
     // A CU number between known ones is still told to move on.
     let e = t.explain("15.1.2200.1").unwrap();
-    assert!(e.install.contains("no longer gets security updates"), "{}", e.install);
+    assert!(
+        e.install.contains("no longer gets security updates"),
+        "{}",
+        e.install
+    );
 }
