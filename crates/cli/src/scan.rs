@@ -9,18 +9,52 @@ use exhunt_report::{render, safe, Format};
 use exhunt_scan::{ScanConfig, ScanConfigBuilder};
 use std::io::Write;
 
-/// The progress bar, as the library's progress.
-struct Bar(indicatif::ProgressBar);
+/// The progress bar, as the library's progress: bytes read (it moves
+/// while a big log is read), and the files done beside them.
+struct Bar {
+    bar: indicatif::ProgressBar,
+    files: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicU64,
+}
+
+/// The bar's look: bytes, then the files count (its message).
+const BAR: &str = "{spinner} scanning [{bar:30}] {bytes}/{total_bytes} {msg} {elapsed}";
+
+impl Bar {
+    fn new(quiet: bool) -> Self {
+        Bar {
+            bar: progress_bar(quiet, BAR),
+            files: Default::default(),
+            done: Default::default(),
+        }
+    }
+
+    fn show_files(&self, done: u64) {
+        let files = self.files.load(std::sync::atomic::Ordering::Relaxed);
+        self.bar.set_message(format!("{done}/{files} files"));
+    }
+}
 
 impl exhunt_scan::Progress for Bar {
-    fn set_length(&self, files: u64) {
-        self.0.set_length(files);
+    fn set_length(&self, bytes: u64) {
+        self.bar.set_length(bytes);
     }
-    fn inc(&self, files: u64) {
-        self.0.inc(files);
+    fn inc(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+    fn set_files(&self, files: u64) {
+        self.files
+            .store(files, std::sync::atomic::Ordering::Relaxed);
+        self.show_files(0);
+    }
+    fn file_done(&self) {
+        if !self.bar.is_hidden() {
+            let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            self.show_files(done);
+        }
     }
     fn finish(&self) {
-        self.0.finish_and_clear();
+        self.bar.finish_and_clear();
     }
 }
 
@@ -76,10 +110,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         }
     }
     // Progress goes to standard error, and only to a person watching it.
-    let progress = Bar(progress_bar(
-        args.quiet,
-        "{spinner} scanning [{bar:30}] {pos}/{len} files {elapsed}",
-    ));
+    let progress = Bar::new(args.quiet);
     let out = exhunt_scan::run(&config, &progress);
     if !args.quiet {
         for r in out.evidence.rules.iter().filter(|r| r.status != "loaded") {

@@ -51,10 +51,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use worker::{FileOutcome, Worker};
 
-/// Told how far the scan is: the number of files, then once per file.
+/// Told how far the scan is, in bytes: [`Progress::set_length`] gives the
+/// bytes it will read (the sizes of the files it opens; a file it leaves
+/// unread counts nothing), then [`Progress::inc`] adds bytes as they are
+/// read, every 256 KiB within a big file and the rest when the file is
+/// done, so the increments add up to the length. Files are counted beside
+/// the bytes ([`Progress::set_files`], [`Progress::file_done`]). Calls come
+/// from all the scan's threads.
 pub trait Progress: Sync {
-    fn set_length(&self, _files: u64) {}
-    fn inc(&self, _files: u64) {}
+    /// The bytes the scan will read.
+    fn set_length(&self, _bytes: u64) {}
+    /// Bytes read.
+    fn inc(&self, _bytes: u64) {}
+    /// The number of files the scan will go through (read or not).
+    fn set_files(&self, _files: u64) {}
+    /// One file done.
+    fn file_done(&self) {}
     fn finish(&self) {}
 }
 
@@ -77,7 +89,6 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
     // An exhunt collection among the inputs: its metadata, not its files.
     let mut replay_errors = Vec::new();
     let replayed = exhunt_sources::collection::replay(&mut candidates, &mut replay_errors);
-    progress.set_length(candidates.len() as u64);
     // Biggest files first, so one large log does not finish last on one core.
     candidates.sort_by_key(|c| std::cmp::Reverse(c.size));
     let gate = FindingGate::default();
@@ -87,6 +98,14 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
         .iter()
         .map(|c| path_interest(&c.rel_lower, &c.rel))
         .collect();
+    progress.set_files(candidates.len() as u64);
+    progress.set_length(
+        candidates
+            .iter()
+            .zip(&interest)
+            .map(|(c, pi)| worker::progress_size(engine.max_file, c, pi))
+            .sum(),
+    );
     let (logs, others): (Vec<usize>, Vec<usize>) =
         (0..candidates.len()).partition(|&i| interest[i].log.is_some());
     // One worker per thread for the whole pass (a yara-x scanner is costly
@@ -103,14 +122,14 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
                 let Some(&i) = idx.get(k) else {
                     break;
                 };
-                let mut o = w.process(lp, &candidates[i], &interest[i]);
+                let mut o = w.process(lp, &candidates[i], &interest[i], progress);
                 // Findings go to the gate as each file is done: kept up to
                 // their rule's cap, counted beyond it.
                 for f in o.findings.drain(..) {
                     gate.admit(f);
                 }
                 mine.push((i, o));
-                progress.inc(1);
+                progress.file_done();
             }
             done.lock()
                 .expect("no panics while scanning")

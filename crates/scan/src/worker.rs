@@ -5,6 +5,7 @@
 use crate::engine::Engine;
 use crate::logs::{read_log, LogPass};
 use crate::need::{log_kind, too_large, SNIFF};
+use crate::Progress;
 use exhunt_core::{BuildSeen, ErrorEntry, Finding, Skipped};
 use exhunt_detect::files::{seal, sha256_hex, FileMeta, FileWorker, HashNeeds, HashRead, Sha256Of};
 use exhunt_judge::FileWindow;
@@ -65,8 +66,16 @@ impl<'e> Worker<'e> {
         }
     }
 
-    /// Everything the scan learns from one file.
-    pub fn process(&mut self, pass: &LogPass<'_>, c: &Candidate, pi: &PathInterest) -> FileOutcome {
+    /// Everything the scan learns from one file; the bytes read from it go
+    /// to `progress` as they are read ([`Ticking`]), [`progress_size`] in
+    /// all.
+    pub fn process(
+        &mut self,
+        pass: &LogPass<'_>,
+        c: &Candidate,
+        pi: &PathInterest,
+        progress: &dyn Progress,
+    ) -> FileOutcome {
         let engine = self.engine;
         let mut out = FileOutcome::default();
         let meta = FileMeta {
@@ -118,7 +127,17 @@ impl<'e> Worker<'e> {
         } = self;
         // The file's SHA-256 for its file findings, once known (or why not).
         let mut sha: Option<Sha256Of> = None;
+        // What the progress was told of this file: its size in all, most
+        // of it as it is read, the rest when it is done.
+        let mut told = 0;
         let res = opener.with_reader(&c.location, |r| {
+            let r = &mut Ticking {
+                inner: r,
+                progress,
+                read: 0,
+                told: &mut told,
+                size: c.size,
+            };
             if !sweep {
                 // Too large for the sweep, but maybe a log (streamed
                 // whatever its size) or a dump (checked from its start).
@@ -204,6 +223,7 @@ impl<'e> Worker<'e> {
             build_evidence(c, meta.name_lower(), data, &mut out);
             Ok::<(), SourceError>(())
         });
+        progress.inc(c.size.saturating_sub(told));
         let sha = sha.unwrap_or_else(|| {
             Sha256Of::Absent(match &res {
                 Err(e) => format!("not hashed: the file could not be read ({e})"),
@@ -222,6 +242,58 @@ impl<'e> Worker<'e> {
             self.buf = Vec::new();
         }
         out
+    }
+}
+
+/// The bytes a file counts in the scan's progress: its size when
+/// [`Worker::process`] opens it, nothing when it leaves it unread (left
+/// out of a collection; too large for the sweep, and neither a log nor a
+/// file a check reads as a stream). The same conditions as the early
+/// returns of [`Worker::process`].
+pub(crate) fn progress_size(max_file: u64, c: &Candidate, pi: &PathInterest) -> u64 {
+    let sweep = pi.log.is_none() && c.size <= max_file;
+    if matches!(c.location, Location::Absent { .. }) || (!sweep && !pi.needs_open()) {
+        0
+    } else {
+        c.size
+    }
+}
+
+/// Bytes read between two progress ticks: a big log moves the bar while
+/// it is read (an atomic add on the bar each time; some 4,000 per GB).
+const TICK: u64 = 256 << 10;
+
+/// The reader a file is read through, telling the scan's progress what
+/// was read every [`TICK`] bytes, never more than the file's size (a file
+/// that grew since the walk does not push the bar past its total; what is
+/// not told while reading is told when the file is done). An event log on
+/// disk is read again by its path (`Readers::read` hands the evtx parser
+/// the path, which it seeks in), so only its first bytes pass here and it
+/// moves the bar when it is done: ticking inside it would need a hook in
+/// the evtx reader, and event logs are small beside the IIS and Exchange
+/// logs.
+struct Ticking<'a> {
+    inner: &'a mut dyn Read,
+    progress: &'a dyn Progress,
+    /// Bytes read so far.
+    read: u64,
+    /// Bytes told so far.
+    told: &'a mut u64,
+    size: u64,
+}
+
+impl Read for Ticking<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read >= *self.told + TICK {
+            let to = self.read.min(self.size);
+            if to > *self.told {
+                self.progress.inc(to - *self.told);
+                *self.told = to;
+            }
+        }
+        Ok(n)
     }
 }
 
