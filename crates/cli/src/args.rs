@@ -109,6 +109,13 @@ pub enum BuildFormat {
     Json,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum OutFormat {
     /// A summary for people: verdict, findings, log coverage, next steps.
@@ -224,6 +231,17 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of standard output (never inside a scanned input).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// The whole text report on a terminal too. On a terminal the text
+    /// report is the first screen (verdict, exposure, the worst findings,
+    /// the first steps); piped or written to a file it is always whole.
+    #[arg(long)]
+    pub detail: bool,
+
+    /// When to colour the text report: `auto` (a terminal, and NO_COLOR
+    /// not set), `always` or `never`.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
 
     /// Number of worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]

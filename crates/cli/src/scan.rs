@@ -1,12 +1,14 @@
 //! `exhunt scan`: the arguments become a [`ScanConfig`], the library scans,
 //! the judge decides, and the report is written where it was asked for.
 
+use crate::args::ColorChoice;
 use crate::args::{OutFormat, ScanArgs};
 use crate::plan::{progress_bar, Plan};
 use crate::{collect, exit_code};
 use anyhow::{Context, Result};
-use exhunt_report::{render, safe, Format};
+use exhunt_report::{render, render_text, safe, Format, TextStyle};
 use exhunt_scan::{ScanConfig, ScanConfigBuilder};
+use std::io::IsTerminal;
 use std::io::Write;
 
 /// The progress bar, as the library's progress: bytes read (it moves
@@ -88,6 +90,61 @@ fn config(args: &ScanArgs, plan: &Plan) -> Result<ScanConfig> {
     Ok(b.build()?)
 }
 
+/// How the text report is laid out: on a terminal, the first screen,
+/// wrapped to the window, in colour (unless NO_COLOR is set or TERM is
+/// `dumb`); piped or into a file, whole and plain, unless `--color always`.
+fn text_style(args: &ScanArgs) -> TextStyle {
+    let terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    TextStyle {
+        color: match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && !no_color,
+        },
+        width: terminal
+            .then(|| console::Term::stdout().size_checked())
+            .flatten()
+            .map(|(_, cols)| usize::from(cols)),
+        brief: terminal && !args.detail,
+    }
+}
+
+/// Rule files that did not load, and YARA's notes, on standard error.
+fn rule_warnings(config: &ScanConfig, evidence: &exhunt_scan::Evidence) {
+    for r in evidence.rules.iter().filter(|r| r.status != "loaded") {
+        let what = if r.engine == "yara" {
+            "YARA rule file"
+        } else {
+            "Sigma rule"
+        };
+        eprintln!(
+            "exhunt: warning: {what} {} skipped: {}",
+            safe(&r.origin),
+            safe(r.reason.as_deref().unwrap_or(""))
+        );
+    }
+    for l in config.engine().yara_rules().loads() {
+        for w in l.warnings.iter().take(3) {
+            eprintln!("exhunt: note: YARA {}: {}", safe(&l.origin), safe(w));
+        }
+    }
+}
+
+/// The `--collect` subfolder of server `k` (0-based): its number, and its
+/// host name when it has one (only letters, digits, `-`, `_`, `.`).
+fn server_folder(k: usize, server: &exhunt_scan::Server) -> String {
+    let host: String = server
+        .host
+        .as_deref()
+        .unwrap_or("host-not-identified")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    format!("server-{}-{}", k + 1, host.trim_start_matches('.'))
+}
+
 pub fn run(args: ScanArgs) -> Result<u8> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
@@ -109,40 +166,50 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             eprintln!("exhunt: warning: indicators: {}", safe(w));
         }
     }
-    // Progress goes to standard error, and only to a person watching it.
-    let progress = Bar::new(args.quiet);
-    let out = exhunt_scan::run(&config, &progress);
-    if !args.quiet {
-        for r in out.evidence.rules.iter().filter(|r| r.status != "loaded") {
-            let what = if r.engine == "yara" {
-                "YARA rule file"
-            } else {
-                "Sigma rule"
-            };
-            eprintln!(
-                "exhunt: warning: {what} {} skipped: {}",
-                safe(&r.origin),
-                safe(r.reason.as_deref().unwrap_or(""))
-            );
+    // Each server is scanned and judged on its own evidence (a verdict
+    // speaks of one server); several make one report that sums them up.
+    let servers = exhunt_scan::servers(&config);
+    let many = servers.len() > 1;
+    if many && !args.quiet {
+        eprintln!(
+            "exhunt: the inputs are {} servers ({}): one verdict each",
+            servers.len(),
+            servers
+                .iter()
+                .map(|s| safe(s.host.as_deref().unwrap_or("host not identified")).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let mut reports = Vec::with_capacity(servers.len());
+    for (k, server) in servers.iter().enumerate() {
+        // Progress goes to standard error, and only to a person watching it.
+        let progress = Bar::new(args.quiet);
+        let out = exhunt_scan::run_server(&config, server, &progress);
+        if !args.quiet && k == 0 {
+            rule_warnings(&config, &out.evidence);
         }
-        for l in config.engine().yara_rules().loads() {
-            for w in l.warnings.iter().take(3) {
-                eprintln!("exhunt: note: YARA {}: {}", safe(&l.origin), safe(w));
+        let report = exhunt_judge::judge(out.evidence, env!("CARGO_PKG_VERSION"));
+        if let Some(dir) = &args.collect {
+            // One folder per server when there are several.
+            let dir = if many {
+                dir.join(server_folder(k, server))
+            } else {
+                dir.clone()
+            };
+            let copied = collect::collect(&dir, &report, &out.candidates)
+                .with_context(|| format!("collecting evidence into {}", dir.display()))?;
+            if !args.quiet {
+                eprintln!(
+                    "exhunt: copied {} flagged file(s) into {} (manifest.json, manifest.csv, report.json)",
+                    copied.len(),
+                    safe(&dir.display().to_string())
+                );
             }
         }
+        reports.push(report);
     }
-    let report = exhunt_judge::judge(out.evidence, env!("CARGO_PKG_VERSION"));
-    if let Some(dir) = &args.collect {
-        let copied = collect::collect(dir, &report, &out.candidates)
-            .with_context(|| format!("collecting evidence into {}", dir.display()))?;
-        if !args.quiet {
-            eprintln!(
-                "exhunt: copied {} flagged file(s) into {} (manifest.json, manifest.csv, report.json)",
-                copied.len(),
-                safe(&dir.display().to_string())
-            );
-        }
-    }
+    let report = exhunt_judge::fleet(reports);
     if !args.quiet {
         for e in &report.errors {
             eprintln!("exhunt: warning: {}: {}", safe(&e.path), safe(&e.message));
@@ -154,17 +221,21 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         OutFormat::Jsonl => Format::Jsonl,
         OutFormat::Timeline => Format::Timeline,
     };
+    let style = text_style(&args);
+    let write = |w: &mut dyn Write| match format {
+        Format::Text => render_text(&report, style, w),
+        other => render(&report, other, w),
+    };
     match &args.output {
         Some(path) => {
             let mut f = crate::create_output(path)?;
-            render(&report, format, &mut f)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            write(&mut f).with_context(|| format!("cannot write {}", path.display()))?;
             f.flush()?;
         }
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            if let Err(e) = render(&report, format, &mut lock) {
+            if let Err(e) = write(&mut lock) {
                 // A closed pipe (`exhunt scan ... | head`) is not an error.
                 if !crate::is_broken_pipe(&e) {
                     return Err(e).context("cannot write the report");

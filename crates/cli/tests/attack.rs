@@ -90,7 +90,8 @@ fn a_users_sigma_tags_are_the_findings_techniques_in_json_and_timeline() {
     let text = String::from_utf8(out.stdout).unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers = rdr.headers().unwrap().clone();
-    assert_eq!(headers.iter().next_back(), Some("attack"));
+    // Added after `detail` (issue 14); `host` came after it.
+    assert_eq!(headers.get(10), Some("attack"));
     let row = rdr
         .records()
         .map(|r| r.unwrap())

@@ -363,11 +363,22 @@ fn output_file_and_jsonl() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.lines().count(), n);
-    for l in text.lines() {
+    // One line per finding, then the server's summary line (issue 14).
+    assert_eq!(text.lines().count(), n + 1);
+    let (last, findings) = text
+        .lines()
+        .collect::<Vec<_>>()
+        .split_last()
+        .map(|(l, f)| (*l, f.to_vec()))
+        .unwrap();
+    for l in findings {
         let f: Value = serde_json::from_str(l).unwrap();
         assert!(f["id"].as_str().unwrap().starts_with('F'));
     }
+    let s: Value = serde_json::from_str(last).unwrap();
+    assert_eq!(s["type"], "summary");
+    assert_eq!(s["verdict"], v["verdict"]);
+    assert_eq!(s["findings"], n);
 }
 
 #[test]

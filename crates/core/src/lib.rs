@@ -334,6 +334,10 @@ pub struct Finding {
     /// built-in rule.
     #[serde(default)]
     pub attack: Vec<String>,
+    /// Added field: the server the evidence is from (its host name as its
+    /// logs or events name it), `null` when no input named one.
+    #[serde(default)]
+    pub host: Option<String>,
     /// For `info` leads: the severity they take when other findings show the
     /// server was exploited (the reference script reports suspicious files
     /// only once a CVE check hit). Not part of the JSON contract.
@@ -403,6 +407,7 @@ impl Finding {
             related: Vec::new(),
             source: parts.source,
             attack: Vec::new(),
+            host: None,
             escalate_to: None,
             context: Vec::new(),
             next_step: parts.next_step,
@@ -742,6 +747,16 @@ pub struct Report {
     /// exploited in the wild. Beside the verdict, never part of it.
     #[serde(default)]
     pub exposure: Exposure,
+    /// Added field: the server this report speaks of (its host name as its
+    /// logs or events name it), `null` when no input named one.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Added field: when the inputs are several servers (different host
+    /// names), one whole report per server, in this same shape; the fields
+    /// above then sum them up (the worst verdict, every finding with its
+    /// `host`, the most exposed build). Empty for one server.
+    #[serde(default)]
+    pub servers: Vec<Report>,
 }
 
 /// The second headline: is the build open to a campaign exploited in the

@@ -171,8 +171,8 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "attack", "cves", "evidence", "id", "kind", "line", "path", "related", "rule",
-                "rules", "severity", "source", "time", "title", "verdict"
+                "attack", "cves", "evidence", "host", "id", "kind", "line", "path", "related",
+                "rule", "rules", "severity", "source", "time", "title", "verdict"
             ]
         );
         let back: crate::Finding = serde_json::from_value(v).unwrap();

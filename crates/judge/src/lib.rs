@@ -9,18 +9,22 @@
 //! - merges the per-file time windows into one coverage line per log family;
 //! - writes the next steps in plain language: the verdict's own, and the
 //!   rule-specific ones the findings carry ([`NextStep`]), so that the
-//!   judge knows what a finding calls for without knowing its rule's id.
+//!   judge knows what a finding calls for without knowing its rule's id;
+//! - sums several servers' reports up into one ([`fleet`]), each server
+//!   judged on its own evidence.
 
 #![forbid(unsafe_code)]
 
 mod attack;
 mod conclusive;
 mod coverage;
+mod fleet;
 mod related;
 mod steps;
 mod ties;
 mod verdict;
 
+pub use fleet::{fleet, server_name};
 pub use steps::next_steps;
 
 use coverage::merge_coverage;
@@ -53,6 +57,8 @@ pub struct Evidence {
     pub discovery: Option<exhunt_core::SystemDiscovery>,
     /// Mitigation rules seen in the IIS configuration.
     pub mitigations: Vec<exhunt_core::Mitigation>,
+    /// The server's host name, when its logs or events name it.
+    pub host: Option<String>,
 }
 
 /// Builds the report.
@@ -69,6 +75,7 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
     mark_chain_starts(&mut ev.findings);
     for (i, f) in ev.findings.iter_mut().enumerate() {
         f.id = format!("F{:04}", i + 1);
+        f.host.clone_from(&ev.host);
     }
     ties::raise_tied(&mut ev.findings);
     let base = verdict_of(&ev.findings);
@@ -191,6 +198,8 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
         discovery: ev.discovery,
         why_inconclusive,
         exposure,
+        host: ev.host,
+        servers: Vec::new(),
     }
 }
 

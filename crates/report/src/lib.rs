@@ -11,6 +11,9 @@
 //!   with their time span and client addresses;
 //! - `json`: the `exhunt/report/v1` contract of DESIGN.md (`json`), and one
 //!   finding per line for SIEM ingestion (`jsonl`);
+//! - `screen`: the text report on a terminal: a brief first screen (the
+//!   verdict, the exposure, the worst findings, the first steps), lines
+//!   wrapped to the window, colour for our own words;
 //! - `timeline`: CSV, UTC, every finding with the records around it from
 //!   the same source, sorted by time across all sources.
 //!
@@ -24,6 +27,7 @@
 mod group;
 mod json;
 mod safe;
+mod screen;
 mod text;
 mod timeline;
 
@@ -43,6 +47,39 @@ pub enum Format {
     Json,
     Jsonl,
     Timeline,
+}
+
+/// How the text report is laid out for where it goes (a terminal, a pipe).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextStyle {
+    /// Colour the verdict, exposure, severities and headings (ANSI codes).
+    pub color: bool,
+    /// Wrap lines to this many columns.
+    pub width: Option<usize>,
+    /// The first screen only (verdict, exposure, worst findings, first
+    /// steps) and how to get the rest; the whole report otherwise.
+    pub brief: bool,
+}
+
+/// Writes the text report laid out as `style` says; `TextStyle::default()`
+/// is [`render`]'s text (whole, no colour, no wrapping).
+pub fn render_text(report: &Report, style: TextStyle, w: &mut dyn Write) -> io::Result<()> {
+    let mut buf = Vec::new();
+    if style.brief {
+        let mut raw = Vec::new();
+        screen::brief(report, &mut raw)?;
+        safe::write_clean_text(&raw, &mut buf)?;
+    } else {
+        text::text(report, &mut buf)?;
+    }
+    let mut out = String::from_utf8_lossy(&buf).into_owned();
+    if let Some(width) = style.width {
+        out = screen::wrap(&out, width);
+    }
+    if style.color {
+        out = screen::colour(&out);
+    }
+    w.write_all(out.as_bytes())
 }
 
 /// Writes the report in the chosen format.

@@ -103,6 +103,13 @@ pub(crate) fn clean_but(s: &str, keep: Option<char>) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Writes text a report wrote, escaping any control or bidi character that
+/// reached it (a section that forgot `safe`) but the line ends it wrote.
+pub(crate) fn write_clean_text(buf: &[u8], w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let text = String::from_utf8_lossy(buf);
+    w.write_all(clean_but(&text, Some('\n')).as_bytes())
+}
+
 /// One CSV cell for a spreadsheet: a cell starting with `=`, `+`, `-`, `@`,
 /// TAB or CR gets a leading `'` (OWASP, "CSV Injection"), so that Excel,
 /// LibreOffice and Google Sheets show it as text instead of evaluating it.

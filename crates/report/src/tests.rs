@@ -42,6 +42,8 @@ fn report() -> Report {
         discovery: None,
         why_inconclusive: vec![],
         exposure: Default::default(),
+        host: None,
+        servers: vec![],
     }
 }
 
@@ -120,7 +122,16 @@ fn text_starts_with_verdict_and_lists_steps() {
     assert!(s.contains("1. Do this."));
     let mut out = Vec::new();
     render(&report(), Format::Jsonl, &mut out).unwrap();
-    assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
+    // One line per finding, then the server's summary line.
+    let out = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].starts_with("{\"id\":\"F0001\""), "{}", lines[0]);
+    assert!(
+        lines[1].starts_with("{\"type\":\"summary\""),
+        "{}",
+        lines[1]
+    );
 }
 
 /// What a terminal must never receive raw from the evidence.

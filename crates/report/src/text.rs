@@ -3,7 +3,7 @@
 //! what to do now. One function per section, in the order they are written.
 
 use crate::group::{groups, Group};
-use crate::safe::{clean_but, safe};
+use crate::safe::safe;
 use exhunt_core::{
     Coverage, ErrorEntry, Patch, Report, RuleLoad, Skipped, Stats, Suppressed, SystemDiscovery,
     Verdict,
@@ -24,13 +24,16 @@ const EVIDENCE_CHARS: usize = 160;
 
 pub(crate) fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let mut buf = Vec::new();
-    sections(r, &mut buf)?;
+    if r.servers.is_empty() {
+        sections(r, &mut buf)?;
+    } else {
+        fleet(r, &mut buf)?;
+    }
     // Every string from the evidence is written through `safe` by the
     // sections; this last pass escapes any control or bidi character that
     // still reached the text (a section that forgot), keeping only the
     // line ends the sections wrote.
-    let text = String::from_utf8_lossy(&buf);
-    w.write_all(clean_but(&text, Some('\n')).as_bytes())
+    crate::safe::write_clean_text(&buf, w)
 }
 
 /// The sections, in order.
@@ -49,6 +52,90 @@ fn sections(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     errors(&r.errors, w)?;
     next_steps(&r.next_steps, w)
+}
+
+/// Several servers: one line each (verdict and exposure), then each
+/// server's whole report under its name.
+fn fleet(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    fleet_header(r, w)?;
+    let names: Vec<String> = r.servers.iter().map(server_name).collect();
+    for (k, (s, name)) in r.servers.iter().zip(&names).enumerate() {
+        writeln!(
+            w,
+            "════ Server {} of {}: {} ════",
+            k + 1,
+            r.servers.len(),
+            safe(name)
+        )?;
+        sections(s, w)?;
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// The fleet's headline: the worst verdict, then one line per server.
+pub(crate) fn fleet_header(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(w, "exhunt {} — Exchange compromise check", r.tool.version)?;
+    writeln!(
+        w,
+        "Scanned {} servers: {}",
+        r.servers.len(),
+        safe(&r.inputs.join(", "))
+    )?;
+    writeln!(w)?;
+    let mut counts: Vec<(Verdict, usize)> = Vec::new();
+    for s in &r.servers {
+        match counts.iter_mut().find(|(v, _)| *v == s.verdict) {
+            Some(c) => c.1 += 1,
+            None => counts.push((s.verdict, 1)),
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.0));
+    writeln!(
+        w,
+        "VERDICT (worst of {} servers): {}{}",
+        r.servers.len(),
+        r.verdict.as_str().to_uppercase(),
+        if r.incomplete {
+            "  (incomplete: some files could not be read)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(
+        w,
+        "  {}",
+        counts
+            .iter()
+            .map(|(v, n)| format!("{n} {}", v.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    let names: Vec<String> = r.servers.iter().map(server_name).collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(40);
+    for (s, name) in r.servers.iter().zip(&names) {
+        writeln!(
+            w,
+            "  {:<width$}  {:<12}  {}",
+            safe(name).to_string(),
+            s.verdict.as_str().to_uppercase(),
+            crate::screen::exposure_word(s.exposure.state)
+        )?;
+    }
+    writeln!(w)
+}
+
+/// How a server is named: its host name, else the inputs it was read from.
+pub(crate) fn server_name(r: &Report) -> String {
+    match &r.host {
+        Some(h) => h.clone(),
+        None => format!("host not identified ({})", r.inputs.join(", ")),
+    }
 }
 
 /// One line that says what the verdict means.
@@ -76,9 +163,12 @@ fn minute(t: &str) -> String {
 }
 
 /// What was scanned and the verdict, with what it means.
-fn header(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn header(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "exhunt {} — Exchange compromise check", r.tool.version)?;
     writeln!(w, "Scanned: {}", safe(&r.inputs.join(", ")))?;
+    if let Some(h) = &r.host {
+        writeln!(w, "Server: {}", safe(h))?;
+    }
     writeln!(w)?;
     writeln!(
         w,

@@ -33,7 +33,7 @@ pub(crate) fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let mut out = csv::Writer::from_writer(w);
     out.write_record([
         "time", "type", "finding", "rule", "severity", "verdict", "source", "line", "title",
-        "detail", "attack",
+        "detail", "attack", "host",
     ])?;
     for row in rows {
         // Formula injection (OWASP "CSV Injection"): every cell taken from
@@ -69,6 +69,9 @@ pub(crate) fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             &*csv_cell(title),
             &*csv_cell(&row.detail),
             &*csv_cell(&attack),
+            // The server (added last column): a host name as the logs give
+            // it, empty when none was named.
+            &*csv_cell(row.finding.host.as_deref().unwrap_or("")),
         ])?;
     }
     out.flush()
@@ -79,10 +82,11 @@ pub(crate) fn timeline(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 /// finding's row says more.
 fn rows(r: &Report) -> Vec<Row<'_>> {
     let mut rows: Vec<Row<'_>> = Vec::new();
-    let mut taken: HashSet<(&str, u64)> = HashSet::new();
+    // Keyed by server too: two servers' logs can have the same path.
+    let mut taken: HashSet<(Option<&str>, &str, u64)> = HashSet::new();
     for f in &r.findings {
         if let Some(l) = f.line {
-            taken.insert((f.path.as_str(), l));
+            taken.insert((f.host.as_deref(), f.path.as_str(), l));
         }
     }
     for f in &r.findings {
@@ -110,7 +114,7 @@ fn rows(r: &Report) -> Vec<Row<'_>> {
         for c in &f.context {
             // Also keeps two findings' shared neighbour from being listed twice.
             if let Some(l) = c.line {
-                if !taken.insert((f.path.as_str(), l)) {
+                if !taken.insert((f.host.as_deref(), f.path.as_str(), l)) {
                     continue;
                 }
             }

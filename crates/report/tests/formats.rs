@@ -506,6 +506,8 @@ fn full() -> Report {
             }],
             summary: "EXPOSED, MITIGATED: build 15.1.2106.2 (Exchange Server 2016 CU18) leaves ProxyLogon open (CVE-2021-26855); requests for CVE-2021-26855 are refused by X-BEResource Abort - inbound in inetpub/wwwroot/web.config (CVE-2021-26855).".into(),
         },
+        host: None,
+        servers: vec![],
     }
 }
 
@@ -560,6 +562,8 @@ fn clean() -> Report {
         }),
         why_inconclusive: vec![],
         exposure: Default::default(),
+        host: None,
+        servers: vec![],
     }
 }
 
@@ -620,6 +624,8 @@ fn bare() -> Report {
         discovery: None,
         why_inconclusive: vec![],
         exposure: Default::default(),
+        host: None,
+        servers: vec![],
     }
 }
 

@@ -46,6 +46,8 @@ pub enum ScanError {
 pub struct ScanConfigBuilder {
     inputs: Vec<Input>,
     input_names: Vec<String>,
+    units: Vec<Unit>,
+    root_unit: Option<usize>,
     discovery: Option<SystemDiscovery>,
     discovery_errors: Vec<ErrorEntry>,
     sigma: Vec<PathBuf>,
@@ -63,6 +65,8 @@ impl Default for ScanConfigBuilder {
         ScanConfigBuilder {
             inputs: Vec::new(),
             input_names: Vec::new(),
+            units: Vec::new(),
+            root_unit: None,
             discovery: None,
             discovery_errors: Vec::new(),
             sigma: Vec::new(),
@@ -84,26 +88,49 @@ impl ScanConfigBuilder {
 
     /// An input to scan, and how the report names it.
     pub fn input(mut self, input: Input, name: impl Into<String>) -> Self {
+        self.units.push(Unit {
+            inputs: vec![self.inputs.len()],
+            names: vec![self.input_names.len()],
+            root: false,
+        });
         self.inputs.push(input);
         self.input_names.push(name.into());
         self
     }
 
+    /// The unit of the system root: its places, its name and its discovery
+    /// are one server.
+    fn root(&mut self) -> &mut Unit {
+        let i = *self.root_unit.get_or_insert_with(|| {
+            self.units.push(Unit {
+                root: true,
+                ..Unit::default()
+            });
+            self.units.len() - 1
+        });
+        &mut self.units[i]
+    }
+
     /// A name in the report's `inputs` without an input of its own (a
     /// system root, whose places are added with [`Self::input_unnamed`]).
     pub fn input_name(mut self, name: impl Into<String>) -> Self {
+        let n = self.input_names.len();
+        self.root().names.push(n);
         self.input_names.push(name.into());
         self
     }
 
     /// An input the report does not list by itself.
     pub fn input_unnamed(mut self, input: Input) -> Self {
+        let n = self.inputs.len();
+        self.root().inputs.push(n);
         self.inputs.push(input);
         self
     }
 
     /// What discovery found on a system root, and what it could not read.
     pub fn discovery(mut self, d: SystemDiscovery, errors: Vec<ErrorEntry>) -> Self {
+        self.root();
         self.discovery = Some(d);
         self.discovery_errors = errors;
         self
@@ -204,6 +231,7 @@ impl ScanConfigBuilder {
         Ok(ScanConfig {
             inputs: self.inputs,
             input_names: self.input_names,
+            units: self.units,
             discovery: self.discovery,
             discovery_errors: self.discovery_errors,
             engine,
@@ -213,10 +241,23 @@ impl ScanConfigBuilder {
     }
 }
 
+/// A PATH as given, or a system root with its places: what is one server
+/// or part of one, never split.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Unit {
+    pub(crate) inputs: Vec<usize>,
+    pub(crate) names: Vec<usize>,
+    /// The system root's unit: it carries the discovery.
+    pub(crate) root: bool,
+}
+
 /// A scan, ready to run: inputs, and every rule loaded and compiled.
 pub struct ScanConfig {
     pub(crate) inputs: Vec<Input>,
     pub(crate) input_names: Vec<String>,
+    /// What may be one server each: a PATH as given, or a system root with
+    /// its places (indices into `inputs` and `input_names`).
+    pub(crate) units: Vec<Unit>,
     pub(crate) discovery: Option<SystemDiscovery>,
     pub(crate) discovery_errors: Vec<ErrorEntry>,
     pub(crate) engine: Engine,

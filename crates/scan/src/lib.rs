@@ -14,6 +14,9 @@
 //!   (`neighbours.rs`) and the patch status (`patchstatus.rs`) run after.
 //!   The result is the [`Evidence`] the judge turns into a report, with the
 //!   candidates (for `--collect`).
+//! - [`servers`] tells which inputs are which server (the host names their
+//!   logs give); [`run_server`] scans one server's inputs, so evidence of
+//!   one server never ties to another's.
 //! - [`collect_need`] decides what a scan reads of a file, for `exhunt
 //!   collect` to copy exactly that.
 //! - [`guard`] keeps every output out of the evidence.
@@ -33,6 +36,7 @@ mod logs;
 mod need;
 mod neighbours;
 mod patchstatus;
+mod servers;
 mod worker;
 
 pub use config::{ScanConfig, ScanConfigBuilder, ScanError};
@@ -41,6 +45,7 @@ pub use exhunt_judge::Evidence;
 pub use gate::{FILE_CAP, KEEP_CAP, NOISY_CAP, SEVERE_CAP};
 pub use need::{collect_need, Need};
 pub use patchstatus::patch_status;
+pub use servers::{servers, Server};
 
 use exhunt_core::{ErrorEntry, Skipped, Stats};
 use exhunt_detect::shells::RequestedShells;
@@ -81,10 +86,34 @@ pub struct ScanOutput {
     pub candidates: Vec<Candidate>,
 }
 
-/// Scans the configured inputs.
+/// Scans the configured inputs as one server.
 pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
+    let all = Server {
+        host: None,
+        units: (0..config.units.len()).collect(),
+    };
+    run_server(config, &all, progress)
+}
+
+/// Scans the inputs of one server (see [`servers`]): nothing read from
+/// another server's inputs ties to its findings.
+pub fn run_server(config: &ScanConfig, server: &Server, progress: &dyn Progress) -> ScanOutput {
     let engine = &config.engine;
-    let disc = discover(&config.inputs);
+    let units: Vec<_> = server.units.iter().map(|&u| &config.units[u]).collect();
+    let mut input_idx: Vec<usize> = units
+        .iter()
+        .flat_map(|u| u.inputs.iter().copied())
+        .collect();
+    input_idx.sort_unstable();
+    let mut name_idx: Vec<usize> = units.iter().flat_map(|u| u.names.iter().copied()).collect();
+    name_idx.sort_unstable();
+    let inputs: Vec<_> = input_idx
+        .iter()
+        .map(|&i| config.inputs[i].clone())
+        .collect();
+    // The system root's discovery belongs to the server its places are.
+    let root = units.iter().any(|u| u.root);
+    let disc = discover(&inputs);
     let mut candidates = disc.candidates;
     // An exhunt collection among the inputs: its metadata, not its files.
     let mut replay_errors = Vec::new();
@@ -171,7 +200,11 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
     progress.finish();
 
     let mut ev = Evidence {
-        inputs: config.input_names.clone(),
+        inputs: name_idx
+            .iter()
+            .map(|&n| config.input_names[n].clone())
+            .collect(),
+        host: server.host.clone(),
         stats: Stats {
             files_seen: candidates.len() as u64,
             ..Stats::default()
@@ -188,7 +221,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
     );
     ev.errors.extend(replay_errors);
     let mut builds = Vec::new();
-    if let Some(d) = &config.discovery {
+    if let Some(d) = config.discovery.as_ref().filter(|_| root) {
         builds.extend(d.builds.iter().cloned());
         ev.discovery = Some(d.clone());
     }
@@ -239,7 +272,9 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
         &ev.findings,
     );
     ev.patch = patch_status(builds);
-    ev.errors.extend(config.discovery_errors.iter().cloned());
+    if root {
+        ev.errors.extend(config.discovery_errors.iter().cloned());
+    }
     ev.rules = config.rule_loads.clone();
     // What the Sigma rules could not see: said on the rule, not taken for
     // a match.

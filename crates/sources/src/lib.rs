@@ -37,6 +37,7 @@ pub mod decode;
 pub mod events_jsonl;
 pub mod evtx;
 pub mod hive;
+pub mod hostname;
 pub mod input;
 mod lines;
 pub mod prefilter;
