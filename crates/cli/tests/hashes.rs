@@ -339,3 +339,42 @@ fn a_file_left_out_of_a_collection_says_it_was_not_read() {
         "{f:#}"
     );
 }
+
+#[test]
+fn a_script_much_newer_than_its_neighbours_carries_its_hash_size_and_time() {
+    // The whole-tree check runs after the file pass: its finding gets the
+    // hash the pass computed (issue 14, noticed on item 8).
+    let dir = TempDir::new().unwrap();
+    let folder = format!("{EXCHANGE}/ClientAccess/Owa/custom");
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_546_300_800); // 2019-01-01
+    let new = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_614_556_800); // 2021-03-01
+    for k in 0..6 {
+        let p = format!("{folder}/page{k}.js");
+        put(dir.path(), &p, format!("var page = {k};\n").as_bytes());
+        let f = fs::File::options()
+            .write(true)
+            .open(dir.path().join(&p))
+            .unwrap();
+        f.set_modified(old).unwrap();
+    }
+    let shell = format!("{folder}/help.aspx");
+    put(
+        dir.path(),
+        &shell,
+        b"<%@ Page Language=\"C#\" %>\n<p>help</p>\n",
+    );
+    fs::File::options()
+        .write(true)
+        .open(dir.path().join(&shell))
+        .unwrap()
+        .set_modified(new)
+        .unwrap();
+    let r = scan(&[dir.path()]);
+    let newer = r.rule("exchange-web-newer-than-neighbours");
+    assert_eq!(newer.len(), 1, "{:?}", r.rules());
+    let ev = &newer[0]["evidence"];
+    assert_eq!(ev["sha256"], sha256_of(&dir.path().join(&shell)), "{ev:#}");
+    let len = fs::metadata(dir.path().join(&shell)).unwrap().len();
+    assert_eq!(ev["size"], len.to_string());
+    assert_eq!(ev["modified"], "2021-03-01T00:00:00Z");
+}

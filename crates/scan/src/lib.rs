@@ -236,7 +236,10 @@ pub fn run_server(config: &ScanConfig, server: &Server, progress: &dyn Progress)
             .into_iter()
             .map(|(path, reason)| Skipped { path, reason }),
     );
-    let stock: Vec<(usize, bool)> = outcomes.iter().map(|(i, o)| (*i, o.stock)).collect();
+    let stock: Vec<(usize, bool, Option<exhunt_detect::files::Sha256Of>)> = outcomes
+        .iter()
+        .map(|(i, o)| (*i, o.stock, o.sha256.clone()))
+        .collect();
     ev.findings
         .extend(neighbours::newer_than_neighbours(&candidates, &stock));
     for (_, o) in outcomes {

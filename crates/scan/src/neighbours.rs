@@ -3,19 +3,23 @@
 //! is stock, so it runs once after the file pass.
 
 use exhunt_core::Finding;
+use exhunt_detect::files::{seal, Sha256Of};
 use exhunt_detect::webfiles;
 use exhunt_sources::Candidate;
 
 /// Script files in web folders much newer than the files beside them
 /// (leads). Stock content is not judged (updates rewrite it) but still
-/// counts as a neighbour.
+/// counts as a neighbour. Each finding carries the file's size, time and
+/// SHA-256 (or why there is none), as every file finding does.
 pub(crate) fn newer_than_neighbours(
     candidates: &[Candidate],
-    stock_of: &[(usize, bool)],
+    stock_of: &[(usize, bool, Option<Sha256Of>)],
 ) -> Vec<Finding> {
     let mut stock = vec![false; candidates.len()];
-    for &(i, s) in stock_of {
-        stock[i] = s;
+    let mut sha: Vec<Option<&Sha256Of>> = vec![None; candidates.len()];
+    for (i, s, h) in stock_of {
+        stock[*i] = *s;
+        sha[*i] = h.as_ref();
     }
     // Only folders that hold a web-folder script file matter.
     let mut dirs = std::collections::HashSet::new();
@@ -46,9 +50,19 @@ pub(crate) fn newer_than_neighbours(
         .into_iter()
         .filter(|n| !stock[picked[n.index]])
         .map(|n| {
-            let c = &candidates[picked[n.index]];
+            let i = picked[n.index];
+            let c = &candidates[i];
             let name = c.rel.rsplit('/').next().unwrap_or(&c.rel);
-            n.finding(&c.display).with("file_name", name)
+            let mut f = n
+                .finding(&c.display)
+                .with("file_name", name)
+                .with("size", c.size.to_string());
+            if let Some(m) = &c.modified {
+                f = f.with("modified", m.as_str());
+            }
+            let absent = Sha256Of::Absent("not hashed".to_string());
+            seal(std::slice::from_mut(&mut f), sha[i].unwrap_or(&absent));
+            f
         })
         .collect()
 }

@@ -32,6 +32,9 @@ pub(crate) struct FileOutcome {
     pub stock: bool,
     /// Microsoft's mitigation rules in force in an IIS configuration file.
     pub mitigations: Vec<exhunt_core::Mitigation>,
+    /// The file's SHA-256 (or why there is none), for the findings of the
+    /// whole-tree checks that run after the pass.
+    pub sha256: Option<Sha256Of>,
     pub bytes: u64,
     pub lines: u64,
 }
@@ -102,8 +105,9 @@ impl<'e> Worker<'e> {
                     reason: reason.clone(),
                 });
             }
-            let why = format!("left out of the collection, not read: {reason}");
-            seal(&mut out.findings[..path_found], &Sha256Of::Absent(why));
+            let why = Sha256Of::Absent(format!("left out of the collection, not read: {reason}"));
+            seal(&mut out.findings[..path_found], &why);
+            out.sha256 = Some(why);
             return out;
         }
         let sweep = pi.log.is_none() && c.size <= engine.max_file;
@@ -116,6 +120,7 @@ impl<'e> Worker<'e> {
         if !sweep && !pi.needs_open() {
             let why = Sha256Of::Absent(too_large(c.size, engine.max_file));
             seal(&mut out.findings[..path_found], &why);
+            out.sha256 = Some(why);
             return out;
         }
         let Worker {
@@ -231,6 +236,7 @@ impl<'e> Worker<'e> {
             })
         });
         seal(&mut out.findings[..path_found], &sha);
+        out.sha256 = Some(sha);
         if let Err(e) = res {
             out.errors.push(ErrorEntry {
                 path: c.display.clone(),
