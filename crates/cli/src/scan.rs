@@ -233,9 +233,11 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             f.flush()?;
         }
         None => {
+            // Buffered: standard output flushes at every line end, which is
+            // a write call per line of a pretty-printed JSON report.
             let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            if let Err(e) = write(&mut lock) {
+            let mut lock = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            if let Err(e) = write(&mut lock).and_then(|()| lock.flush()) {
                 // A closed pipe (`exhunt scan ... | head`) is not an error.
                 if !crate::is_broken_pipe(&e) {
                     return Err(e).context("cannot write the report");
