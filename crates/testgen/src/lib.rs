@@ -13,6 +13,9 @@
 //! - [`tree`]: whole trees laid out like the server's system drive: the
 //!   compromised example, its clean twin, a large benchmark tree, the
 //!   example as a zip.
+//! - [`server`]: a tree shaped like a month of one server's logs (hourly
+//!   HttpProxy and ECP files, daily OABGenerator and IIS logs) at any
+//!   size, for the whole-tree benchmark.
 //! - [`files`]: a large tree of ordinary server files with a few web
 //!   shells, for the file-sweep benchmark.
 //!
@@ -27,6 +30,7 @@ pub mod files;
 pub mod httpproxy;
 pub mod oab;
 pub mod rng;
+pub mod server;
 pub mod site;
 pub mod sysroot;
 pub mod time;

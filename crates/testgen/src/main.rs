@@ -12,6 +12,11 @@ usage: exhunt-testgen example DIR          compromised example tree
        exhunt-testgen clean DIR            same layout, benign only
        exhunt-testgen bench DIR --bytes N [--seed S]
                                            large tree of about N bytes (N may end in K, M or G)
+       exhunt-testgen server DIR --bytes N [--days D] [--seed S] [--plant]
+                                           D days (default 30) of one server's logs, about N bytes:
+                                           hourly HttpProxy (nine protocols) and ECP Server logs,
+                                           daily OABGenerator and IIS logs; --plant adds a
+                                           ProxyLogon chain (benchmark)
        exhunt-testgen example-zip FILE     the example as a zip
        exhunt-testgen sysroot DIR          the example as a server's system drive, Exchange in
                                            C:\\Apps\\Exchange Server\\V15 (SOFTWARE hive made with hivexsh)
@@ -92,6 +97,37 @@ fn main() -> ExitCode {
                 }
                 _ => return fail("iis needs --bytes N"),
             }
+        }
+        "server" => {
+            if let Err(e) = check_dir(target) {
+                return fail(&e);
+            }
+            let mut spec = exhunt_testgen::server::ServerSpec::default();
+            let mut bytes = None;
+            let mut it = rest.iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--bytes" => match it.next().and_then(|v| parse_bytes(v)) {
+                        Some(b) if b > 0 => bytes = Some(b),
+                        _ => return fail("--bytes needs a size like 1G, 100M or 1048576"),
+                    },
+                    "--days" => match it.next().and_then(|v| v.parse().ok()) {
+                        Some(d) if (1..=3660).contains(&d) => spec.days = d,
+                        _ => return fail("--days needs a number of days (1 to 3660)"),
+                    },
+                    "--seed" => match it.next().and_then(|v| v.parse().ok()) {
+                        Some(s) => spec.seed = s,
+                        None => return fail("--seed needs an unsigned integer"),
+                    },
+                    "--plant" => spec.plant = true,
+                    other => return fail(&format!("unknown argument {other:?}\n{USAGE}")),
+                }
+            }
+            let Some(bytes) = bytes else {
+                return fail("server needs --bytes N");
+            };
+            spec.bytes = bytes;
+            exhunt_testgen::server::write_server(target, &spec)
         }
         "files" => {
             if let Err(e) = check_dir(target) {
