@@ -91,6 +91,7 @@ pub fn run(config: &ScanConfig, progress: &dyn Progress) -> ScanOutput {
     let all = Server {
         host: None,
         units: (0..config.units.len()).collect(),
+        found: Vec::new(),
     };
     run_server(config, &all, progress)
 }
@@ -113,7 +114,10 @@ pub fn run_server(config: &ScanConfig, server: &Server, progress: &dyn Progress)
         .collect();
     // The system root's discovery belongs to the server its places are.
     let root = units.iter().any(|u| u.root);
-    let disc = discover(&inputs);
+    // Listed already when the hosts were looked for (`servers`), or now.
+    let disc = server
+        .discovery_of(&input_idx)
+        .unwrap_or_else(|| discover(&inputs));
     let mut candidates = disc.candidates;
     // An exhunt collection among the inputs: its metadata, not its files.
     let mut replay_errors = Vec::new();

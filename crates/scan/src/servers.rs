@@ -13,7 +13,7 @@
 
 use crate::config::{ScanConfig, Unit};
 use exhunt_sources::hostname::{host_in, names_host, HEAD_BYTES};
-use exhunt_sources::{discover, path_interest, MemberOpener};
+use exhunt_sources::{discover, path_interest, Discovery, MemberOpener};
 use std::collections::BTreeMap;
 
 /// At most this many files of a unit are read for its host name.
@@ -25,6 +25,24 @@ const SNIFFED: usize = 12;
 pub struct Server {
     pub host: Option<String>,
     pub(crate) units: Vec<usize>,
+    /// What listing each input found while its host was looked for, by
+    /// input index, so that the scan does not walk the same folders again.
+    pub(crate) found: Vec<(usize, Discovery)>,
+}
+
+impl Server {
+    /// The listing of these inputs (indices in order), when every one was
+    /// listed while the hosts were looked for: as `discover` would give it.
+    pub(crate) fn discovery_of(&self, inputs: &[usize]) -> Option<Discovery> {
+        let mut out = Discovery::default();
+        for i in inputs {
+            let (_, d) = self.found.iter().find(|(k, _)| k == i)?;
+            out.candidates.extend(d.candidates.iter().cloned());
+            out.errors.extend(d.errors.iter().cloned());
+            out.skipped.extend(d.skipped.iter().cloned());
+        }
+        Some(out)
+    }
 }
 
 impl Server {
@@ -41,15 +59,33 @@ impl Server {
 /// The servers among the configured inputs, in the order their first
 /// input was given.
 pub fn servers(config: &ScanConfig) -> Vec<Server> {
-    let named: Vec<Option<String>> = config.units.iter().map(|u| unit_host(config, u)).collect();
+    let mut found: Vec<(usize, Discovery)> = Vec::new();
+    let named: Vec<Option<String>> = config
+        .units
+        .iter()
+        .map(|u| unit_host(config, u, &mut found))
+        .collect();
+    let take = |units: &[usize], found: &mut Vec<(usize, Discovery)>| {
+        let mine: Vec<usize> = units
+            .iter()
+            .flat_map(|&u| config.units[u].inputs.iter().copied())
+            .collect();
+        let (take, keep): (Vec<_>, Vec<_>) = std::mem::take(found)
+            .into_iter()
+            .partition(|(i, _)| mine.contains(i));
+        *found = keep;
+        take
+    };
     let key = |h: &str| h.split('.').next().unwrap_or(h).to_ascii_lowercase();
     let mut hosts: Vec<String> = named.iter().flatten().map(|h| key(h)).collect();
     hosts.sort();
     hosts.dedup();
     if hosts.len() <= 1 {
+        let units: Vec<usize> = (0..config.units.len()).collect();
         return vec![Server {
             host: named.into_iter().flatten().next(),
-            units: (0..config.units.len()).collect(),
+            found: take(&units, &mut found),
+            units,
         }];
     }
     let mut out: Vec<Server> = Vec::new();
@@ -63,31 +99,39 @@ pub fn servers(config: &ScanConfig) -> Vec<Server> {
                     out.push(Server {
                         host: Some(h),
                         units: vec![u],
+                        found: Vec::new(),
                     });
                 }
             },
             None => out.push(Server {
                 host: None,
                 units: vec![u],
+                found: Vec::new(),
             }),
         }
+    }
+    for s in &mut out {
+        s.found = take(&s.units, &mut found);
     }
     out
 }
 
-/// The host most of a unit's sniffed files name (ties: the first seen).
-fn unit_host(config: &ScanConfig, unit: &Unit) -> Option<String> {
-    let inputs: Vec<_> = unit
-        .inputs
-        .iter()
-        .map(|&i| config.inputs[i].clone())
-        .collect();
-    let mut candidates: Vec<_> = discover(&inputs)
-        .candidates
-        .into_iter()
+/// The host most of a unit's sniffed files name (ties: the first seen);
+/// each input's listing is kept in `found` for the scan.
+fn unit_host(
+    config: &ScanConfig,
+    unit: &Unit,
+    found: &mut Vec<(usize, Discovery)>,
+) -> Option<String> {
+    for &i in &unit.inputs {
+        found.push((i, discover(std::slice::from_ref(&config.inputs[i]))));
+    }
+    let mine = found.iter().filter(|(i, _)| unit.inputs.contains(i));
+    let mut candidates: Vec<_> = mine
+        .flat_map(|(_, d)| d.candidates.iter())
         .filter_map(|c| {
             let kind = path_interest(&c.rel_lower, &c.rel).log?;
-            names_host(&kind).then_some((kind, c))
+            names_host(&kind).then_some((kind, c.clone()))
         })
         .collect();
     // The logs that always name their server first, then IIS (only when

@@ -57,7 +57,7 @@ pub struct Candidate {
 }
 
 /// What discovery found: the files and what it could not open.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Discovery {
     pub candidates: Vec<Candidate>,
     /// `(path, message)` for every folder entry or zip that could not be read.
