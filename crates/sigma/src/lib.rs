@@ -101,6 +101,7 @@ mod backend;
 use backend::{ActiveAlias, Doc, GroupEngine, ParsedFile, PreparedFilter, RecordEvent};
 use exhunt_core::open::{read_capped, Links, OpenError};
 use exhunt_core::{LogSource, Record};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
@@ -488,22 +489,10 @@ impl RuleSetBuilder {
     /// cannot be read is reported as skipped.
     pub fn add_file(&mut self, path: &Path) -> usize {
         let origin = path.display().to_string();
-        // The user's own rule files: a link to a rule is read, a FIFO or
-        // device is not (it would hang or never end), nor a huge file.
-        match read_capped(path, Links::Follow, MAX_RULE_FILE) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => self.add_yaml(&text, &origin),
-                Err(_) => {
-                    self.skip_file(&origin, "not UTF-8 text".into());
-                    0
-                }
-            },
-            Err(e @ OpenError::Io(_)) => {
-                self.skip_file(&origin, format!("cannot read: {e}"));
-                0
-            }
-            Err(e) => {
-                self.skip_file(&origin, e.to_string());
+        match read_rule_file(path) {
+            Ok(parsed) => self.add_parsed(parsed, &origin),
+            Err(reason) => {
+                self.skip_file(&origin, reason);
                 0
             }
         }
@@ -514,57 +503,35 @@ impl RuleSetBuilder {
     /// were read; fails only when `dir` itself cannot be listed (entries
     /// below it that cannot be read are reported as skipped).
     pub fn add_dir(&mut self, dir: &Path) -> std::io::Result<usize> {
-        let mut files = 0;
         let top = std::fs::read_dir(dir)?;
-        self.walk(dir, top, &mut files);
-        Ok(files)
-    }
-
-    fn walk(&mut self, dir: &Path, entries: std::fs::ReadDir, files: &mut usize) {
-        let mut paths = Vec::new();
-        for e in entries {
-            match e {
-                Ok(e) => paths.push(e.path()),
-                Err(e) => self.skip_file(
-                    &dir.display().to_string(),
-                    format!("cannot list folder: {e}"),
-                ),
-            }
-        }
-        paths.sort();
-        for p in paths {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-            if name.as_deref().is_some_and(|n| n.starts_with('.')) {
-                continue;
-            }
-            // The entry itself, links not followed: a link to a folder
-            // could loop back up the tree.
-            let Ok(meta) = std::fs::symlink_metadata(&p) else {
-                self.skip_file(&p.display().to_string(), "cannot read its type".into());
-                continue;
-            };
-            let is_rule = p
-                .extension()
-                .is_some_and(|x| x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml"));
-            if meta.file_type().is_symlink() && std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
-                self.skip_file(
-                    &p.display().to_string(),
-                    "a symbolic link to a folder: not followed".into(),
-                );
-            } else if meta.is_dir() {
-                match std::fs::read_dir(&p) {
-                    Ok(sub) => self.walk(&p, sub, files),
-                    Err(e) => {
-                        self.skip_file(&p.display().to_string(), format!("cannot list folder: {e}"))
-                    }
+        let mut entries = Vec::new();
+        walk(dir, top, &mut entries);
+        // Reading and parsing (most of the cost of thousands of rules) on
+        // all cores; the results are taken in the walk's order, so the
+        // rules, their ids and the load report are as a serial load's.
+        let parsed: Vec<Option<Result<ParsedFile, String>>> = entries
+            .par_iter()
+            .map(|e| match e {
+                Entry::Rule(p) => Some(read_rule_file(p)),
+                Entry::Skip(..) => None,
+            })
+            .collect();
+        let mut files = 0;
+        for (e, parsed) in entries.into_iter().zip(parsed) {
+            match (e, parsed) {
+                (Entry::Skip(origin, reason), _) => self.skip_file(&origin, reason),
+                (Entry::Rule(p), Some(Ok(parsed))) => {
+                    files += 1;
+                    self.add_parsed(parsed, &p.display().to_string());
                 }
-            } else if is_rule {
-                // Links to files and special files too: add_file reads the
-                // one and names the other as skipped.
-                *files += 1;
-                self.add_file(&p);
+                (Entry::Rule(p), Some(Err(reason))) => {
+                    files += 1;
+                    self.skip_file(&p.display().to_string(), reason);
+                }
+                (Entry::Rule(_), None) => unreachable!("every rule file was parsed"),
             }
         }
+        Ok(files)
     }
 
     fn skip_file(&mut self, origin: &str, reason: String) {
@@ -689,13 +656,16 @@ impl RuleSetBuilder {
                 }
             }
         }
+        // Each group's engine (its automata are most of the build) on all
+        // cores, in the same order.
+        let rules = &self.rules;
         let mut groups: Vec<Group> = keys
-            .into_iter()
-            .zip(&members)
+            .into_par_iter()
+            .zip(members.par_iter())
             .map(|(logsource, m)| Group {
                 logsource,
                 rules: m.clone(),
-                engine: GroupEngine::new(m.iter().map(|&i| (i, &self.rules[i].1)).collect()),
+                engine: GroupEngine::new(m.iter().map(|&i| (i, &rules[i].1)).collect()),
             })
             .collect();
         for (report, filter) in &self.filters {
@@ -953,6 +923,80 @@ impl<'a> SourceRules<'a> {
         }
         idx.sort_unstable();
         idx.into_iter().map(|i| &self.set.rules[i]).collect()
+    }
+}
+
+/// What the walk of a rule folder found, in name order.
+enum Entry {
+    /// A `*.yml` / `*.yaml` file (or a link or special file of that name,
+    /// which reading names as skipped).
+    Rule(std::path::PathBuf),
+    /// Something not read, with why.
+    Skip(String, String),
+}
+
+/// Lists a rule folder recursively, in name order, leaving out hidden
+/// entries (`.git`) and links to folders (they could loop back up).
+fn walk(dir: &Path, entries: std::fs::ReadDir, out: &mut Vec<Entry>) {
+    let mut paths = Vec::new();
+    for e in entries {
+        match e {
+            Ok(e) => paths.push(e.path()),
+            Err(e) => out.push(Entry::Skip(
+                dir.display().to_string(),
+                format!("cannot list folder: {e}"),
+            )),
+        }
+    }
+    paths.sort();
+    for p in paths {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.as_deref().is_some_and(|n| n.starts_with('.')) {
+            continue;
+        }
+        // The entry itself, links not followed.
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            out.push(Entry::Skip(
+                p.display().to_string(),
+                "cannot read its type".into(),
+            ));
+            continue;
+        };
+        let is_rule = p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml"));
+        if meta.file_type().is_symlink() && std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
+            out.push(Entry::Skip(
+                p.display().to_string(),
+                "a symbolic link to a folder: not followed".into(),
+            ));
+        } else if meta.is_dir() {
+            match std::fs::read_dir(&p) {
+                Ok(sub) => walk(&p, sub, out),
+                Err(e) => out.push(Entry::Skip(
+                    p.display().to_string(),
+                    format!("cannot list folder: {e}"),
+                )),
+            }
+        } else if is_rule {
+            // Links to files and special files too: reading follows the
+            // one and names the other as skipped.
+            out.push(Entry::Rule(p));
+        }
+    }
+}
+
+/// Reads and parses one rule file; `Err` says why it was not read. The
+/// user's own rule files: a link to a rule is read, a FIFO or device is not
+/// (it would hang or never end), nor a huge file.
+fn read_rule_file(path: &Path) -> Result<ParsedFile, String> {
+    match read_capped(path, Links::Follow, MAX_RULE_FILE) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(backend::parse_file(&text)),
+            Err(_) => Err("not UTF-8 text".into()),
+        },
+        Err(e @ OpenError::Io(_)) => Err(format!("cannot read: {e}")),
+        Err(e) => Err(e.to_string()),
     }
 }
 
