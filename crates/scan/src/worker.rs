@@ -150,7 +150,12 @@ impl<'e> Worker<'e> {
                 // path finding made above, or a check reading the stream
                 // (its raw bytes, before any UTF-16 decoding).
                 let stream = engine.files.wants_stream(&meta);
-                let mut hr = HashRead::new(r, path_found > 0 || stream, HashNeeds::default());
+                // A log by its path is read as a log whatever its place (an
+                // IIS log is in `inetpub`, where dumps are looked for too):
+                // its stream is not checked, so only a path finding needs
+                // its hash.
+                let hash = path_found > 0 || (stream && pi.log.is_none());
+                let mut hr = HashRead::new(r, hash, HashNeeds::default());
                 let mut dec = utf8_reader(&mut hr)?;
                 let prefix = read_prefix(&mut dec, SNIFF)?;
                 if let Some(kind) = log_kind(pi, &prefix) {
