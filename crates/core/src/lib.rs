@@ -759,6 +759,17 @@ pub struct Report {
     pub servers: Vec<Report>,
 }
 
+impl Report {
+    /// How the report names its server: its host name, else the inputs it
+    /// was read from.
+    pub fn server_name(&self) -> String {
+        match &self.host {
+            Some(h) => h.clone(),
+            None => format!("host not identified ({})", self.inputs.join(", ")),
+        }
+    }
+}
+
 /// The second headline: is the build open to a campaign exploited in the
 /// wild? It never changes the verdict (which speaks of evidence alone).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

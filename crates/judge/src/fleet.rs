@@ -12,15 +12,6 @@
 
 use exhunt_core::{ExposureState, Report, Stats};
 
-/// How a server is named in the summary lines: its host name, else the
-/// inputs it was read from.
-pub fn server_name(r: &Report) -> String {
-    match &r.host {
-        Some(h) => h.clone(),
-        None => format!("host not identified ({})", r.inputs.join(", ")),
-    }
-}
-
 /// The report of several servers: `servers` in the order given, and the
 /// fleet's fields above them. Finding ids become `S<n>-F0001` (in each
 /// server's report too, and in `related`), so they stay unique and the
@@ -60,7 +51,7 @@ pub fn fleet(mut servers: Vec<Report>) -> Report {
         servers: Vec::new(),
     };
     for s in &servers {
-        let name = server_name(s);
+        let name = s.server_name();
         top.inputs.extend(s.inputs.iter().cloned());
         top.coverage.extend(s.coverage.iter().cloned());
         top.findings.extend(s.findings.iter().cloned());
@@ -95,7 +86,7 @@ pub fn fleet(mut servers: Vec<Report>) -> Report {
     top.patch = worst.patch.clone();
     top.exposure = worst.exposure.clone();
     if !top.exposure.summary.is_empty() {
-        top.exposure.summary = format!("{}: {}", server_name(worst), top.exposure.summary);
+        top.exposure.summary = format!("{}: {}", worst.server_name(), top.exposure.summary);
     }
     top.servers = servers;
     top

@@ -24,7 +24,7 @@ mod steps;
 mod ties;
 mod verdict;
 
-pub use fleet::{fleet, server_name};
+pub use fleet::fleet;
 pub use steps::next_steps;
 
 use coverage::merge_coverage;

@@ -17,7 +17,7 @@
 
 use crate::group::groups;
 use crate::safe::safe;
-use crate::text::{header, server_name};
+use crate::text::header;
 use exhunt_core::{ExposureState, Report, Severity, Verdict};
 use std::io::{self, Write};
 use unicode_width::UnicodeWidthChar;
@@ -71,7 +71,7 @@ pub(crate) fn brief(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         (&r.next_steps, None)
     } else {
         let worst = r.servers.iter().max_by_key(|s| s.verdict).expect("servers");
-        (&worst.next_steps, Some(server_name(worst)))
+        (&worst.next_steps, Some(worst.server_name()))
     };
     if !steps.is_empty() {
         writeln!(

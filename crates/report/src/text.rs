@@ -58,7 +58,7 @@ fn sections(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 /// server's whole report under its name.
 fn fleet(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     fleet_header(r, w)?;
-    let names: Vec<String> = r.servers.iter().map(server_name).collect();
+    let names: Vec<String> = r.servers.iter().map(Report::server_name).collect();
     for (k, (s, name)) in r.servers.iter().zip(&names).enumerate() {
         writeln!(
             w,
@@ -111,7 +111,7 @@ pub(crate) fn fleet_header(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     )?;
-    let names: Vec<String> = r.servers.iter().map(server_name).collect();
+    let names: Vec<String> = r.servers.iter().map(Report::server_name).collect();
     let width = names
         .iter()
         .map(|n| n.chars().count())
@@ -128,14 +128,6 @@ pub(crate) fn fleet_header(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     writeln!(w)
-}
-
-/// How a server is named: its host name, else the inputs it was read from.
-pub(crate) fn server_name(r: &Report) -> String {
-    match &r.host {
-        Some(h) => h.clone(),
-        None => format!("host not identified ({})", r.inputs.join(", ")),
-    }
 }
 
 /// One line that says what the verdict means.
