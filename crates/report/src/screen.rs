@@ -17,7 +17,7 @@
 
 use crate::group::groups;
 use crate::safe::safe;
-use crate::text::header;
+use crate::text::{group_line, header};
 use exhunt_core::{ExposureState, Report, Severity, Verdict};
 use std::io::{self, Write};
 use unicode_width::UnicodeWidthChar;
@@ -49,17 +49,7 @@ pub(crate) fn brief(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 (Some(h), false) => format!("{}: ", safe(h)),
                 _ => String::new(),
             };
-            writeln!(
-                w,
-                "  {:<8} {host}{}{}",
-                f.severity.as_str().to_uppercase(),
-                safe(&f.title),
-                if g.count > 1 {
-                    format!("  (x{})", g.count)
-                } else {
-                    String::new()
-                }
-            )?;
+            group_line(g, &host, w)?;
         }
         if main.len() > GROUPS_SHOWN {
             writeln!(w, "  ... and {} more kind(s)", main.len() - GROUPS_SHOWN)?;

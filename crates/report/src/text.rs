@@ -200,21 +200,27 @@ fn findings(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
-/// One group of findings: severity and title, when and from where, the
-/// first file and id, and the one piece of evidence to check first.
-fn group(g: &Group<'_>, w: &mut dyn Write) -> io::Result<()> {
-    let f = g.first;
+/// A group's first line: severity, `prefix` (a server's name and `: `, or
+/// nothing), title and count.
+pub(crate) fn group_line(g: &Group<'_>, prefix: &str, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
-        "  {:<8} {}{}",
-        f.severity.as_str().to_uppercase(),
-        safe(&f.title),
+        "  {:<8} {prefix}{}{}",
+        g.first.severity.as_str().to_uppercase(),
+        safe(&g.first.title),
         if g.count > 1 {
             format!("  (x{})", g.count)
         } else {
             String::new()
         }
-    )?;
+    )
+}
+
+/// One group of findings: severity and title, when and from where, the
+/// first file and id, and the one piece of evidence to check first.
+fn group(g: &Group<'_>, w: &mut dyn Write) -> io::Result<()> {
+    let f = g.first;
+    group_line(g, "", w)?;
     let mut detail = Vec::new();
     match (g.first_time, g.last_time) {
         (Some(a), Some(b)) if a != b => detail.push(format!("{} to {} UTC", minute(a), minute(b))),
