@@ -58,6 +58,14 @@ for t in "$@"; do
   fi
 done
 
+# The fuzz workspace has its own Cargo.lock. Left to re-resolve it (a new
+# dependency of a crate it fuzzes), cargo moves notatin to nom 8, which it
+# does not build with: the lock must already hold every dependency.
+cargo +nightly metadata --manifest-path Cargo.toml --locked --format-version 1 >/dev/null 2>&1 || {
+  echo "fuzz/Cargo.lock is out of date: run 'cargo +nightly metadata --manifest-path fuzz/Cargo.toml' and check that notatin still depends on nom 7.1.3 in it" >&2
+  exit 1
+}
+
 echo "== building the fuzz targets (sanitizer $sanitizer${FUZZ_BUILD_FLAGS:+, $FUZZ_BUILD_FLAGS})"
 start=$(date +%s)
 one=()
