@@ -76,8 +76,7 @@ pub fn servers(config: &ScanConfig) -> Vec<Server> {
         *found = keep;
         take
     };
-    let key = |h: &str| h.split('.').next().unwrap_or(h).to_ascii_lowercase();
-    let mut hosts: Vec<String> = named.iter().flatten().map(|h| key(h)).collect();
+    let mut hosts: Vec<String> = named.iter().flatten().map(|h| host_key(h)).collect();
     hosts.sort();
     hosts.dedup();
     if hosts.len() <= 1 {
@@ -92,10 +91,10 @@ pub fn servers(config: &ScanConfig) -> Vec<Server> {
     let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
     for (u, host) in named.into_iter().enumerate() {
         match host {
-            Some(h) => match by_key.get(&key(&h)) {
+            Some(h) => match by_key.get(&host_key(&h)) {
                 Some(&s) => out[s].units.push(u),
                 None => {
-                    by_key.insert(key(&h), out.len());
+                    by_key.insert(host_key(&h), out.len());
                     out.push(Server {
                         host: Some(h),
                         units: vec![u],
@@ -114,6 +113,12 @@ pub fn servers(config: &ScanConfig) -> Vec<Server> {
         s.found = take(&s.units, &mut found);
     }
     out
+}
+
+/// How host names are compared: the first label, without case (an event
+/// log says `EX01.contoso.local` where the HttpProxy log says `EX01`).
+fn host_key(h: &str) -> String {
+    h.split('.').next().unwrap_or(h).to_ascii_lowercase()
 }
 
 /// The host most of a unit's sniffed files name (ties: the first seen);
@@ -155,7 +160,7 @@ fn unit_host(
         let Some(host) = host_in(kind, &head) else {
             continue;
         };
-        let k = host.split('.').next().unwrap_or(&host).to_ascii_lowercase();
+        let k = host_key(&host);
         match votes.iter_mut().find(|(key, _, _)| *key == k) {
             Some(v) => v.2 += 1,
             None => votes.push((k, host, 1)),

@@ -714,6 +714,15 @@ fn is_bare_header(line: &[u8]) -> bool {
 }
 
 /// Splits one CSV line into `out` (unescaped text) and `ends` (field ends).
+/// Field `i` of one CSV line, unquoted as the scan reads it (for a single
+/// row read outside a scan: the host name a log's first row gives).
+pub(crate) fn nth_field(line: &[u8], i: usize) -> Option<String> {
+    let (mut out, mut ends) = (String::new(), Vec::new());
+    split_fields(line, &mut out, &mut ends, &mut csv_core::Reader::new());
+    let start = if i == 0 { 0 } else { *ends.get(i - 1)? };
+    Some(out.get(start..*ends.get(i)?)?.to_string())
+}
+
 fn split_fields(line: &[u8], out: &mut String, ends: &mut Vec<usize>, csv: &mut csv_core::Reader) {
     out.clear();
     ends.clear();

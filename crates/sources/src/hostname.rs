@@ -112,31 +112,9 @@ fn column_value(head: &[u8], sep: u8, column: &str) -> Option<String> {
     None
 }
 
-/// Field `i` of one CSV line (fields in double quotes may hold commas and
-/// a doubled quote for a quote).
+/// Field `i` of one CSV line, split as the CSV log reader splits it.
 fn csv_field(line: &str, i: usize) -> Option<String> {
-    let mut field = String::new();
-    let mut k = 0;
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                if k == i {
-                    return Some(field);
-                }
-                k += 1;
-                field.clear();
-            }
-            c => field.push(c),
-        }
-    }
-    (k == i).then_some(field)
+    crate::csvlog::nth_field(line.as_bytes(), i)
 }
 
 #[cfg(test)]
