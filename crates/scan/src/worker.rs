@@ -110,14 +110,14 @@ impl<'e> Worker<'e> {
             out.sha256 = Some(why);
             return out;
         }
-        let sweep = pi.log.is_none() && c.size <= engine.max_file;
+        let sweep = swept(engine.max_file, c, pi);
         if !sweep && pi.log.is_none() {
             out.skipped.push(Skipped {
                 path: c.display.clone(),
                 reason: too_large(c.size, engine.max_file),
             });
         }
-        if !sweep && !pi.needs_open() {
+        if !opened(engine.max_file, c, pi) {
             let why = Sha256Of::Absent(too_large(c.size, engine.max_file));
             seal(&mut out.findings[..path_found], &why);
             out.sha256 = Some(why);
@@ -262,12 +262,21 @@ impl<'e> Worker<'e> {
 /// file a check reads as a stream). The same conditions as the early
 /// returns of [`Worker::process`].
 pub(crate) fn progress_size(max_file: u64, c: &Candidate, pi: &PathInterest) -> u64 {
-    let sweep = pi.log.is_none() && c.size <= max_file;
-    if matches!(c.location, Location::Absent { .. }) || (!sweep && !pi.needs_open()) {
+    if matches!(c.location, Location::Absent { .. }) || !opened(max_file, c, pi) {
         0
     } else {
         c.size
     }
+}
+
+/// Whether the file sweep reads the file whole (not a log, not too large).
+fn swept(max_file: u64, c: &Candidate, pi: &PathInterest) -> bool {
+    pi.log.is_none() && c.size <= max_file
+}
+
+/// Whether the file is opened at all: swept, or read as a log or a stream.
+fn opened(max_file: u64, c: &Candidate, pi: &PathInterest) -> bool {
+    swept(max_file, c, pi) || pi.needs_open()
 }
 
 /// Bytes read between two progress ticks: a big log moves the bar while
