@@ -122,6 +122,39 @@ pub fn open_regular(path: &Path, links: Links) -> Result<File, OpenError> {
     Ok(file)
 }
 
+/// Opens a path a directory walk just saw as a regular file (not a link):
+/// as [`open_regular`] with [`Links::Refuse`], without checking the path
+/// again before the open (one `lstat` less per file of a walk of thousands).
+/// On Unix the open still refuses a link (`O_NOFOLLOW`), does not wait on a
+/// FIFO (`O_NONBLOCK`), and the handle is checked to be a regular file, so
+/// a file swapped since the walk is still refused.
+pub fn open_walked(path: &Path) -> Result<File, OpenError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(|e| {
+                if e.raw_os_error() == Some(libc::ELOOP) {
+                    OpenError::Link
+                } else {
+                    OpenError::Io(e)
+                }
+            })?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(OpenError::NotRegular(kind_of(meta.file_type())));
+        }
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    {
+        open_regular(path, Links::Refuse)
+    }
+}
+
 /// Reads a whole regular file of at most `cap` bytes.
 pub fn read_capped(path: &Path, links: Links, cap: u64) -> Result<Vec<u8>, OpenError> {
     let file = open_regular(path, links)?;
@@ -204,6 +237,32 @@ mod tests {
         // Would block forever if the FIFO were opened for reading.
         let e = open_regular(&f, Links::Follow).unwrap_err();
         assert!(e.to_string().contains("FIFO"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_walked_path_swapped_since_the_walk_is_still_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("u_ex210303.log");
+        std::fs::write(&p, b"#Fields: date time").unwrap();
+        let mut s = String::new();
+        open_walked(&p).unwrap().read_to_string(&mut s).unwrap();
+        assert_eq!(s, "#Fields: date time");
+        // Swapped for a link to a file, and for a FIFO (which would block an
+        // open for reading without O_NONBLOCK).
+        std::fs::remove_file(&p).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", &p).unwrap();
+        assert!(matches!(open_walked(&p), Err(OpenError::Link)));
+        std::fs::remove_file(&p).unwrap();
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let e = open_walked(&p).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        assert!(e.is_skip());
     }
 
     #[test]

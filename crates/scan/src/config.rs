@@ -6,7 +6,7 @@ use crate::engine::Engine;
 use exhunt_core::{ErrorEntry, RuleLoad, SystemDiscovery};
 use exhunt_detect::events::{bundled_rules, EventDetector, SigmaDetector};
 use exhunt_detect::files::{FileCheck, FileChecks};
-use exhunt_detect::iocs::{FileIocs, FileIocsBuilder, IocError};
+use exhunt_detect::iocs::{FileIocsBuilder, IocError};
 use exhunt_detect::webfiles::Baselines;
 use exhunt_detect::{DetectorSet, LineDetector};
 use exhunt_sources::{Input, SourceError};
@@ -186,33 +186,45 @@ impl ScanConfigBuilder {
 
     /// Loads every rule and builds the detectors.
     pub fn build(self) -> Result<ScanConfig, ScanError> {
-        let mut rules = bundled_rules();
-        for dir in &self.sigma {
-            rules.add_dir(dir).map_err(|source| ScanError::Sigma {
-                path: dir.clone(),
-                source,
-            })?;
-        }
-        let mut yara = YaraRulesBuilder::new().bundled();
-        for p in &self.yara {
-            yara.add_path(p).map_err(|source| ScanError::Yara {
-                path: p.clone(),
-                source,
-            })?;
-        }
-        let mut iocs = FileIocsBuilder::new().bundled();
-        let mut ioc_loads = Vec::new();
-        for p in &self.iocs {
-            let n = iocs.add_file(p).map_err(|source| ScanError::Iocs {
-                path: p.clone(),
-                source,
-            })?;
-            ioc_loads.push((p.display().to_string(), n));
-        }
-        let warnings = iocs.warnings().to_vec();
-        let iocs = iocs.build().map_err(ScanError::IocBuild)?;
-        let mut files =
-            FileChecks::new(yara.build(), iocs, Baselines::builtin(), self.yara_timeout);
+        // YARA's compile is the largest part of the start-up: it runs on
+        // one core while the rest is loaded on another.
+        let (yara, rest) = rayon::join(
+            || -> Result<_, ScanError> {
+                let mut yara = YaraRulesBuilder::new().bundled();
+                for p in &self.yara {
+                    yara.add_path(p).map_err(|source| ScanError::Yara {
+                        path: p.clone(),
+                        source,
+                    })?;
+                }
+                Ok(yara.build())
+            },
+            || -> Result<_, ScanError> {
+                let mut rules = bundled_rules();
+                for dir in &self.sigma {
+                    rules.add_dir(dir).map_err(|source| ScanError::Sigma {
+                        path: dir.clone(),
+                        source,
+                    })?;
+                }
+                let mut iocs = FileIocsBuilder::new().bundled();
+                let bundled_iocs = iocs.counts().total();
+                let mut ioc_loads = Vec::new();
+                for p in &self.iocs {
+                    let n = iocs.add_file(p).map_err(|source| ScanError::Iocs {
+                        path: p.clone(),
+                        source,
+                    })?;
+                    ioc_loads.push((p.display().to_string(), n));
+                }
+                let warnings = iocs.warnings().to_vec();
+                let iocs = iocs.build().map_err(ScanError::IocBuild)?;
+                Ok((rules.build(), iocs, bundled_iocs, ioc_loads, warnings))
+            },
+        );
+        let yara = yara?;
+        let (sigma, iocs, bundled_iocs, ioc_loads, warnings) = rest?;
+        let mut files = FileChecks::new(yara, iocs, Baselines::builtin(), self.yara_timeout);
         for c in self.file_checks {
             files.push(c);
         }
@@ -222,12 +234,12 @@ impl ScanConfigBuilder {
         }
         let engine = Engine::new(
             lines,
-            SigmaDetector::new(rules.build()),
+            SigmaDetector::new(sigma),
             self.event_detectors,
             files,
             self.max_filesize,
         )?;
-        let rule_loads = rule_loads(&engine, ioc_loads);
+        let rule_loads = rule_loads(&engine, bundled_iocs, ioc_loads);
         Ok(ScanConfig {
             inputs: self.inputs,
             input_names: self.input_names,
@@ -283,7 +295,11 @@ impl ScanConfig {
 
 /// The report's `rules` section: Sigma rules, YARA files and indicator
 /// lists, each loaded or skipped with the reason.
-fn rule_loads(engine: &Engine, ioc_loads: Vec<(String, usize)>) -> Vec<RuleLoad> {
+fn rule_loads(
+    engine: &Engine,
+    bundled_iocs: usize,
+    ioc_loads: Vec<(String, usize)>,
+) -> Vec<RuleLoad> {
     let mut out: Vec<RuleLoad> = engine
         .sigma_rules()
         .load_report()
@@ -321,7 +337,6 @@ fn rule_loads(engine: &Engine, ioc_loads: Vec<(String, usize)>) -> Vec<RuleLoad>
         },
         note: None,
     }));
-    let bundled_iocs = FileIocs::bundled().counts().total();
     for (origin, n) in
         std::iter::once(("bundled:rules/iocs".to_string(), bundled_iocs)).chain(ioc_loads)
     {

@@ -120,20 +120,16 @@ pub(crate) fn read_log(
         location: &c.location,
         size: c.size,
     };
-    let (s, findings) = readers.read(file, input, filter, &mut sink)?;
+    let (mut s, findings) = readers.read(file, input, filter, &mut sink)?;
     out.findings.extend(findings);
     out.bytes += s.bytes;
     out.lines += s.lines;
-    for msg in s.warnings {
+    for msg in std::mem::take(&mut s.warnings) {
         out.error(c, msg);
     }
     if fam == Some(LogFamily::HttpProxy) {
         // By Exchange's name, or a name an analyst renamed it to.
-        let has = |n: &str| {
-            s.fields
-                .iter()
-                .any(|f| exhunt_sources::csvlog::same_column(f, n))
-        };
+        let has = |n: &str| s.has_column(n);
         if s.fields.is_empty() {
             out.error(c, "HttpProxy log without a column header (no #Fields: line and no header line): its rows could not be checked".into());
         } else {
@@ -145,12 +141,7 @@ pub(crate) fn read_log(
             }
         }
     }
-    if fam == Some(LogFamily::RpsHttp)
-        && !s
-            .fields
-            .iter()
-            .any(|f| exhunt_sources::csvlog::same_column(f, "ClientInfo"))
-    {
+    if fam == Some(LogFamily::RpsHttp) && !s.has_column("ClientInfo") {
         out.error(c, "Remote PowerShell proxy log without a ClientInfo column: the OWASSRF check could not run on it".into());
     }
     if let (Some(fam), Some(v)) = (fam, s.version.as_deref()) {

@@ -9,7 +9,7 @@ use crate::Progress;
 use exhunt_core::{BuildSeen, ErrorEntry, Finding, Skipped};
 use exhunt_detect::files::{seal, sha256_hex, FileMeta, FileWorker, HashNeeds, HashRead, Sha256Of};
 use exhunt_judge::FileWindow;
-use exhunt_sources::csvlog::{read_prefix, utf8_reader};
+use exhunt_sources::csvlog::{read_prefix_into, utf8_reader};
 use exhunt_sources::{Candidate, Location, MemberOpener, PathInterest, Readers, SourceError};
 use std::io::{self, Read};
 
@@ -56,6 +56,8 @@ pub(crate) struct Worker<'e> {
     files: FileWorker<'e>,
     /// The current file's bytes in the file sweep (reused).
     buf: Vec<u8>,
+    /// The first bytes of a file, read to recognise it (reused).
+    prefix: Vec<u8>,
 }
 
 impl<'e> Worker<'e> {
@@ -66,6 +68,7 @@ impl<'e> Worker<'e> {
             readers: Readers::new(),
             files: engine.files.worker(),
             buf: Vec::new(),
+            prefix: Vec::new(),
         }
     }
 
@@ -128,6 +131,7 @@ impl<'e> Worker<'e> {
             readers,
             files,
             buf,
+            prefix,
             ..
         } = self;
         // The file's SHA-256 for its file findings, once known (or why not).
@@ -157,17 +161,18 @@ impl<'e> Worker<'e> {
                 let hash = path_found > 0 || (stream && pi.log.is_none());
                 let mut hr = HashRead::new(r, hash, HashNeeds::default());
                 let mut dec = utf8_reader(&mut hr)?;
-                let prefix = read_prefix(&mut dec, SNIFF)?;
-                if let Some(kind) = log_kind(pi, &prefix) {
+                read_prefix_into(&mut dec, SNIFF, prefix)?;
+                let prefix = &prefix[..];
+                if let Some(kind) = log_kind(pi, prefix) {
                     out.skipped.retain(|s| s.path != c.display);
                     out.examined = true;
-                    let mut input = io::Cursor::new(&prefix[..]).chain(dec);
+                    let mut input = io::Cursor::new(prefix).chain(dec);
                     read_log(pass, readers, c, &kind, &mut input, &mut out)?;
                     drop(input);
                     sha = hr.finish()?.map(|d| Sha256Of::known(&d));
                 } else if stream {
                     out.examined = true;
-                    let mut got = files.stream(&meta, &prefix, &mut dec)?;
+                    let mut got = files.stream(&meta, prefix, &mut dec)?;
                     drop(dec);
                     if got.findings.is_empty() {
                         // Not a dump: only its first bytes were read, as
@@ -204,10 +209,11 @@ impl<'e> Worker<'e> {
             let data = &buf[..n];
             if pi.maybe_log {
                 let mut dec = utf8_reader(io::Cursor::new(data))?;
-                let prefix = read_prefix(&mut dec, SNIFF)?;
-                if let Some(kind) = log_kind(pi, &prefix) {
+                read_prefix_into(&mut dec, SNIFF, prefix)?;
+                let prefix = &prefix[..];
+                if let Some(kind) = log_kind(pi, prefix) {
                     out.examined = true;
-                    let mut input = io::Cursor::new(&prefix[..]).chain(dec);
+                    let mut input = io::Cursor::new(prefix).chain(dec);
                     read_log(pass, readers, c, &kind, &mut input, &mut out)?;
                     if path_found > 0 {
                         sha = Some(Sha256Of::Known(sha256_hex(data)));

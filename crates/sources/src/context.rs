@@ -128,6 +128,46 @@ impl Ring {
         self.filled = (self.filled + 1).min(RING);
     }
 
+    /// Sees a run of lines skipped unsplit (`first` the number of the
+    /// first, each line ending with `\n`), as [`Ring::see`] of each would:
+    /// only the lines findings still wait for and the last few are looked
+    /// at.
+    pub fn see_run(&mut self, hits: &mut Hits, first: u64, run: &[u8]) {
+        let mut n = first;
+        let mut at = 0;
+        while hits.waiting() && at < run.len() {
+            let end = memchr::memchr(b'\n', &run[at..]).map_or(run.len(), |i| at + i);
+            self.see(hits, n, None, crate::lines::trim_cr(&run[at..end]));
+            n += 1;
+            at = end + 1;
+        }
+        if at >= run.len() {
+            return;
+        }
+        let rest = &run[at..];
+        // The start of the last RING lines of the rest.
+        let body = rest.strip_suffix(b"\n").unwrap_or(rest);
+        let mut tail = 0;
+        let mut end = body.len();
+        for _ in 0..RING {
+            match memchr::memrchr(b'\n', &body[..end]) {
+                Some(i) => {
+                    tail = i + 1;
+                    end = i;
+                }
+                None => {
+                    tail = 0;
+                    break;
+                }
+            }
+        }
+        n += memchr::memchr_iter(b'\n', &rest[..tail]).count() as u64;
+        for l in crate::lines::chunk_lines(&rest[tail..]) {
+            self.see(hits, n, None, l);
+            n += 1;
+        }
+    }
+
     /// The remembered lines, oldest first, without the one just seen.
     pub fn before(&self) -> Vec<ContextLine> {
         // `see` has already stored the current record: skip it.
@@ -188,5 +228,53 @@ mod tests {
         let mut short = Ring::default();
         short.see(&mut Hits::default(), 1, None, b"only");
         assert!(short.before().is_empty());
+    }
+
+    /// A run of skipped lines leaves the ring and the waiting findings as
+    /// seeing each line would, for runs shorter and longer than the ring.
+    #[test]
+    fn a_skipped_run_is_seen_as_its_lines() {
+        const R: RuleSpec = RuleSpec {
+            id: "r",
+            title: "t",
+            cves: &[],
+            kind: FindingKind::Attempt,
+            verdict: Verdict::Attempted,
+            severity: Severity::Low,
+            source: "s",
+            next_step: None,
+        };
+        for len in [1usize, 2, 3, 4, 5, 9] {
+            let lines: Vec<String> = (0..len).map(|i| format!("line {}", 11 + i)).collect();
+            let run = lines.iter().map(|l| format!("{l}\r\n")).collect::<String>();
+            let (mut a, mut ha) = (Ring::default(), Hits::default());
+            let (mut b, mut hb) = (Ring::default(), Hits::default());
+            for (ring, hits) in [(&mut a, &mut ha), (&mut b, &mut hb)] {
+                for n in 1..=10u64 {
+                    ring.see(hits, n, None, format!("line {n}").as_bytes());
+                }
+                let before = ring.before();
+                hits.add(
+                    &mut KeepAll,
+                    vec![Finding::from_spec(&R, "p")],
+                    &before,
+                    false,
+                );
+            }
+            for (i, l) in lines.iter().enumerate() {
+                a.see(&mut ha, 11 + i as u64, None, l.as_bytes());
+            }
+            b.see_run(&mut hb, 11, run.as_bytes());
+            let text = |v: Vec<ContextLine>| -> Vec<(u64, String)> {
+                v.into_iter().map(|c| (c.line.unwrap(), c.text)).collect()
+            };
+            assert_eq!(text(a.before()), text(b.before()), "run of {len}");
+            let (fa, fb) = (ha.into_findings(), hb.into_findings());
+            assert_eq!(
+                text(fa[0].context.clone()),
+                text(fb[0].context.clone()),
+                "run of {len}"
+            );
+        }
     }
 }

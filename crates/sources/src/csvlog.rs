@@ -14,7 +14,7 @@
 //! UTF-16 files (logs re-saved by PowerShell) are transcoded; quoted fields
 //! may hold commas and doubled quotes.
 
-pub use crate::decode::{read_prefix, utf8_reader};
+pub use crate::decode::{read_prefix, read_prefix_into, utf8_reader};
 pub use crate::prefilter::Prefilter;
 use crate::read::ReadSummary;
 use crate::SourceError;
@@ -26,8 +26,8 @@ const CHUNK: usize = 1 << 20;
 
 #[derive(Debug, Default, Clone)]
 struct Header {
-    names: Vec<String>,
-    index: HashMap<String, usize>,
+    names: std::sync::Arc<Vec<String>>,
+    index: std::sync::Arc<HashMap<String, usize>>,
     time_idx: Option<usize>,
 }
 
@@ -67,23 +67,24 @@ impl HeaderCache {
 impl Header {
     fn set(&mut self, line: &str) {
         // PowerShell's Export-Csv quotes every name.
-        self.names = line
+        let names: Vec<String> = line
             .split(',')
             .map(|s| s.trim().trim_matches('"').to_string())
             .collect();
-        self.index = self
-            .names
+        let mut index: HashMap<String, usize> = names
             .iter()
             .enumerate()
             .map(|(i, n)| (n.to_ascii_lowercase(), i))
             .collect();
         // Columns an analyst renamed ("Client IP", "Status"): also under
         // Exchange's name, unless the file has that column too.
-        for (i, n) in self.names.iter().enumerate() {
+        for (i, n) in names.iter().enumerate() {
             if let Some(c) = canonical_column(n) {
-                self.index.entry(c.to_ascii_lowercase()).or_insert(i);
+                index.entry(c.to_ascii_lowercase()).or_insert(i);
             }
         }
+        self.names = std::sync::Arc::new(names);
+        self.index = std::sync::Arc::new(index);
         self.time_idx = ["datetime", "timestamp", "date-time", "date"]
             .iter()
             .find_map(|n| self.index.get(*n).copied());
@@ -501,6 +502,7 @@ impl CsvLogScanner {
             self.last_line = line;
         }
         st.outcome.fields = st.header.names.clone();
+        st.outcome.column_index = Some(st.header.index.clone());
         st.outcome.lines = st.line_no;
         self.headers = std::mem::take(&mut st.headers);
         // A long line grew the buffer: do not keep it for the next file.
@@ -728,11 +730,18 @@ fn split_fields(line: &[u8], out: &mut String, ends: &mut Vec<usize>, csv: &mut 
     ends.clear();
     if memchr::memchr(b'"', line).is_none() {
         // Fast path: no quoting, fields are the comma-separated spans.
-        let text = String::from_utf8_lossy(line);
-        for part in text.split(',') {
-            out.push_str(part);
+        let text = match simdutf8::basic::from_utf8(line) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(line),
+        };
+        let mut start = 0;
+        for i in memchr::memchr_iter(b',', text.as_bytes()) {
+            out.push_str(&text[start..i]);
             ends.push(out.len());
+            start = i + 1;
         }
+        out.push_str(&text[start..]);
+        ends.push(out.len());
         return;
     }
     let mut bytes = vec![0u8; line.len() + 16];
@@ -829,7 +838,7 @@ mod tests {
                 got.push((r.line_no(), r.field("A").map(str::to_string)));
             })
             .unwrap();
-        assert_eq!(out.fields, vec!["C", "B", "A"]);
+        assert_eq!(*out.fields, vec!["C", "B", "A"]);
         assert_eq!(got, vec![(3, Some("x1".to_string()))]);
         // Without a header in the file, the default columns name the fields.
         let mut got = Vec::new();

@@ -32,6 +32,14 @@ pub fn utf8_reader<'a, R: Read + 'a>(mut r: R) -> io::Result<Box<dyn Read + 'a>>
 /// Reads up to `max` bytes from the start of a reader (for classification).
 pub fn read_prefix(r: &mut dyn Read, max: usize) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(max);
-    r.take(max as u64).read_to_end(&mut buf)?;
+    read_prefix_into(r, max, &mut buf)?;
     Ok(buf)
+}
+
+/// As [`read_prefix`], into a buffer reused from file to file (a new one
+/// per file costs an allocation and fresh pages each time).
+pub fn read_prefix_into(r: &mut dyn Read, max: usize, buf: &mut Vec<u8>) -> io::Result<()> {
+    buf.clear();
+    r.take(max as u64).read_to_end(buf)?;
+    Ok(())
 }

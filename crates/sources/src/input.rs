@@ -426,7 +426,7 @@ impl MemberOpener {
             Location::File(p) => {
                 // Walked paths: a file swapped for a link or a FIFO since
                 // the walk is refused, not followed or waited on.
-                let mut file = open_regular(p, Links::Refuse)?;
+                let mut file = exhunt_core::open::open_walked(p)?;
                 f(&mut file)
             }
             Location::ZipMember { zip, index } => {

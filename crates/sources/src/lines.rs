@@ -58,6 +58,29 @@ impl LineSplitter {
         refuse_binary: bool,
         f: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<LineStats, SourceError> {
+        self.run_chunks(rdr, refuse_binary, &mut |first, chunk| {
+            let mut n = first;
+            for line in chunk_lines(chunk) {
+                f(n, line);
+                n += 1;
+            }
+            n - first
+        })
+    }
+
+    /// Calls `f(first_line_no, chunk)` for each run of whole lines in the
+    /// buffer (each ending with `\n`, but for a last line cut off at the end
+    /// of the file), so that a caller can search many lines at once
+    /// (ripgrep's searcher works on buffers, not lines); `f` returns how
+    /// many lines the chunk held (it walks them anyway: the splitter does
+    /// not count them again). Lines longer than the cap are left out of
+    /// the chunks, and counted.
+    pub(crate) fn run_chunks(
+        &mut self,
+        rdr: &mut dyn Read,
+        refuse_binary: bool,
+        f: &mut dyn FnMut(u64, &[u8]) -> u64,
+    ) -> Result<LineStats, SourceError> {
         let mut st = LineStats::default();
         let mut filled = 0usize;
         let mut first = true;
@@ -100,25 +123,32 @@ impl LineSplitter {
                 }
             }
             let mut start = 0usize;
-            while let Some(i) = memchr::memchr(b'\n', &self.buf[start..filled]) {
-                let end = start + i;
-                if skipping {
+            if skipping {
+                // The rest of an overlong line, already counted.
+                if let Some(i) = memchr::memchr(b'\n', &self.buf[..filled]) {
                     skipping = false;
-                } else {
-                    st.lines += 1;
-                    f(st.lines, trim_cr(&self.buf[start..end]));
+                    start = i + 1;
                 }
-                start = end + 1;
+            }
+            if !skipping {
+                if let Some(i) = memchr::memrchr(b'\n', &self.buf[start..filled]) {
+                    let end = start + i + 1;
+                    let chunk = &self.buf[start..end];
+                    st.lines += f(st.lines + 1, chunk);
+                    start = end;
+                }
             }
             if eof {
                 if start < filled {
                     st.cut_off_last = true;
                     if !skipping {
-                        st.lines += 1;
-                        f(st.lines, trim_cr(&self.buf[start..filled]));
+                        st.lines += f(st.lines + 1, &self.buf[start..filled]);
                     }
                 }
                 break Ok(st);
+            }
+            if skipping {
+                start = filled;
             }
             self.buf.copy_within(start..filled, 0);
             filled -= start;
@@ -129,6 +159,24 @@ impl LineSplitter {
         }
         result
     }
+}
+
+/// The lines of a chunk from [`LineSplitter::run_chunks`], without their
+/// `\n` or `\r\n` endings.
+pub(crate) fn chunk_lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', chunk);
+    std::iter::from_fn(move || {
+        let end = match ends.next() {
+            Some(e) => e,
+            // A last line cut off at the end of the file has no `\n`.
+            None if start < chunk.len() => chunk.len(),
+            None => return None,
+        };
+        let line = &chunk[start..end];
+        start = end + 1;
+        Some(trim_cr(line))
+    })
 }
 
 pub(crate) fn trim_cr(line: &[u8]) -> &[u8] {

@@ -454,9 +454,11 @@ impl Prefilter {
     }
 }
 
-/// The line filter of text logs read line by line (IIS W3C): a line is a
-/// record when it holds a literal of some need (without ASCII case) and
-/// meets that need's check.
+/// The line filter of text logs (IIS W3C): a line is a record when it
+/// holds a literal of some need (without ASCII case) and meets that need's
+/// check. [`LineKeep::next_line`] searches a whole read buffer at once, as
+/// the CSV logs' [`Prefilter`] does; [`LineKeep::is_match`] asks about one
+/// line.
 #[derive(Clone)]
 pub struct LineKeep {
     /// Every literal, those of needs without a check first (so that at
@@ -466,15 +468,142 @@ pub struct LineKeep {
     plain: usize,
     /// Needs with a check: their literals (lower case) and the check.
     checked: Vec<(Vec<Vec<u8>>, LineCheck)>,
+    /// The buffer search: over a lower-cased copy of the buffer, so that
+    /// one spelling of each literal is searched for.
+    buffer: BufferKeep,
 }
 
-impl std::fmt::Debug for LineKeep {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LineKeep")
-            .field("plain", &self.plain)
-            .field("checked", &self.checked.len())
-            .finish()
+/// The distinct literals (lower case), each with what a line holding it
+/// must also meet, and the searcher that finds them in a lower-cased
+/// buffer.
+#[derive(Clone)]
+struct BufferKeep {
+    lits: Vec<Vec<u8>>,
+    /// Per literal: `None` when some need of it asks nothing more of the
+    /// line; else the checks of its needs, one of which must accept it.
+    checks: Vec<Option<Vec<LineCheck>>>,
+    imp: BufferImp,
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+enum BufferImp {
+    /// Teddy over one window of [`KEEP_WINDOW`] bytes per literal, the
+    /// rarest in IIS logs (`2704` of `chrome/51.0.2704.103`, not `chro`,
+    /// which every Chrome request holds): pattern `i` stands for the
+    /// literals (index, window offset) in `windows[i]`. All windows have
+    /// one length, so at most one matches at a position.
+    Windows {
+        searcher: aho_corasick::packed::Searcher,
+        windows: Vec<Vec<(usize, usize)>>,
+    },
+    /// A literal shorter than a window, or no Teddy on this CPU: the
+    /// automaton over the literals; at each hit every literal starting
+    /// there is tried.
+    Automaton(AhoCorasick),
+}
+
+/// The window length of [`BufferImp::Windows`].
+const KEEP_WINDOW: usize = 4;
+
+impl BufferKeep {
+    fn new(needs: &[LineNeed]) -> Result<Self, SourceError> {
+        let mut lits: Vec<Vec<u8>> = Vec::new();
+        let mut checks: Vec<Option<Vec<LineCheck>>> = Vec::new();
+        for need in needs {
+            for l in &need.any {
+                let l = l.as_bytes().to_ascii_lowercase();
+                if l.is_empty() {
+                    continue;
+                }
+                let i = lits.iter().position(|x| *x == l).unwrap_or_else(|| {
+                    lits.push(l);
+                    checks.push(Some(Vec::new()));
+                    lits.len() - 1
+                });
+                match (&need.check, &mut checks[i]) {
+                    (None, c) => *c = None,
+                    (Some(chk), Some(v)) => v.push(chk.clone()),
+                    (Some(_), None) => {}
+                }
+            }
+        }
+        let windowed = lits.len() <= MAX_TEDDY_PATTERNS
+            && lits
+                .iter()
+                .all(|l| l.len() >= KEEP_WINDOW && !l.contains(&b'\n'));
+        if windowed {
+            let mut pats: Vec<Vec<u8>> = Vec::new();
+            let mut windows: Vec<Vec<(usize, usize)>> = Vec::new();
+            for (i, lit) in lits.iter().enumerate() {
+                let off = rarest_window(lit, KEEP_WINDOW);
+                let w = &lit[off..off + KEEP_WINDOW];
+                match pats.iter().position(|p| p == w) {
+                    Some(k) => windows[k].push((i, off)),
+                    None => {
+                        pats.push(w.to_vec());
+                        windows.push(vec![(i, off)]);
+                    }
+                }
+            }
+            let teddy = aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .only_teddy_fat((pats.len() <= SLIM_TEDDY_PATTERNS).then_some(false))
+                .builder()
+                .extend(&pats)
+                .build();
+            if let Some(searcher) = teddy {
+                return Ok(BufferKeep {
+                    lits,
+                    checks,
+                    imp: BufferImp::Windows { searcher, windows },
+                });
+            }
+        }
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&lits)
+            .map_err(|e| SourceError::Format(format!("bad literal set: {e}")))?;
+        Ok(BufferKeep {
+            lits,
+            checks,
+            imp: BufferImp::Automaton(ac),
+        })
     }
+
+    /// Whether literal `li` is at `p` of `lower` and its line (`orig`'s
+    /// line from `ls` to `le`, ending excluded) meets its need.
+    fn holds(&self, li: usize, lower: &[u8], orig: &[u8], p: usize, ls: usize, le: usize) -> bool {
+        let lit = &self.lits[li];
+        if p < ls || p + lit.len() > le || lower[p..p + lit.len()] != lit[..] {
+            return false;
+        }
+        match &self.checks[li] {
+            None => true,
+            Some(v) => {
+                let line = crate::lines::trim_cr(&orig[ls..le]);
+                v.iter().any(|c| c(line, p - ls))
+            }
+        }
+    }
+}
+
+/// The offset of the window of `len` bytes of `lit` whose bytes are the
+/// rarest in IIS logs (digits, separators and common letters are in every
+/// request line).
+fn rarest_window(lit: &[u8], len: usize) -> usize {
+    fn common(b: u8) -> u32 {
+        const LOWER_BY_FREQUENCY: &[u8] = b"etaoinsrhlcdumpfgwybvkxjqz";
+        match b {
+            b'0'..=b'9' | b'.' | b'-' | b':' | b'/' | b' ' | b'+' => 60,
+            b'a'..=b'z' => 50 - LOWER_BY_FREQUENCY.iter().position(|&c| c == b).unwrap_or(0) as u32,
+            b'(' | b')' | b';' | b'=' | b'&' | b'_' | b',' => 30,
+            _ => 10,
+        }
+    }
+    (0..=lit.len() - len)
+        .min_by_key(|&o| lit[o..o + len].iter().map(|&b| common(b)).sum::<u32>())
+        .unwrap_or(0)
 }
 
 impl LineKeep {
@@ -507,6 +636,7 @@ impl LineKeep {
             all,
             plain,
             checked,
+            buffer: BufferKeep::new(needs)?,
         })
     }
 
@@ -533,6 +663,46 @@ impl LineKeep {
             at = p + 1;
         }
         false
+    }
+
+    /// The first line of `orig` at or after `pos` (a line start) that
+    /// [`LineKeep::is_match`] would keep, as its span without the `\n`.
+    /// `lower` is `orig` with ASCII letters lower-cased (the caller makes it
+    /// once per buffer). One search runs over the buffer; lines without a
+    /// literal are never looked at one by one.
+    pub fn next_line(&self, lower: &[u8], orig: &[u8], pos: usize) -> Option<(usize, usize)> {
+        debug_assert_eq!(lower.len(), orig.len());
+        let b = &self.buffer;
+        let line_of = |p: usize| {
+            let ls = memchr::memrchr(b'\n', &orig[pos..p]).map_or(pos, |i| pos + i + 1);
+            let le = memchr::memchr(b'\n', &orig[p..]).map_or(orig.len(), |i| p + i);
+            (ls, le)
+        };
+        let mut at = pos;
+        loop {
+            match &b.imp {
+                BufferImp::Windows { searcher, windows } => {
+                    let m = searcher.find_in(lower, aho_corasick::Span::from(at..lower.len()))?;
+                    let q = m.start();
+                    let (ls, le) = line_of(q);
+                    for &(li, off) in &windows[m.pattern().as_usize()] {
+                        if q >= off && b.holds(li, lower, orig, q - off, ls, le) {
+                            return Some((ls, le));
+                        }
+                    }
+                    at = q + 1;
+                }
+                BufferImp::Automaton(ac) => {
+                    let m = ac.find(Input::new(lower).span(at..lower.len()))?;
+                    let p = m.start();
+                    let (ls, le) = line_of(p);
+                    if (0..b.lits.len()).any(|li| b.holds(li, lower, orig, p, ls, le)) {
+                        return Some((ls, le));
+                    }
+                    at = p + 1;
+                }
+            }
+        }
     }
 }
 

@@ -24,8 +24,13 @@ use std::io::Read;
 /// for every format (fields a format does not have stay empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReadSummary {
-    /// Column names in file order (`#Fields:` or a bare header line).
-    pub fields: Vec<String>,
+    /// Column names in file order (`#Fields:` or a bare header line);
+    /// shared by the files of one header, not copied per file.
+    pub fields: std::sync::Arc<Vec<String>>,
+    /// Exchange's CSV logs: the columns by lower-cased name, with
+    /// Exchange's names for columns an analyst renamed (built once per
+    /// header; see [`ReadSummary::has_column`]).
+    pub column_index: Option<std::sync::Arc<std::collections::HashMap<String, usize>>>,
     /// `#Version:` of Exchange's logs (the build that wrote the file).
     pub version: Option<String>,
     /// `#Log-type:` of Exchange's logs.
@@ -48,6 +53,21 @@ pub struct ReadSummary {
     /// Problems that did not stop the read (not UTF-8, cut-off last line,
     /// no column header, ...).
     pub warnings: Vec<String>,
+}
+
+impl ReadSummary {
+    /// Whether the log has the column `name` (Exchange's name), under that
+    /// name or one an analyst renamed it to
+    /// ([`crate::csvlog::same_column`]).
+    pub fn has_column(&self, name: &str) -> bool {
+        match &self.column_index {
+            Some(ix) => ix.contains_key(&name.to_ascii_lowercase()),
+            None => self
+                .fields
+                .iter()
+                .any(|f| crate::csvlog::same_column(f, name)),
+        }
+    }
 }
 
 /// The reader a kind of log needs.
@@ -187,7 +207,7 @@ impl Readers {
             LogReader::W3c => stream_events(sink, |on_record, on_skipped| match filter {
                 LineFilter::Lines(pf) => {
                     self.w3c
-                        .scan_filtered(input, &|line| pf.is_match(line), on_record, on_skipped)
+                        .scan_filtered(input, Some(pf), on_record, on_skipped)
                 }
                 LineFilter::All | LineFilter::Literals(_) => self.w3c.scan(input, on_record),
             }),
@@ -223,7 +243,8 @@ impl Readers {
 /// Runs a streaming reader (one that sees every line or event) into the
 /// sink: the ring of recent lines gives each hit the lines before it, and
 /// the findings the file keeps collect the lines after them. `run` gets the
-/// callback for records and the one for lines the filter skipped.
+/// callback for records and the one for runs of lines the filter skipped
+/// (the number of the first, and the lines, each ending with `\n`).
 #[allow(clippy::type_complexity)]
 fn stream_events(
     sink: &mut dyn RecordSink,
@@ -242,10 +263,10 @@ fn stream_events(
             hits.add(sink, found, &ring.before(), false);
         }
     };
-    let mut on_skipped = |n: u64, raw: &[u8]| {
+    let mut on_skipped = |first: u64, run: &[u8]| {
         let mut st = st.borrow_mut();
         let (ring, hits) = &mut *st;
-        ring.see(hits, n, None, raw);
+        ring.see_run(hits, first, run);
     };
     let s = run(&mut on_record, &mut on_skipped)?;
     Ok((s, st.into_inner().1.into_findings()))

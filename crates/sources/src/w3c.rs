@@ -41,7 +41,8 @@
 //! strings keep their allocations), so a callback that keeps one must clone
 //! it.
 
-use crate::lines::{LineSplitter, CHUNK, MAX_LINE};
+use crate::lines::{chunk_lines, trim_cr, LineSplitter, CHUNK, MAX_LINE};
+use crate::prefilter::LineKeep;
 use crate::read::ReadSummary;
 use crate::winevent::widen;
 use crate::SourceError;
@@ -135,6 +136,8 @@ pub struct W3cReader {
     cols: Columns,
     /// Byte spans of the current line's values.
     spans: Vec<(usize, usize)>,
+    /// The read buffer lower-cased, for the line filter's search.
+    lower: Vec<u8>,
 }
 
 impl Default for W3cReader {
@@ -178,6 +181,7 @@ impl W3cReader {
             },
             cols: Columns::default(),
             spans: Vec::new(),
+            lower: Vec::new(),
         }
     }
 
@@ -189,17 +193,19 @@ impl W3cReader {
         rdr: &mut dyn Read,
         on_record: &mut dyn FnMut(&EventRecord),
     ) -> Result<ReadSummary, SourceError> {
-        self.scan_filtered(rdr, &|_| true, on_record, &mut |_, _| {})
+        self.scan_filtered(rdr, None, on_record, &mut |_, _| {})
     }
 
     /// As [`W3cReader::scan`], but a data line is split into a record only
-    /// when `keep` says so (a literal pre-filter: most requests can match
-    /// no rule); the others go to `on_skipped` as raw bytes with their line
-    /// number, so a caller can still show them as context.
+    /// when `keep` holds it (a literal pre-filter: most requests can match
+    /// no rule). The filter searches each read buffer once; the runs of
+    /// lines between its hits go to `on_skipped` whole, as raw bytes (each
+    /// line ending with `\n`) with the number of their first line, so a
+    /// caller can still show them as context.
     pub fn scan_filtered(
         &mut self,
         rdr: &mut dyn Read,
-        keep: &dyn Fn(&[u8]) -> bool,
+        keep: Option<&LineKeep>,
         on_record: &mut dyn FnMut(&EventRecord),
         on_skipped: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<ReadSummary, SourceError> {
@@ -208,71 +214,87 @@ impl W3cReader {
             rec,
             cols,
             spans,
+            lower,
         } = self;
         *cols = Columns::default();
         let mut st = FileState::default();
-        let stats = lines.run(rdr, true, &mut |n, bytes| {
-            // Skipping needs the line's time without splitting it: only when
-            // the columns start with date and time, as IIS writes them.
-            let plain = cols.date == Some(0) && cols.time == Some(1);
-            if n > 1 && plain && bytes.first() != Some(&b'#') && st.have_fields && !keep(bytes) {
-                st.out.records += 1;
-                if !st.utf8_warned && simdutf8::basic::from_utf8(bytes).is_err() {
-                    st.utf8_warned = true;
-                    st.out.warnings.push(format!(
-                        "not valid UTF-8 (first at line {n}); read byte-wise, fields shown with replacement characters"
-                    ));
+        let stats = lines.run_chunks(rdr, true, &mut |first, chunk| {
+            let Some(keep) = keep else {
+                let mut n = first;
+                for line in chunk_lines(chunk) {
+                    whole_line(rec, cols, spans, &mut st, n, line, on_record);
+                    n += 1;
                 }
-                // Coverage still needs the time of every line.
-                if let Some(raw) = raw_line_time(bytes) {
-                    if st.skipped_first.is_none_or(|f| raw < f) {
-                        st.skipped_first = Some(raw);
-                    }
-                    if st.skipped_last.is_none_or(|l| raw > l) {
-                        st.skipped_last = Some(raw);
-                    }
-                }
-                on_skipped(n, bytes);
-                return;
-            }
-            let text = match simdutf8::basic::from_utf8(bytes) {
-                Ok(s) => Cow::Borrowed(s),
-                Err(_) => {
-                    if !st.utf8_warned {
-                        st.utf8_warned = true;
-                        st.out.warnings.push(format!(
-                            "not valid UTF-8 (first at line {n}); read byte-wise, fields shown with replacement characters"
-                        ));
-                    }
-                    String::from_utf8_lossy(bytes)
-                }
+                return n - first;
             };
-            let mut line: &str = &text;
-            if n == 1 {
-                line = line.strip_prefix('\u{feff}').unwrap_or(line);
+            lower.clear();
+            lower.extend(chunk.iter().map(u8::to_ascii_lowercase));
+            // Where the next line the filter keeps, and the next directive
+            // line, start: each searched for once per buffer, not per line.
+            let mut next_kept: Option<Option<(usize, usize)>> = None;
+            let mut next_directive: Option<Option<usize>> = None;
+            let mut pos = 0usize;
+            let mut n = first;
+            while pos < chunk.len() {
+                let line_end =
+                    |p: usize| memchr::memchr(b'\n', &chunk[p..]).map_or(chunk.len(), |i| p + i);
+                // Skipping needs the line's time without splitting it: only
+                // when the columns start with date and time, as IIS writes
+                // them.
+                let plain = n > 1 && cols.date == Some(0) && cols.time == Some(1) && st.have_fields;
+                if !plain {
+                    let e = line_end(pos);
+                    whole_line(
+                        rec,
+                        cols,
+                        spans,
+                        &mut st,
+                        n,
+                        trim_cr(&chunk[pos..e]),
+                        on_record,
+                    );
+                    pos = e + 1;
+                    n += 1;
+                    continue;
+                }
+                if next_kept.is_none_or(|k| k.is_some_and(|(s, _)| s < pos)) {
+                    next_kept = Some(keep.next_line(lower, chunk, pos));
+                }
+                if next_directive.is_none_or(|d| d.is_some_and(|s| s < pos)) {
+                    next_directive = Some(if chunk[pos] == b'#' {
+                        Some(pos)
+                    } else {
+                        memchr::memmem::find(&chunk[pos..], b"\n#").map(|i| pos + i + 1)
+                    });
+                }
+                let stop = match (next_kept.flatten(), next_directive.flatten()) {
+                    (Some((k, _)), Some(d)) => k.min(d),
+                    (Some((k, _)), None) => k,
+                    (None, Some(d)) => d,
+                    (None, None) => chunk.len(),
+                };
+                if stop > pos {
+                    let run = &chunk[pos..stop];
+                    let k = skipped_run(&mut st, n, run);
+                    on_skipped(n, run);
+                    n += k;
+                    pos = stop;
+                    continue;
+                }
+                let e = line_end(pos);
+                whole_line(
+                    rec,
+                    cols,
+                    spans,
+                    &mut st,
+                    n,
+                    trim_cr(&chunk[pos..e]),
+                    on_record,
+                );
+                pos = e + 1;
+                n += 1;
             }
-            if line.trim().is_empty() {
-                return;
-            }
-            if let Some(d) = line.strip_prefix('#') {
-                directive(d, cols, &mut st);
-                return;
-            }
-            if !st.have_fields {
-                st.have_fields = true;
-                cols.set(IIS_DEFAULT_FIELDS);
-                st.out.warnings.push(format!(
-                    "data before any #Fields: directive (line {n}); IIS's default columns assumed"
-                ));
-            }
-            fill(rec, cols, spans, line, n, &mut st);
-            widen(
-                &mut st.out.first_time,
-                &mut st.out.last_time,
-                rec.time.as_deref(),
-            );
-            st.out.records += 1;
-            on_record(rec);
+            n - first
         })?;
         let mut out = st.out;
         for raw in [st.skipped_first, st.skipped_last].into_iter().flatten() {
@@ -300,9 +322,98 @@ impl W3cReader {
         }
         out.lines = stats.lines;
         out.bytes = stats.bytes;
-        out.fields = cols.names.clone();
+        out.fields = std::sync::Arc::new(cols.names.clone());
         Ok(out)
     }
+}
+
+/// Takes in a run of data lines the filter skipped unsplit (no directive
+/// among them): they count as records, their times widen the reach, and
+/// the first one not valid UTF-8 is warned about. Returns how many lines
+/// the run holds.
+fn skipped_run(st: &mut FileState, first: u64, run: &[u8]) -> u64 {
+    if !st.utf8_warned {
+        if let Err(e) = simdutf8::compat::from_utf8(run) {
+            let bad = first + memchr::memchr_iter(b'\n', &run[..e.valid_up_to()]).count() as u64;
+            st.utf8_warned = true;
+            st.out.warnings.push(format!(
+                "not valid UTF-8 (first at line {bad}); read byte-wise, fields shown with replacement characters"
+            ));
+        }
+    }
+    // Coverage still needs the time of every line: the 19 bytes at each
+    // line start (a shorter line fails the shape check at its `\n`).
+    let mut see = |ls: usize| {
+        if let Some(raw) = raw_line_time(&run[ls..]) {
+            if st.skipped_first.is_none_or(|f| raw < f) {
+                st.skipped_first = Some(raw);
+            }
+            if st.skipped_last.is_none_or(|l| raw > l) {
+                st.skipped_last = Some(raw);
+            }
+        }
+    };
+    see(0);
+    let mut count = 1u64;
+    for i in memchr::memchr_iter(b'\n', run) {
+        if i + 1 < run.len() {
+            see(i + 1);
+            count += 1;
+        }
+    }
+    st.out.records += count;
+    count
+}
+
+/// One line read whole: a directive, a blank line, or a data line split
+/// into the record.
+fn whole_line(
+    rec: &mut EventRecord,
+    cols: &mut Columns,
+    spans: &mut Vec<(usize, usize)>,
+    st: &mut FileState,
+    n: u64,
+    bytes: &[u8],
+    on_record: &mut dyn FnMut(&EventRecord),
+) {
+    let text = match simdutf8::basic::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => {
+            if !st.utf8_warned {
+                st.utf8_warned = true;
+                st.out.warnings.push(format!(
+                    "not valid UTF-8 (first at line {n}); read byte-wise, fields shown with replacement characters"
+                ));
+            }
+            String::from_utf8_lossy(bytes)
+        }
+    };
+    let mut line: &str = &text;
+    if n == 1 {
+        line = line.strip_prefix('\u{feff}').unwrap_or(line);
+    }
+    if line.trim().is_empty() {
+        return;
+    }
+    if let Some(d) = line.strip_prefix('#') {
+        directive(d, cols, st);
+        return;
+    }
+    if !st.have_fields {
+        st.have_fields = true;
+        cols.set(IIS_DEFAULT_FIELDS);
+        st.out.warnings.push(format!(
+            "data before any #Fields: directive (line {n}); IIS's default columns assumed"
+        ));
+    }
+    fill(rec, cols, spans, line, n, st);
+    widen(
+        &mut st.out.first_time,
+        &mut st.out.last_time,
+        rec.time.as_deref(),
+    );
+    st.out.records += 1;
+    on_record(rec);
 }
 
 fn directive(d: &str, cols: &mut Columns, st: &mut FileState) {
@@ -484,7 +595,7 @@ mod tests {
         let out = W3cReader::new()
             .scan_filtered(
                 &mut data.as_bytes(),
-                &|l: &[u8]| l.windows(6).any(|w| w == b"/ecp/x"),
+                Some(&LineKeep::new(&[exhunt_core::LineNeed::any(&["/ecp/x"])]).unwrap()),
                 &mut |_| kept += 1,
                 &mut |_, _| {},
             )
@@ -627,5 +738,112 @@ mod tests {
     fn binary_is_refused() {
         let r = W3cReader::new().scan(&mut &b"\0\0\0\x01#Fields: date"[..], &mut |_| {});
         assert!(matches!(r, Err(SourceError::Binary)));
+    }
+
+    /// The buffer-wide filter keeps exactly the lines the line-by-line
+    /// check keeps, and hands every other line to `on_skipped` once, in
+    /// order, whatever the read buffer's size: directives mid-file (one
+    /// block without date and time first, which is read line by line),
+    /// CRLF, a line not UTF-8, a cut-off last line, literals in any case,
+    /// a checked literal whose check fails.
+    #[test]
+    fn the_buffer_filter_keeps_what_the_line_filter_keeps() {
+        use exhunt_core::{LineCheck, LineNeed};
+        let long_query: LineCheck = std::sync::Arc::new(|l: &[u8], _| l.len() > 120);
+        let keep = LineKeep::new(&[
+            LineNeed::any(&["/ecp/x", "autodiscover.json", "5.2.69.14"]),
+            LineNeed {
+                any: vec!["/owa/auth/".into()],
+                check: Some(long_query),
+            },
+        ])
+        .unwrap();
+        let mut data = HEAD.as_bytes().to_vec();
+        let reqs = [
+            "GET /owa/ - 443 - 10.0.0.2 UA - 200 0 0 5",
+            "POST /ECP/X.js - 443 - 10.0.0.2 UA - 200 0 0 5",
+            "GET /owa/auth/logon.aspx - 443 - 10.0.0.2 UA - 200 0 0 5",
+            "GET /OWA/Auth/logon.aspx url=https%3a%2f%2fmail.example.org%2fowa%2f&reason=0&aaaaaaaaaaaaaaaaaaaa 443 - 10.0.0.2 UA - 200 0 0 5",
+            "GET /Autodiscover/AutoDiscover.JSON - 443 - 10.0.0.2 UA - 200 0 0 5",
+            "GET /mapi/ - 443 - 5.2.69.14 UA - 200 0 0 5",
+            "GET /ews/exchange.asmx - 443 - 10.0.0.3 caf\u{e9} - 200 0 0 5",
+        ];
+        for i in 0..300u32 {
+            let r = reqs[(i as usize * 7 + i as usize / 3) % reqs.len()];
+            let t = format!(
+                "2021-03-03 {:02}:{:02}:{:02}",
+                i / 3600 % 24,
+                i / 60 % 60,
+                i % 60
+            );
+            data.extend_from_slice(format!("{t} 10.0.0.1 {r}\r\n").as_bytes());
+            if i == 100 {
+                data.extend_from_slice(
+                    b"#Fields: s-ip cs-uri-stem\r\n10.0.0.1 /owa/\r\n10.0.0.1 /ecp/x\r\n",
+                );
+                data.extend_from_slice(HEAD.as_bytes());
+            }
+            if i == 200 {
+                // Latin-1, not UTF-8.
+                data.extend_from_slice(b"2021-03-03 09:00:00 10.0.0.1 GET /caf\xe9 - 443 - 10.0.0.2 UA - 200 0 0 5\r\n");
+            }
+        }
+        data.extend_from_slice(b"2021-03-03 23:59:59 10.0.0.1 GET /ecp/x");
+        // The line-by-line answer: every record, and whether its line
+        // would be kept (data lines of date-and-time blocks only).
+        let (all, whole) = scan(&data);
+        let plain_block = |r: &EventRecord| r.field("date").is_some();
+        let want: Vec<u64> = all
+            .iter()
+            .filter(|r| !plain_block(r) || keep.is_match(r.raw.as_bytes()))
+            .map(|r| r.line)
+            .collect();
+        let want_skipped: Vec<u64> = all
+            .iter()
+            .filter(|r| plain_block(r) && !keep.is_match(r.raw.as_bytes()))
+            .map(|r| r.line)
+            .collect();
+        assert!(
+            want.len() > 50 && want_skipped.len() > 50,
+            "{} {}",
+            want.len(),
+            want_skipped.len()
+        );
+        for size in [64, 200, 4096, CHUNK] {
+            let mut rd = W3cReader::with_buffer(size, MAX_LINE);
+            let mut kept = Vec::new();
+            let mut skipped = Vec::new();
+            let out = rd
+                .scan_filtered(
+                    &mut &data[..],
+                    Some(&keep),
+                    &mut |r| kept.push(r.line),
+                    &mut |first, run| {
+                        assert!(run.ends_with(b"\n") || !run.contains(&b'\n'));
+                        for (k, l) in crate::lines::chunk_lines(run).enumerate() {
+                            assert!(!l.starts_with(b"#"));
+                            skipped.push(first + k as u64);
+                        }
+                    },
+                )
+                .unwrap();
+            assert_eq!(kept, want, "buffer {size}");
+            assert_eq!(skipped, want_skipped, "buffer {size}");
+            assert_eq!(out.lines, whole.lines, "buffer {size}");
+            assert_eq!(out.records, whole.records, "buffer {size}");
+            assert_eq!(out.first_time, whole.first_time, "buffer {size}");
+            assert_eq!(out.last_time, whole.last_time, "buffer {size}");
+            assert_eq!(out.warnings, whole.warnings, "buffer {size}");
+        }
+        assert!(
+            whole.warnings.iter().any(|w| w.contains("not valid UTF-8")),
+            "{:?}",
+            whole.warnings
+        );
+        assert!(
+            whole.warnings.iter().any(|w| w.contains("cut off")),
+            "{:?}",
+            whole.warnings
+        );
     }
 }

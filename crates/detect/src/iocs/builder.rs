@@ -57,6 +57,11 @@ impl FileIocsBuilder {
         Self::default()
     }
 
+    /// The indicators added so far, by kind.
+    pub fn counts(&self) -> super::IocCounts {
+        super::set::counts(&self.hashes, &self.iocs)
+    }
+
     /// Adds the bundled lists.
     pub fn bundled(mut self) -> Self {
         for (origin, text) in [

@@ -82,20 +82,7 @@ impl FileIocs {
     }
 
     pub fn counts(&self) -> IocCounts {
-        let mut c = IocCounts {
-            sha256: self.hashes.sha256.len(),
-            sha1: self.hashes.sha1.len(),
-            md5: self.hashes.md5.len(),
-            ..IocCounts::default()
-        };
-        for i in &self.iocs {
-            match i.kind {
-                PathIocKind::Path => c.path += 1,
-                PathIocKind::Name => c.name += 1,
-                PathIocKind::Regex => c.regex += 1,
-            }
-        }
-        c
+        counts(&self.hashes, &self.iocs)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -118,4 +105,22 @@ impl FileIocs {
         out.sort_by_key(|i| (std::cmp::Reverse(i.score), i.kind));
         out
     }
+}
+
+/// How many indicators of each kind (a built set's, or a builder's so far).
+pub(super) fn counts(hashes: &Hashes, iocs: &[PathIoc]) -> IocCounts {
+    let mut c = IocCounts {
+        sha256: hashes.sha256.len(),
+        sha1: hashes.sha1.len(),
+        md5: hashes.md5.len(),
+        ..IocCounts::default()
+    };
+    for i in iocs {
+        match i.kind {
+            PathIocKind::Path => c.path += 1,
+            PathIocKind::Name => c.name += 1,
+            PathIocKind::Regex => c.regex += 1,
+        }
+    }
+    c
 }
