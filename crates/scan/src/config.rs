@@ -197,7 +197,7 @@ impl ScanConfigBuilder {
                         source,
                     })?;
                 }
-                Ok(yara.build())
+                Ok(yara.build_lazy())
             },
             || -> Result<_, ScanError> {
                 let mut rules = bundled_rules();

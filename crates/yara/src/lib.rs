@@ -2,7 +2,9 @@
 //!
 //! One [`YaraRules`] is compiled once from exhunt's bundled rules
 //! (`rules/yara/`, embedded at build time) and the user's (`--yara DIR`),
-//! then shared by every worker thread; each thread makes its own
+//! then shared by every worker thread (with the bundled rules alone, the
+//! compile waits for the first file that needs it: a tree of logs never
+//! does); each thread makes its own
 //! [`FileScanner`] (yara-x scanners are not `Send`) and reuses it for every
 //! file it reads. The engine underneath is yara-x; only this crate names it.
 //!
@@ -69,6 +71,12 @@ pub struct YaraRulesBuilder {
     compiler: yara_x::Compiler<'static>,
     /// (load record, namespace) per file, in order.
     loads: Vec<(FileLoad, String)>,
+    /// The bundled rules' texts and origins, not compiled yet: compiling
+    /// is most of the work (yara-x compiles as a source is added), and
+    /// [`YaraRulesBuilder::build_lazy`] may leave it for the first file
+    /// that needs the rules. Compiled, in order, before anything else is
+    /// added.
+    pending: Vec<(&'static str, String)>,
 }
 
 impl Default for YaraRulesBuilder {
@@ -89,20 +97,36 @@ impl YaraRulesBuilder {
         YaraRulesBuilder {
             compiler,
             loads: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
-    /// Adds exhunt's bundled rules.
+    /// Adds exhunt's bundled rules (compiled by [`YaraRulesBuilder::build`],
+    /// or when a user's file is added after them).
     pub fn bundled(mut self) -> Self {
-        for (path, text) in BUNDLED_YARA {
-            self.add_source(text.as_bytes(), &format!("bundled:{path}"));
-        }
+        self.pending.extend(
+            BUNDLED_YARA
+                .iter()
+                .map(|(path, text)| (*text, format!("bundled:{path}"))),
+        );
         self
+    }
+
+    /// Compiles the bundled rules still waiting, in the order added.
+    fn flush(&mut self) {
+        for (text, origin) in std::mem::take(&mut self.pending) {
+            self.compile(text.as_bytes(), &origin);
+        }
     }
 
     /// Adds one file's worth of rule text; `origin` names it in reports.
     /// Returns whether it compiled.
     pub fn add_source(&mut self, text: &[u8], origin: &str) -> bool {
+        self.flush();
+        self.compile(text, origin)
+    }
+
+    fn compile(&mut self, text: &[u8], origin: &str) -> bool {
         let ns = format!("f{}_{}", self.loads.len(), namespace_stem(origin));
         self.compiler.new_namespace(&ns);
         let errs_before = self.compiler.errors().len();
@@ -151,6 +175,7 @@ impl YaraRulesBuilder {
             let origin = f.display().to_string();
             // The user's own rule files: a link to a rule is read; a FIFO,
             // a device or a huge file is named as not loaded.
+            self.flush();
             match read_capped(f, Links::Follow, MAX_RULE_FILE) {
                 Ok(bytes) => {
                     self.add_source(&bytes, &origin);
@@ -173,7 +198,8 @@ impl YaraRulesBuilder {
     }
 
     /// Compiles what was added.
-    pub fn build(self) -> YaraRules {
+    pub fn build(mut self) -> YaraRules {
+        self.flush();
         let rules = self.compiler.build();
         let mut loads = self.loads;
         for r in rules.iter() {
@@ -182,8 +208,45 @@ impl YaraRulesBuilder {
             }
         }
         YaraRules {
-            rules,
+            rules: std::sync::OnceLock::from(rules),
+            bundled: Vec::new(),
             loads: loads.into_iter().map(|(l, _)| l).collect(),
+        }
+    }
+
+    /// As [`YaraRulesBuilder::build`], but when only exhunt's bundled rules
+    /// were added their compile (most of a scan's start-up) waits for the
+    /// first file that needs them: a tree of logs never does. Their rule
+    /// counts come from the parser (the tests check they are the
+    /// compiler's). A user's rules are always compiled here, so that their
+    /// errors are in the report.
+    pub fn build_lazy(self) -> YaraRules {
+        if !self.loads.is_empty() || self.pending.is_empty() {
+            return self.build();
+        }
+        let mut loads = Vec::new();
+        for (text, origin) in &self.pending {
+            let ast = yara_x_parser::ast::AST::from(text.as_bytes());
+            if !ast.errors().is_empty() {
+                // Not expected of our own rules: the compile says what is wrong.
+                return self.build();
+            }
+            let rules = ast
+                .items
+                .iter()
+                .filter(|i| matches!(i, yara_x_parser::ast::Item::Rule(_)))
+                .count();
+            loads.push(FileLoad {
+                origin: origin.clone(),
+                rules,
+                errors: Vec::new(),
+                warnings: Vec::new(),
+            });
+        }
+        YaraRules {
+            rules: std::sync::OnceLock::new(),
+            bundled: self.pending,
+            loads,
         }
     }
 }
@@ -236,11 +299,26 @@ fn first_lines(s: &str) -> String {
 
 /// Compiled rules, shared by all threads.
 pub struct YaraRules {
-    rules: yara_x::Rules,
+    /// Compiled when built, or on first use ([`YaraRulesBuilder::build_lazy`]).
+    rules: std::sync::OnceLock<yara_x::Rules>,
+    /// The bundled rules' texts and origins, when their compile waits.
+    bundled: Vec<(&'static str, String)>,
     loads: Vec<FileLoad>,
 }
 
 impl YaraRules {
+    /// The compiled rules (compiling the bundled ones now if they waited).
+    fn compiled(&self) -> &yara_x::Rules {
+        self.rules.get_or_init(|| {
+            let mut b = YaraRulesBuilder::new();
+            b.pending = self.bundled.clone();
+            b.build()
+                .rules
+                .into_inner()
+                .expect("an eagerly built rule set is compiled")
+        })
+    }
+
     /// Every file added, loaded or not.
     pub fn loads(&self) -> &[FileLoad] {
         &self.loads
@@ -248,7 +326,7 @@ impl YaraRules {
 
     /// Number of compiled rules.
     pub fn len(&self) -> usize {
-        self.rules.iter().len()
+        self.loads.iter().map(|l| l.rules).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -257,7 +335,7 @@ impl YaraRules {
 
     /// Identifiers of all rules, as `namespace:identifier`.
     pub fn identifiers(&self) -> Vec<String> {
-        self.rules
+        self.compiled()
             .iter()
             .map(|r| format!("{}:{}", r.namespace(), r.identifier()))
             .collect()
@@ -327,7 +405,7 @@ pub struct FileScanner<'r> {
 impl<'r> FileScanner<'r> {
     /// A scanner over `rules`, giving up on one file after `timeout`.
     pub fn new(rules: &'r YaraRules, timeout: Duration) -> Self {
-        let mut inner = yara_x::Scanner::new(&rules.rules);
+        let mut inner = yara_x::Scanner::new(rules.compiled());
         inner.set_timeout(timeout);
         FileScanner {
             inner,

@@ -23,7 +23,8 @@ fn samples(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn bundled() -> YaraRules {
-    let r = YaraRulesBuilder::new().bundled().build();
+    // As a scan builds them: compiled when the first file is scanned.
+    let r = YaraRulesBuilder::new().bundled().build_lazy();
     for l in r.loads() {
         assert!(l.is_loaded(), "{l:?}");
         assert!(l.warnings.is_empty(), "{l:?}");
@@ -99,4 +100,23 @@ fn no_benign_page_matches() {
         let m = matches(&mut s, rel, bytes);
         assert!(m.is_empty(), "{rel} matched {m:?}");
     }
+}
+
+#[test]
+fn the_bundled_rules_compiled_on_first_use_are_the_ones_compiled_at_once() {
+    let eager = YaraRulesBuilder::new().bundled().build();
+    let lazy = YaraRulesBuilder::new().bundled().build_lazy();
+    // The report's counts, taken from the parser before any compile.
+    assert_eq!(lazy.loads(), eager.loads());
+    assert_eq!(lazy.len(), eager.len());
+    assert!(lazy.len() >= 10, "{}", lazy.len());
+    assert_eq!(lazy.identifiers(), eager.identifiers());
+    // A user's file is compiled at once: its error is in the load report.
+    let mut b = YaraRulesBuilder::new().bundled();
+    b.add_source(b"rule broken { condition: no_such_thing }", "user.yar");
+    let r = b.build_lazy();
+    let user = r.loads().last().unwrap();
+    assert_eq!(user.origin, "user.yar");
+    assert!(!user.errors.is_empty(), "{user:?}");
+    assert_eq!(r.len(), eager.len());
 }
