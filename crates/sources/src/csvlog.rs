@@ -567,7 +567,7 @@ impl CsvLogScanner {
                 // first after PowerShell's `#TYPE` line (a log re-exported
                 // with Export-Csv). The file's own names win over the
                 // columns a header-less kind of log is read with.
-                st.header = st.headers.get(&String::from_utf8_lossy(line));
+                st.header = st.headers.get(&lossy(line));
                 st.own_header = true;
             } else {
                 // First data line: note its time, leave it for the detectors.
@@ -679,7 +679,7 @@ fn directive(line: &[u8], st: &mut State) {
         header_too_long(line.len(), st);
         return;
     }
-    let text = String::from_utf8_lossy(line);
+    let text = lossy(line);
     let Some((key, value)) = text[1..].split_once(':') else {
         return;
     };
@@ -692,6 +692,16 @@ fn directive(line: &[u8], st: &mut State) {
         "version" => st.outcome.version = Some(value.to_string()),
         "log-type" => st.outcome.log_type = Some(value.to_string()),
         _ => {}
+    }
+}
+
+/// A line as text: borrowed after one SIMD check when it is UTF-8 (as
+/// nearly every line is; the standard library's lossy decoding walks it
+/// byte by byte), with replacement characters otherwise.
+fn lossy(line: &[u8]) -> std::borrow::Cow<'_, str> {
+    match simdutf8::basic::from_utf8(line) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(line),
     }
 }
 
@@ -730,10 +740,7 @@ fn split_fields(line: &[u8], out: &mut String, ends: &mut Vec<usize>, csv: &mut 
     ends.clear();
     if memchr::memchr(b'"', line).is_none() {
         // Fast path: no quoting, fields are the comma-separated spans.
-        let text = match simdutf8::basic::from_utf8(line) {
-            Ok(t) => std::borrow::Cow::Borrowed(t),
-            Err(_) => String::from_utf8_lossy(line),
-        };
+        let text = lossy(line);
         let mut start = 0;
         for i in memchr::memchr_iter(b',', text.as_bytes()) {
             out.push_str(&text[start..i]);
