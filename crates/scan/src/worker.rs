@@ -161,7 +161,12 @@ impl<'e> Worker<'e> {
                 let hash = path_found > 0 || (stream && pi.log.is_none());
                 let mut hr = HashRead::new(r, hash, HashNeeds::default());
                 let mut dec = utf8_reader(&mut hr)?;
-                read_prefix_into(&mut dec, SNIFF, prefix)?;
+                // A log known by its path is read straight through; any
+                // other file's first bytes say what it is.
+                prefix.clear();
+                if pi.log.is_none() {
+                    read_prefix_into(&mut dec, SNIFF, prefix)?;
+                }
                 let prefix = &prefix[..];
                 if let Some(kind) = log_kind(pi, prefix) {
                     out.skipped.retain(|s| s.path != c.display);
