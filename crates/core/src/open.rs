@@ -97,6 +97,12 @@ pub fn open_regular(path: &Path, links: Links) -> Result<File, OpenError> {
     } else if !ft.is_file() {
         return Err(OpenError::NotRegular(kind_of(ft)));
     }
+    open_checked(path, links)
+}
+
+/// The open itself: never waits on a FIFO (`O_NONBLOCK`), refuses a link
+/// when asked (`O_NOFOLLOW`), and checks the handle is a regular file.
+fn open_checked(path: &Path, links: Links) -> Result<File, OpenError> {
     let mut opts = OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -129,28 +135,10 @@ pub fn open_regular(path: &Path, links: Links) -> Result<File, OpenError> {
 /// FIFO (`O_NONBLOCK`), and the handle is checked to be a regular file, so
 /// a file swapped since the walk is still refused.
 pub fn open_walked(path: &Path) -> Result<File, OpenError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(path)
-            .map_err(|e| {
-                if e.raw_os_error() == Some(libc::ELOOP) {
-                    OpenError::Link
-                } else {
-                    OpenError::Io(e)
-                }
-            })?;
-        let meta = file.metadata()?;
-        if !meta.is_file() {
-            return Err(OpenError::NotRegular(kind_of(meta.file_type())));
-        }
-        Ok(file)
-    }
-    #[cfg(not(unix))]
-    {
+    if cfg!(unix) {
+        open_checked(path, Links::Refuse)
+    } else {
+        // No O_NOFOLLOW there: the path is looked at before the open.
         open_regular(path, Links::Refuse)
     }
 }

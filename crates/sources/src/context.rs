@@ -187,6 +187,17 @@ mod tests {
     use crate::read::Rec;
     use exhunt_core::{FindingKind, RuleSpec, Severity, Verdict};
 
+    const R: RuleSpec = RuleSpec {
+        id: "r",
+        title: "t",
+        cves: &[],
+        kind: FindingKind::Attempt,
+        verdict: Verdict::Attempted,
+        severity: Severity::Low,
+        source: "s",
+        next_step: None,
+    };
+
     /// Keeps every finding.
     struct KeepAll;
     impl RecordSink for KeepAll {
@@ -207,16 +218,6 @@ mod tests {
             before.iter().map(|c| c.line.unwrap()).collect::<Vec<_>>(),
             vec![2, 3, 4]
         );
-        const R: RuleSpec = RuleSpec {
-            id: "r",
-            title: "t",
-            cves: &[],
-            kind: FindingKind::Attempt,
-            verdict: Verdict::Attempted,
-            severity: Severity::Low,
-            source: "s",
-            next_step: None,
-        };
         let f = Finding::from_spec(&R, "p");
         hits.add(&mut KeepAll, vec![f], &before, false);
         for n in 6..=10u64 {
@@ -234,16 +235,6 @@ mod tests {
     /// seeing each line would, for runs shorter and longer than the ring.
     #[test]
     fn a_skipped_run_is_seen_as_its_lines() {
-        const R: RuleSpec = RuleSpec {
-            id: "r",
-            title: "t",
-            cves: &[],
-            kind: FindingKind::Attempt,
-            verdict: Verdict::Attempted,
-            severity: Severity::Low,
-            source: "s",
-            next_step: None,
-        };
         for len in [1usize, 2, 3, 4, 5, 9] {
             let lines: Vec<String> = (0..len).map(|i| format!("line {}", 11 + i)).collect();
             let run = lines.iter().map(|l| format!("{l}\r\n")).collect::<String>();

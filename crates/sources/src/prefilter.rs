@@ -99,28 +99,7 @@ impl Caseless {
         let mut lits: Vec<Vec<u8>> = exact_lits.iter().map(|l| l.as_bytes().to_vec()).collect();
         let mut checks: Vec<Option<Vec<LineCheck>>> = vec![None; lits.len()];
         let n_exact = lits.len();
-        for need in needs {
-            for l in &need.any {
-                let l = l.as_bytes().to_ascii_lowercase();
-                if l.is_empty() {
-                    continue;
-                }
-                let i = lits[n_exact..]
-                    .iter()
-                    .position(|x| *x == l)
-                    .map(|i| i + n_exact)
-                    .unwrap_or_else(|| {
-                        lits.push(l);
-                        checks.push(Some(Vec::new()));
-                        lits.len() - 1
-                    });
-                match (&need.check, &mut checks[i]) {
-                    (None, c) => *c = None,
-                    (Some(chk), Some(v)) => v.push(chk.clone()),
-                    (Some(_), None) => {}
-                }
-            }
-        }
+        gather(needs, n_exact, &mut lits, &mut checks);
         if lits.len() == n_exact {
             return Ok(None);
         }
@@ -140,16 +119,7 @@ impl Caseless {
             }
         }
         if pats.len() <= MAX_TEDDY_PATTERNS {
-            let teddy = aho_corasick::packed::Config::new()
-                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-                // Slim Teddy (8 buckets) beats fat for up to a few more
-                // than 32 patterns: 0.63 s against 0.72 s on one core for
-                // the HttpProxy set of 35 (bench/RESULTS.md).
-                .only_teddy_fat((pats.len() <= SLIM_TEDDY_PATTERNS).then_some(false))
-                .builder()
-                .extend(&pats)
-                .build();
-            if let Some(searcher) = teddy {
+            if let Some(searcher) = teddy(&pats) {
                 return Ok(Some(Caseless {
                     imp: CaselessImp::Windows { searcher, windows },
                     lits,
@@ -216,6 +186,53 @@ impl Caseless {
                     }
                     at = m.start() + 1;
                 }
+            }
+        }
+    }
+}
+
+/// Teddy (SIMD, as ripgrep uses) over `pats`, leftmost-first; `None` where
+/// this CPU has no Teddy or the set is too large for it.
+fn teddy(pats: &[Vec<u8>]) -> Option<aho_corasick::packed::Searcher> {
+    aho_corasick::packed::Config::new()
+        .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+        // Slim Teddy (8 buckets) beats fat for up to a few more than 32
+        // patterns: 0.63 s against 0.72 s on one core for the HttpProxy set
+        // of 35 (bench/RESULTS.md).
+        .only_teddy_fat((pats.len() <= SLIM_TEDDY_PATTERNS).then_some(false))
+        .builder()
+        .extend(pats)
+        .build()
+}
+
+/// Adds the needs' literals (lower case, each once from `from` on) to
+/// `lits`, with per literal `None` when some need of it asks nothing more
+/// of the line, else the checks of its needs (one must accept the line).
+fn gather(
+    needs: &[LineNeed],
+    from: usize,
+    lits: &mut Vec<Vec<u8>>,
+    checks: &mut Vec<Option<Vec<LineCheck>>>,
+) {
+    for need in needs {
+        for l in &need.any {
+            let l = l.as_bytes().to_ascii_lowercase();
+            if l.is_empty() {
+                continue;
+            }
+            let i = lits[from..]
+                .iter()
+                .position(|x| *x == l)
+                .map(|i| i + from)
+                .unwrap_or_else(|| {
+                    lits.push(l);
+                    checks.push(Some(Vec::new()));
+                    lits.len() - 1
+                });
+            match (&need.check, &mut checks[i]) {
+                (None, c) => *c = None,
+                (Some(chk), Some(v)) => v.push(chk.clone()),
+                (Some(_), None) => {}
             }
         }
     }
@@ -510,24 +527,7 @@ impl BufferKeep {
     fn new(needs: &[LineNeed]) -> Result<Self, SourceError> {
         let mut lits: Vec<Vec<u8>> = Vec::new();
         let mut checks: Vec<Option<Vec<LineCheck>>> = Vec::new();
-        for need in needs {
-            for l in &need.any {
-                let l = l.as_bytes().to_ascii_lowercase();
-                if l.is_empty() {
-                    continue;
-                }
-                let i = lits.iter().position(|x| *x == l).unwrap_or_else(|| {
-                    lits.push(l);
-                    checks.push(Some(Vec::new()));
-                    lits.len() - 1
-                });
-                match (&need.check, &mut checks[i]) {
-                    (None, c) => *c = None,
-                    (Some(chk), Some(v)) => v.push(chk.clone()),
-                    (Some(_), None) => {}
-                }
-            }
-        }
+        gather(needs, 0, &mut lits, &mut checks);
         let windowed = lits.len() <= MAX_TEDDY_PATTERNS
             && lits
                 .iter()
@@ -546,13 +546,7 @@ impl BufferKeep {
                     }
                 }
             }
-            let teddy = aho_corasick::packed::Config::new()
-                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-                .only_teddy_fat((pats.len() <= SLIM_TEDDY_PATTERNS).then_some(false))
-                .builder()
-                .extend(&pats)
-                .build();
-            if let Some(searcher) = teddy {
+            if let Some(searcher) = teddy(&pats) {
                 return Ok(BufferKeep {
                     lits,
                     checks,

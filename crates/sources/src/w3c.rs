@@ -236,52 +236,39 @@ impl W3cReader {
             let mut pos = 0usize;
             let mut n = first;
             while pos < chunk.len() {
-                let line_end =
-                    |p: usize| memchr::memchr(b'\n', &chunk[p..]).map_or(chunk.len(), |i| p + i);
                 // Skipping needs the line's time without splitting it: only
                 // when the columns start with date and time, as IIS writes
                 // them.
                 let plain = n > 1 && cols.date == Some(0) && cols.time == Some(1) && st.have_fields;
-                if !plain {
-                    let e = line_end(pos);
-                    whole_line(
-                        rec,
-                        cols,
-                        spans,
-                        &mut st,
-                        n,
-                        trim_cr(&chunk[pos..e]),
-                        on_record,
-                    );
-                    pos = e + 1;
-                    n += 1;
-                    continue;
+                if plain {
+                    if next_kept.is_none_or(|k| k.is_some_and(|(s, _)| s < pos)) {
+                        next_kept = Some(keep.next_line(lower, chunk, pos));
+                    }
+                    if next_directive.is_none_or(|d| d.is_some_and(|s| s < pos)) {
+                        next_directive = Some(if chunk[pos] == b'#' {
+                            Some(pos)
+                        } else {
+                            memchr::memmem::find(&chunk[pos..], b"\n#").map(|i| pos + i + 1)
+                        });
+                    }
+                    let stop = match (next_kept.flatten(), next_directive.flatten()) {
+                        (Some((k, _)), Some(d)) => k.min(d),
+                        (Some((k, _)), None) => k,
+                        (None, Some(d)) => d,
+                        (None, None) => chunk.len(),
+                    };
+                    if stop > pos {
+                        let run = &chunk[pos..stop];
+                        let k = skipped_run(&mut st, n, run);
+                        on_skipped(n, run);
+                        n += k;
+                        pos = stop;
+                        continue;
+                    }
                 }
-                if next_kept.is_none_or(|k| k.is_some_and(|(s, _)| s < pos)) {
-                    next_kept = Some(keep.next_line(lower, chunk, pos));
-                }
-                if next_directive.is_none_or(|d| d.is_some_and(|s| s < pos)) {
-                    next_directive = Some(if chunk[pos] == b'#' {
-                        Some(pos)
-                    } else {
-                        memchr::memmem::find(&chunk[pos..], b"\n#").map(|i| pos + i + 1)
-                    });
-                }
-                let stop = match (next_kept.flatten(), next_directive.flatten()) {
-                    (Some((k, _)), Some(d)) => k.min(d),
-                    (Some((k, _)), None) => k,
-                    (None, Some(d)) => d,
-                    (None, None) => chunk.len(),
-                };
-                if stop > pos {
-                    let run = &chunk[pos..stop];
-                    let k = skipped_run(&mut st, n, run);
-                    on_skipped(n, run);
-                    n += k;
-                    pos = stop;
-                    continue;
-                }
-                let e = line_end(pos);
+                // A line the filter keeps, a directive, or any line of a
+                // block whose columns do not start with date and time.
+                let e = memchr::memchr(b'\n', &chunk[pos..]).map_or(chunk.len(), |i| pos + i);
                 whole_line(
                     rec,
                     cols,
