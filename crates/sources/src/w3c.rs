@@ -283,6 +283,11 @@ impl W3cReader {
             }
             n - first
         })?;
+        // A long line grew the lower-cased copy with the read buffer: do
+        // not keep it for the next file (the splitter shrinks its own).
+        if lower.capacity() > 4 * CHUNK {
+            *lower = Vec::new();
+        }
         let mut out = st.out;
         for raw in [st.skipped_first, st.skipped_last].into_iter().flatten() {
             let t = line_time(&raw);

@@ -7,8 +7,6 @@
 pub(crate) mod bloom_index;
 #[cfg(feature = "daachorse-index")]
 pub(crate) mod cross_rule_ac;
-#[cfg(test)]
-mod diff_tests;
 mod filters;
 #[cfg(test)]
 mod tests;
