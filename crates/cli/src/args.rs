@@ -126,6 +126,9 @@ pub enum OutFormat {
     Jsonl,
     /// CSV, UTC, every finding with the records around it, sorted by time.
     Timeline,
+    /// What was taken (the exposure ledger) as CSV: one row per mailbox or
+    /// account, for the people who must notify.
+    LedgerCsv,
 }
 
 /// Where a system root is: the live server, or a mounted or copied disk.

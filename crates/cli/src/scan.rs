@@ -220,6 +220,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         OutFormat::Json => Format::Json,
         OutFormat::Jsonl => Format::Jsonl,
         OutFormat::Timeline => Format::Timeline,
+        OutFormat::LedgerCsv => Format::LedgerCsv,
     };
     let style = text_style(&args);
     let write = |w: &mut dyn Write| match format {

@@ -195,7 +195,8 @@ fn detail_gives_the_whole_report_on_a_terminal() {
     assert_eq!(code / 10, 3, "{screen}");
     assert!(screen.contains("VERDICT: COMPROMISED"), "{screen}");
     assert!(screen.contains("How far back the logs reach"), "{screen}");
-    assert!(screen.contains("10. Patch the server"), "{screen}");
+    assert!(screen.contains(". Patch the server"), "{screen}");
+    assert!(screen.contains("What was taken"), "{screen}");
     assert!(!screen.contains("add --detail"), "{screen}");
     for l in screen.lines() {
         assert!(l.chars().count() <= COLS, "wider than the window: {l:?}");

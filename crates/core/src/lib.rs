@@ -12,10 +12,15 @@
 
 pub mod open;
 pub mod rule;
+pub mod taken;
 pub mod time;
 pub mod winpath;
 
 pub use rule::{FindingParts, NextStep, RuleSpec};
+pub use taken::{
+    cmdlet_params, ps_quote, Access, AccessLog, Certainty, Logon, Logons, TakenEntry,
+    TakenEvidence, TakenWhat, TAKEN_EVIDENCE_CAP,
+};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -757,6 +762,13 @@ pub struct Report {
     /// `host`, the most exposed build). Empty for one server.
     #[serde(default)]
     pub servers: Vec<Report>,
+    /// Added field: what was taken (the exposure ledger): mailboxes read or
+    /// exported, the address book, credentials, mail still forwarded out;
+    /// each with whose, how, when, from where, its evidence and how sure.
+    /// Empty when nothing shows a theft. (`exposure` above is the build's
+    /// exposure to the campaigns; this is what the intruders took.)
+    #[serde(default)]
+    pub taken: Vec<TakenEntry>,
 }
 
 impl Report {

@@ -26,16 +26,20 @@ pub enum NextStep {
     MailboxesTaken,
     /// A transport agent was installed: check Get-TransportAgent.
     TransportAgentInstalled,
+    /// Mail is forwarded out (inbox rule, mailbox forwarding, transport
+    /// rule): remove it.
+    MailForwarded,
 }
 
 impl NextStep {
     /// Every step, in the order the judge writes them.
-    pub const ALL: [NextStep; 5] = [
+    pub const ALL: [NextStep; 6] = [
         NextStep::CredentialsDumped,
         NextStep::WebshellWritten,
         NextStep::WebshellUsed,
         NextStep::MailboxesTaken,
         NextStep::TransportAgentInstalled,
+        NextStep::MailForwarded,
     ];
 
     /// The stable kebab-case name (as written in a Sigma rule's
@@ -47,6 +51,7 @@ impl NextStep {
             NextStep::WebshellUsed => "webshell-used",
             NextStep::MailboxesTaken => "mailboxes-taken",
             NextStep::TransportAgentInstalled => "transport-agent-installed",
+            NextStep::MailForwarded => "mail-forwarded",
         }
     }
 

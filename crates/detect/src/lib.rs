@@ -19,6 +19,7 @@ pub mod events;
 pub mod files;
 pub mod httpproxy;
 pub mod iocs;
+pub mod mailflow;
 pub mod oab;
 pub mod pages;
 pub mod rps;

@@ -27,6 +27,14 @@ pub fn fleet(mut servers: Vec<Report>) -> Report {
             f.id = tag(&f.id);
             f.related = f.related.iter().map(|r| tag(r)).collect();
         }
+        let host = s.host.clone();
+        for e in &mut s.taken {
+            e.findings = e.findings.iter().map(|r| tag(r)).collect();
+            for ev in &mut e.evidence {
+                ev.finding = ev.finding.as_deref().map(tag);
+            }
+            e.host.clone_from(&host);
+        }
     }
     let first = &servers[0];
     let mut top = Report {
@@ -49,12 +57,14 @@ pub fn fleet(mut servers: Vec<Report>) -> Report {
         exposure: Default::default(),
         host: None,
         servers: Vec::new(),
+        taken: Vec::new(),
     };
     for s in &servers {
         let name = s.server_name();
         top.inputs.extend(s.inputs.iter().cloned());
         top.coverage.extend(s.coverage.iter().cloned());
         top.findings.extend(s.findings.iter().cloned());
+        top.taken.extend(s.taken.iter().cloned());
         top.errors.extend(s.errors.iter().cloned());
         top.suppressed.extend(s.suppressed.iter().cloned());
         top.skipped.extend(s.skipped.iter().cloned());

@@ -19,6 +19,7 @@ mod attack;
 mod conclusive;
 mod coverage;
 mod fleet;
+pub mod ledger;
 mod related;
 mod steps;
 mod ties;
@@ -29,7 +30,8 @@ pub use steps::next_steps;
 
 use coverage::merge_coverage;
 use exhunt_core::{
-    ErrorEntry, Finding, Patch, Report, Severity, Stats, Suppressed, Tool, Verdict, REPORT_SCHEMA,
+    Certainty, ErrorEntry, Finding, Patch, Report, Severity, Stats, Suppressed, TakenWhat, Tool,
+    Verdict, REPORT_SCHEMA,
 };
 use related::relate;
 use verdict::{mark_chain_starts, verdict_of};
@@ -59,7 +61,18 @@ pub struct Evidence {
     pub mitigations: Vec<exhunt_core::Mitigation>,
     /// The server's host name, when its logs or events name it.
     pub host: Option<String>,
+    /// The attack clients' requests that address a mailbox or the address
+    /// book (the scan's access pass; empty when no finding named a client).
+    pub accesses: Vec<exhunt_core::Access>,
+    /// Who signed in to the server (Security log 4624/4648), and its boots.
+    pub logons: exhunt_core::Logons,
 }
+
+/// Rule ids the ledger reads (the mail-flow detector's, in `exhunt-detect`,
+/// which the judge does not depend on).
+pub(crate) const CONTACT_RULE: &str = "mail-contact-created";
+pub(crate) const FORWARD_NAMED_RULE: &str = "mail-forwarded-named";
+pub(crate) const FORWARD_OUT_RULE: &str = "mail-forwarded-out";
 
 /// Builds the report.
 pub fn judge(mut ev: Evidence, version: &str) -> Report {
@@ -72,6 +85,8 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
             &b.rule,
         ))
     });
+    // A forward to a contact's name is a forward to the contact's address.
+    ledger::resolve_contacts(&mut ev.findings);
     mark_chain_starts(&mut ev.findings);
     for (i, f) in ev.findings.iter_mut().enumerate() {
         f.id = format!("F{:04}", i + 1);
@@ -109,10 +124,36 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
     } else {
         Verdict::Inconclusive
     };
+    let taken = ledger::ledger(&ledger::LedgerInput {
+        findings: &ev.findings,
+        accesses: &ev.accesses,
+        logons: &ev.logons,
+    });
     let exposure = conclusive::exposure(ev.patch.as_ref(), std::mem::take(&mut ev.mitigations));
     ev.errors.sort();
     ev.errors.dedup();
     let mut next_steps = next_steps(verdict, &ev.findings, &coverage, &ev.errors);
+    // What the ledger implies, after the verdict's first two steps (image
+    // the server, cut it off) when it was breached, else first.
+    let at = if verdict >= Verdict::Exploited { 2 } else { 0 };
+    // The ledger's steps name what the general ones only point at.
+    let has = |how: &str| {
+        taken
+            .iter()
+            .any(|e| e.how == how && e.certainty != Certainty::Info)
+    };
+    if has("lsass-dump") {
+        next_steps.retain(|s| !s.starts_with("A dump of LSASS was found"));
+    }
+    if taken
+        .iter()
+        .any(|e| e.what == TakenWhat::Mailbox && e.certainty != Certainty::Info)
+    {
+        next_steps.retain(|s| !s.starts_with("Mailboxes were exported or read"));
+    }
+    for (k, step) in steps::ledger_steps(&taken).into_iter().enumerate() {
+        next_steps.insert((at + k).min(next_steps.len()), step);
+    }
     if verdict == Verdict::Inconclusive {
         for (i, why) in why_inconclusive.iter().enumerate() {
             next_steps.insert(1 + i, why.clone());
@@ -200,6 +241,7 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
         exposure,
         host: ev.host,
         servers: Vec::new(),
+        taken,
     }
 }
 

@@ -2,7 +2,8 @@
 //! rule-specific ones the findings carry.
 
 use exhunt_core::{
-    Coverage, ErrorEntry, Finding, FindingKind, NextStep, Severity, Verdict, PROXYLOGON_FIRST_SEEN,
+    Certainty, Coverage, ErrorEntry, Finding, FindingKind, NextStep, Severity, TakenEntry,
+    TakenWhat, Verdict, PROXYLOGON_FIRST_SEEN,
 };
 
 fn has(findings: &[Finding], pred: impl Fn(&Finding) -> bool) -> bool {
@@ -118,6 +119,131 @@ pub fn next_steps(
             "{} file(s) could not be read completely (listed under errors); the verdict speaks only for what was read.",
             errors.len()
         ));
+    }
+    s
+}
+
+use exhunt_core::ps_quote;
+
+fn some_names(v: &[String], n: usize) -> String {
+    let more = v.len().saturating_sub(n);
+    let mut s = v.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
+}
+
+/// The concrete actions the ledger implies, most urgent first: mail still
+/// leaving, the identities and credentials to reset, the people to tell.
+pub fn ledger_steps(taken: &[TakenEntry]) -> Vec<String> {
+    let mut s = Vec::new();
+    let thefts: Vec<&TakenEntry> = taken
+        .iter()
+        .filter(|e| e.certainty != Certainty::Info)
+        .collect();
+    for e in thefts.iter().filter(|e| e.ongoing) {
+        let to = e.to.as_deref().unwrap_or("an outside address");
+        let mbx = e.whose.first().map(String::as_str).unwrap_or("");
+        let cmd = match e.how.as_str() {
+            "mailbox-forwarding" => format!(
+                "Set-Mailbox -Identity {} -ForwardingSmtpAddress $null -ForwardingAddress $null",
+                ps_quote(mbx)
+            ),
+            "transport-rule" => "Get-TransportRule | Format-List Name,BlindCopyTo,AddToRecipients,CopyTo,RedirectMessageTo, then Remove-TransportRule -Identity '<that rule>'".to_string(),
+            _ => format!(
+                "Get-InboxRule -Mailbox {} | Where-Object {{ $_.ForwardTo -or $_.RedirectTo -or $_.ForwardAsAttachmentTo }} | Remove-InboxRule",
+                ps_quote(mbx)
+            ),
+        };
+        s.push(format!(
+            "Mail is still being forwarded out to {to}{}: remove it now ({cmd}), then check every mailbox for other forwarding (Get-Mailbox -ResultSize Unlimited | Where-Object {{ $_.ForwardingSmtpAddress -or $_.ForwardingAddress }}).",
+            if mbx.is_empty() {
+                String::new()
+            } else {
+                format!(" from {mbx}")
+            }
+        ));
+    }
+    for e in thefts.iter().filter(|e| e.how == "identity-takeover") {
+        s.push(format!(
+            "Reset the password of {}, whose identity the intruder took. Then review what was done in its name (Search-AdminAuditLog; the MSExchange Management log){}.",
+            e.whose
+                .first()
+                .map_or("the administrator account", String::as_str),
+            if e.whose.len() > 1 {
+                format!("; the logs also name it as {}", some_names(&e.whose[1..], 3))
+            } else {
+                String::new()
+            }
+        ));
+    }
+    for e in thefts.iter().filter(|e| e.how == "lsass-dump") {
+        s.push(format!(
+            "Reset the password of every account that signed in to this server since its last reboot (the LSASS dump holds their credentials){}, all administrators' and service accounts' first, and the krbtgt account's twice; look for the same intruder on your other servers.",
+            if e.whose.is_empty() {
+                String::new()
+            } else {
+                format!(": the Security log names {}", some_names(&e.whose, 5))
+            }
+        ));
+    }
+    // Owners are told of what the logs show was taken; what only may have
+    // been (a shared address, no success logged) is named for checking.
+    let names = |certainty: Certainty| {
+        let mut v: Vec<String> = Vec::new();
+        for e in thefts
+            .iter()
+            .filter(|e| e.what == TakenWhat::Mailbox && e.certainty == certainty)
+        {
+            for w in &e.whose {
+                if !v.contains(w) {
+                    v.push(w.clone());
+                }
+            }
+        }
+        v
+    };
+    let (sure, maybe) = (names(Certainty::Confirmed), names(Certainty::Possible));
+    let maybe: Vec<String> = maybe.into_iter().filter(|m| !sure.contains(m)).collect();
+    let confirmed = |what: TakenWhat| {
+        thefts
+            .iter()
+            .any(|e| e.what == what && e.certainty == Certainty::Confirmed)
+    };
+    if confirmed(TakenWhat::Mailbox) || !maybe.is_empty() {
+        let mut step = String::from("Mailboxes were exported or read: ");
+        if confirmed(TakenWhat::Mailbox) {
+            step.push_str(&format!(
+                "treat the mail of {} as stolen and tell their owners (\"What was taken\" lists them)",
+                if sure.is_empty() {
+                    "the mailboxes the intruder reached (the logs read do not name them)".to_string()
+                } else {
+                    format!("{} mailbox(es) ({})", sure.len(), some_names(&sure, 5))
+                }
+            ));
+        }
+        if !maybe.is_empty() {
+            if confirmed(TakenWhat::Mailbox) {
+                step.push_str("; ");
+            }
+            step.push_str(&format!(
+                "{} more mailbox(es) ({}) may have been opened (listed as possible: check with their owners before telling them)",
+                maybe.len(),
+                some_names(&maybe, 5)
+            ));
+        }
+        step.push_str("; Get-MailboxExportRequest and the MSExchange Management log show exports the logs read here may not.");
+        s.push(step);
+    }
+    if confirmed(TakenWhat::AddressBook) {
+        s.push("The offline address book was downloaded: the intruder has every name and address of the organisation. Warn your users to expect targeted phishing that looks internal.".to_string());
+    }
+    if confirmed(TakenWhat::Mailbox)
+        || confirmed(TakenWhat::AddressBook)
+        || confirmed(TakenWhat::MailFlow)
+    {
+        s.push("Personal data was exposed: in many countries a data-protection authority must be told within days of learning of it. Check your obligations (your data-protection officer or lawyer); exhunt gives no legal advice.".to_string());
     }
     s
 }

@@ -15,7 +15,9 @@
 //!   verdict, the exposure, the worst findings, the first steps), lines
 //!   wrapped to the window, colour for our own words;
 //! - `timeline`: CSV, UTC, every finding with the records around it from
-//!   the same source, sorted by time across all sources.
+//!   the same source, sorted by time across all sources;
+//! - `ledger`: what was taken (the exposure ledger), as the text report's
+//!   section and as CSV for the people who must notify.
 //!
 //! Strings from the scanned evidence are attacker-controlled (`safe`): the
 //! text report shows their control and bidi characters escaped, the
@@ -26,6 +28,7 @@
 
 mod group;
 mod json;
+mod ledger;
 mod safe;
 mod screen;
 mod text;
@@ -47,6 +50,8 @@ pub enum Format {
     Json,
     Jsonl,
     Timeline,
+    /// The exposure ledger ("what was taken") as CSV.
+    LedgerCsv,
 }
 
 /// How the text report is laid out for where it goes (a terminal, a pipe).
@@ -89,5 +94,6 @@ pub fn render(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<
         Format::Jsonl => json::jsonl(report, w),
         Format::Text => text::text(report, w),
         Format::Timeline => timeline::timeline(report, w),
+        Format::LedgerCsv => ledger::csv(report, w),
     }
 }

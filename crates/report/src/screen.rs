@@ -35,6 +35,17 @@ pub(crate) fn brief(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         crate::text::fleet_header(r, w)?;
     }
     let main = groups(&r.findings, false);
+    // The ledger's lines take the place of two kinds of finding, so that
+    // the first screen still fits a terminal.
+    let thefts = r
+        .taken
+        .iter()
+        .any(|e| e.certainty != exhunt_core::Certainty::Info);
+    let shown = if thefts {
+        GROUPS_SHOWN - 2
+    } else {
+        GROUPS_SHOWN
+    };
     if main.is_empty() {
         writeln!(w, "What was found: nothing that points to an intrusion.")?;
     } else {
@@ -43,7 +54,7 @@ pub(crate) fn brief(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             "What was found ({} kind(s), the worst first):",
             main.len()
         )?;
-        for g in main.iter().take(GROUPS_SHOWN) {
+        for g in main.iter().take(shown) {
             let f = g.first;
             let host = match (&f.host, r.servers.is_empty()) {
                 (Some(h), false) => format!("{}: ", safe(h)),
@@ -51,10 +62,11 @@ pub(crate) fn brief(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             };
             group_line(g, &host, w)?;
         }
-        if main.len() > GROUPS_SHOWN {
-            writeln!(w, "  ... and {} more kind(s)", main.len() - GROUPS_SHOWN)?;
+        if main.len() > shown {
+            writeln!(w, "  ... and {} more kind(s)", main.len() - shown)?;
         }
     }
+    crate::ledger::brief(r, w)?;
     writeln!(w)?;
     // One server's steps, or the worst server's when there are several.
     let (steps, whose) = if r.servers.is_empty() {

@@ -44,6 +44,7 @@ fn report() -> Report {
         exposure: Default::default(),
         host: None,
         servers: vec![],
+        taken: vec![],
     }
 }
 

@@ -40,6 +40,7 @@ pub(crate) fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 fn sections(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     header(r, w)?;
     findings(r, w)?;
+    crate::ledger::section(r, w)?;
     if let Some(d) = &r.discovery {
         discovery(d, w)?;
     }

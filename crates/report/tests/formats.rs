@@ -508,6 +508,7 @@ fn full() -> Report {
         },
         host: None,
         servers: vec![],
+        taken: vec![],
     }
 }
 
@@ -564,6 +565,7 @@ fn clean() -> Report {
         exposure: Default::default(),
         host: None,
         servers: vec![],
+        taken: vec![],
     }
 }
 
@@ -626,6 +628,7 @@ fn bare() -> Report {
         exposure: Default::default(),
         host: None,
         servers: vec![],
+        taken: vec![],
     }
 }
 

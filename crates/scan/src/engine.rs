@@ -5,6 +5,7 @@ use crate::ScanError;
 use exhunt_core::{ArtifactKind, LogSource};
 use exhunt_detect::events::{line_needs, AttackerIps, EventDetector, SigmaDetector};
 use exhunt_detect::files::FileChecks;
+use exhunt_detect::mailflow::MailFlow;
 use exhunt_detect::pages::UnshippedPages;
 use exhunt_detect::shells::RequestedShells;
 use exhunt_detect::webfiles::Baselines;
@@ -28,6 +29,8 @@ pub struct Engine {
     /// Requests for script pages no build ships, in IIS logs (HttpProxy
     /// rows get the same check among the line detectors).
     pub(crate) pages: UnshippedPages,
+    /// Forwarding set up through cmdlets, in the MSExchange Management log.
+    pub(crate) mailflow: MailFlow,
     /// A library user's own, after the built-in ones.
     pub(crate) events: Vec<Box<dyn EventDetector>>,
     /// Every check over files.
@@ -77,6 +80,7 @@ impl Engine {
             sigma,
             ips: AttackerIps::bundled(),
             pages: UnshippedPages::builtin(),
+            mailflow: MailFlow,
             events,
             files,
             baselines: Baselines::builtin(),
@@ -98,7 +102,8 @@ impl Engine {
         &'a self,
         shells: &'a RequestedShells,
     ) -> Vec<&'a dyn EventDetector> {
-        let mut v: Vec<&'a dyn EventDetector> = vec![&self.sigma, &self.ips, &self.pages, shells];
+        let mut v: Vec<&'a dyn EventDetector> =
+            vec![&self.sigma, &self.ips, &self.pages, &self.mailflow, shells];
         v.extend(self.events.iter().map(|d| d.as_ref()));
         v
     }

@@ -32,6 +32,102 @@ struct DetectSink<'a> {
     /// This file's findings per rule: past the cap they are counted, not
     /// kept (a log written to match millions of times stays small).
     cap: FileCap,
+    /// Sign-ins and boots in a Security log, for the ledger.
+    logons: &'a mut LogonBook,
+}
+
+/// Most accounts kept per file (a domain controller's log can name every
+/// account of the forest; the count says how many more).
+const LOGON_CAP: usize = 5000;
+
+/// Who signed in (Security 4624, 4648 with explicit credentials) and when
+/// Windows started (4608), from one file.
+#[derive(Default)]
+pub(crate) struct LogonBook {
+    pub accounts: std::collections::HashMap<String, exhunt_core::Logon>,
+    pub boots: Vec<String>,
+    pub more: u64,
+}
+
+impl LogonBook {
+    fn see(&mut self, path: &str, r: &exhunt_core::EventRecord) {
+        use exhunt_core::Record;
+        let Some(id) = r.field("EventID") else { return };
+        let id = id.trim();
+        if !matches!(id, "4624" | "4648" | "4608") {
+            return;
+        }
+        if !r
+            .logsource
+            .service
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("security"))
+        {
+            return;
+        }
+        let time = r.time().map(str::to_string);
+        if id == "4608" {
+            if let Some(t) = time {
+                if self.boots.len() < 1000 {
+                    self.boots.push(t);
+                }
+            }
+            return;
+        }
+        let user = r.field("TargetUserName").unwrap_or("").trim();
+        let domain = r.field("TargetDomainName").unwrap_or("").trim();
+        // Machine accounts and Windows' own sessions hold no person's
+        // password.
+        let own = [
+            "SYSTEM",
+            "LOCAL SERVICE",
+            "NETWORK SERVICE",
+            "ANONYMOUS LOGON",
+            "-",
+            "",
+        ];
+        if user.ends_with('$')
+            || own.iter().any(|o| user.eq_ignore_ascii_case(o))
+            || user.starts_with("DWM-")
+            || user.starts_with("UMFD-")
+            || domain.eq_ignore_ascii_case("NT AUTHORITY")
+            || domain.eq_ignore_ascii_case("Window Manager")
+            || domain.eq_ignore_ascii_case("Font Driver Host")
+            || user.len() > 256
+            || domain.len() > 256
+        {
+            return;
+        }
+        let account = if domain.is_empty() || domain == "-" {
+            user.to_string()
+        } else {
+            format!("{domain}\\{user}")
+        };
+        let key = account.to_ascii_lowercase();
+        if !self.accounts.contains_key(&key) && self.accounts.len() >= LOGON_CAP {
+            self.more += 1;
+            return;
+        }
+        let l = self
+            .accounts
+            .entry(key)
+            .or_insert_with(|| exhunt_core::Logon {
+                account,
+                first: None,
+                last: None,
+                count: 0,
+                path: path.to_string(),
+            });
+        l.count += 1;
+        if let Some(t) = time {
+            if l.first.as_deref().is_none_or(|f| t.as_str() < f) {
+                l.first = Some(t.clone());
+            }
+            if l.last.as_deref().is_none_or(|x| t.as_str() > x) {
+                l.last = Some(t);
+            }
+        }
+    }
 }
 
 impl RecordSink for DetectSink<'_> {
@@ -56,6 +152,7 @@ impl RecordSink for DetectSink<'_> {
                 for d in &self.events {
                     d.check(&self.ctx, r, &mut here);
                 }
+                self.logons.see(self.ctx.path, r);
             }
         }
         // A row or an event is one finding, whatever number of rules it
@@ -114,6 +211,7 @@ pub(crate) fn read_log(
         engine,
         gate,
         cap: FileCap::default(),
+        logons: &mut out.logons,
     };
     let file = LogFile {
         kind,

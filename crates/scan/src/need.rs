@@ -36,7 +36,8 @@ pub fn collect_need(
     opener: &mut MemberOpener,
 ) -> Result<Need, SourceError> {
     let is_evtx = matches!(pi.log, Some(ArtifactKind::EventLog { .. }));
-    if pi.log.is_some() {
+    // Logs, and the protocol logs the access pass reads for the ledger.
+    if pi.log.is_some() || pi.access.is_some() {
         return Ok(Need::Whole { text_log: !is_evtx });
     }
     let small = c.size <= max_file;

@@ -37,6 +37,8 @@ pub(crate) struct FileOutcome {
     pub sha256: Option<Sha256Of>,
     pub bytes: u64,
     pub lines: u64,
+    /// Sign-ins and boots a Security log showed.
+    pub logons: crate::logs::LogonBook,
 }
 
 impl FileOutcome {
@@ -114,6 +116,16 @@ impl<'e> Worker<'e> {
             return out;
         }
         let sweep = swept(engine.max_file, c, pi);
+        if pi.access.is_some() {
+            // A protocol log: read by the access pass, when there is one.
+            let why = Sha256Of::Absent(
+                "an Exchange protocol log: read only for what the attack's clients accessed"
+                    .to_string(),
+            );
+            seal(&mut out.findings[..path_found], &why);
+            out.sha256 = Some(why);
+            return out;
+        }
         if !sweep && pi.log.is_none() {
             out.skipped.push(Skipped {
                 path: c.display.clone(),
@@ -282,7 +294,7 @@ pub(crate) fn progress_size(max_file: u64, c: &Candidate, pi: &PathInterest) -> 
 
 /// Whether the file sweep reads the file whole (not a log, not too large).
 fn swept(max_file: u64, c: &Candidate, pi: &PathInterest) -> bool {
-    pi.log.is_none() && c.size <= max_file
+    pi.log.is_none() && pi.access.is_none() && c.size <= max_file
 }
 
 /// Whether the file is opened at all: swept, or read as a log or a stream.

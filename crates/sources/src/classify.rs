@@ -16,6 +16,10 @@ pub struct PathInterest {
     pub lsass_name: bool,
     /// An archive (`.zip`, `.7z`, `.rar`) under ProgramData.
     pub programdata_archive: bool,
+    /// One of Exchange's protocol logs (EWS, MAPI) that only the access
+    /// pass reads (what the attack's clients asked of the mailboxes): no
+    /// rule looks for a trace in them, so the log hunt leaves them alone.
+    pub access: Option<exhunt_core::AccessLog>,
 }
 
 impl PathInterest {
@@ -135,8 +139,39 @@ pub fn path_interest(rel_lower: &str, rel: &str) -> PathInterest {
         || dirs.contains(&"inetpub")
         || dirs.windows(2).any(|w| w == ["windows", "temp"]);
     pi.lsass_name = name.starts_with("lsass") && ext == "dmp";
+    if pi.log.is_none() {
+        pi.access = access_log_of(&comps);
+        if pi.access.is_some() {
+            pi.maybe_log = false;
+        }
+    }
     pi.programdata_archive = in_programdata && matches!(ext, "zip" | "7z" | "rar");
     pi
+}
+
+/// The protocol log a path names (`…/Logging/Ews/Ews_2021030306-1.LOG`,
+/// `…/Logging/MapiHttp/Mailbox/…`, `…/Logging/MAPI Client Access/…`,
+/// `…/Logging/RPC Client Access/…`), from its lower-cased components.
+fn access_log_of(comps: &[&str]) -> Option<exhunt_core::AccessLog> {
+    use exhunt_core::AccessLog;
+    if !comps.last().is_some_and(|n| n.ends_with(".log")) {
+        return None;
+    }
+    let dirs = &comps[..comps.len() - 1];
+    let after_logging = |names: &[&str]| {
+        dirs.windows(names.len() + 1)
+            .any(|w| w[0] == "logging" && w[1..] == *names)
+    };
+    if after_logging(&["ews"]) {
+        Some(AccessLog::Ews)
+    } else if after_logging(&["mapihttp", "mailbox"])
+        || after_logging(&["mapi client access"])
+        || after_logging(&["rpc client access"])
+    {
+        Some(AccessLog::Mapi)
+    } else {
+        None
+    }
 }
 
 /// `c`, `c$`, `c_`, `c_drive`: how collection tools name a copied drive.
@@ -174,6 +209,23 @@ fn classify_exchange_csv(prefix: &[u8]) -> Option<ArtifactKind> {
         .lines()
         .position(|l| !l.starts_with('#') && !l.trim().is_empty())
         .unwrap_or(usize::MAX);
+    // Exchange's other logs (EWS, MapiHttp, RPC Client Access...) start with
+    // the same `DateTime,RequestId,` columns: their `#Log-type:` says they
+    // are not the front end's request log.
+    let other = text.lines().take(12).any(|l| {
+        l.get(..10)
+            .is_some_and(|p| p.eq_ignore_ascii_case("#log-type:"))
+            && {
+                let t = l[10..].trim().to_ascii_lowercase();
+                !(t.starts_with("httpproxy")
+                    || t.starts_with("ecp server")
+                    || t.starts_with("ecpserver")
+                    || t.starts_with("oab"))
+            }
+    });
+    if other {
+        return None;
+    }
     for (i, line) in text.lines().take(12).enumerate() {
         let l = line.trim_end_matches('\r');
         let lower = l.to_ascii_lowercase();

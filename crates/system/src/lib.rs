@@ -390,6 +390,14 @@ impl SystemRoot {
                     "Logging\\OABGeneratorLog",
                     Kind::Dir,
                 ),
+                // The protocol logs the ledger reads when an attack is
+                // found (what its clients asked of the mailboxes).
+                ("Exchange EWS protocol logs", "Logging\\Ews", Kind::Dir),
+                (
+                    "Exchange MAPI protocol logs",
+                    "Logging\\MapiHttp\\Mailbox",
+                    Kind::Dir,
+                ),
                 (
                     "Exchange Remote PowerShell proxy logs",
                     "Logging\\CmdletInfra\\Powershell-Proxy\\Http",

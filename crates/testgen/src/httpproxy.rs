@@ -1352,6 +1352,29 @@ pub mod attack {
         rows
     }
 
+    /// EWS requests sent through the SSRF after the chain (Volexity saw
+    /// the intruders read mailboxes this way): `ServerInfo~…:444/ews/
+    /// exchange.asmx` from the chain's client, answered 200, each with its
+    /// RequestId (the back end's EWS log row of the same request has it).
+    pub fn ssrf_ews_reads(
+        rng: &mut SplitMix64,
+        ip: &str,
+        stem: &str,
+        ua: &str,
+        reads: &[(Time, &str)],
+    ) -> Vec<Row> {
+        reads
+            .iter()
+            .map(|(t, request_id)| {
+                let mut r = base(rng, ip, ua, stem, *t);
+                r.anchor_mailbox = ssrf(site::SERVER_FQDN, "ews/exchange.asmx?");
+                r.request_id = request_id.to_string();
+                set_status(&mut r, 200);
+                r
+            })
+            .collect()
+    }
+
     /// A failed attempt (no valid mailbox address): autodiscover rows only,
     /// answered `status` (500 or 200), 1 to 3 of them.
     pub fn failed_attempt(rng: &mut SplitMix64, ip: &str, at: Time, status: u16) -> Vec<Row> {

@@ -26,6 +26,7 @@
 
 pub mod csv;
 pub mod ecp;
+pub mod ews;
 pub mod files;
 pub mod httpproxy;
 pub mod oab;

@@ -37,6 +37,32 @@ pub const EXAMPLE_COOKIE_IP: &str = "104.140.114.110";
 pub const EXAMPLE_NMAP_IP: &str = "203.0.113.77";
 /// When the example's ProxyLogon chain starts.
 pub const EXAMPLE_CHAIN_TIME: Time = Time::utc(2021, 3, 3, 6, 49, 42);
+
+/// Seeds the ledger's traces of the example (mailboxes read through the
+/// SSRF, the EWS log, the address book download), apart from the rest so
+/// that adding them left the other files as they were.
+const LEDGER_SEED: u64 = 0x2021_0303_0655;
+
+/// The mailboxes the example's intruder read through the SSRF, when, and
+/// the SOAP action.
+pub const EXAMPLE_READ_MAILBOXES: [(&str, &str); 3] = [
+    ("ceo@contoso.com", "FindItem"),
+    ("cfo@contoso.com", "FindItem"),
+    ("legal@contoso.com", "GetItem"),
+];
+
+/// The example's EWS reads: time and RequestId of each, in the order of
+/// [`EXAMPLE_READ_MAILBOXES`].
+fn example_reads(rng: &mut SplitMix64) -> Vec<(Time, String)> {
+    (0..EXAMPLE_READ_MAILBOXES.len())
+        .map(|k| {
+            (
+                EXAMPLE_CHAIN_TIME.plus_secs(328 + 31 * k as i64),
+                rng.guid(),
+            )
+        })
+        .collect()
+}
 /// The web-shell parameter in the example's ECP line.
 pub const EXAMPLE_SHELL_PARAM: &str = "klk123456";
 
@@ -303,6 +329,7 @@ Layout, as on the server's system drive (C:\\):
   Program Files/Microsoft/Exchange Server/V15/Logging/HttpProxy/<Protocol>/
   Program Files/Microsoft/Exchange Server/V15/Logging/ECP/Server/
   Program Files/Microsoft/Exchange Server/V15/Logging/OABGeneratorLog/
+  Program Files/Microsoft/Exchange Server/V15/Logging/Ews/ (one hour)
   Windows/Temp/, ProgramData/, inetpub/wwwroot/aspnet_client/
 
 Planted traces of the March 2021 ProxyLogon campaign:
@@ -310,6 +337,9 @@ Planted traces of the March 2021 ProxyLogon campaign:
   2021-03-03 06:49  Ecp  full ProxyLogon chain (CVE-2021-26855 + CVE-2021-27065)
                          from 103.77.192.219: autodiscover, mapi, proxyLogon.ecp (241),
                          DDIService GetObject/SetObject/ResetOABVirtualDirectory
+  2021-03-03 06:55  Ecp  three EWS requests through the SSRF (ServerInfo~...:444/ews/),
+                         and the EWS log's rows of the same requests: the mailboxes
+                         of ceo@, cfo@ and legal@contoso.com read as the server itself
   2021-03-03 06:49  ECP Server log: Set-OabVirtualDirectory with a China Chopper
                          script in ExternalUrl
   2021-03-03 06:50  OABGenerator log: temporary file written to
@@ -318,6 +348,8 @@ Planted traces of the March 2021 ProxyLogon campaign:
                          write left (a HARMLESS stand-in: the real one held China
                          Chopper code, which antivirus software would quarantine)
   2021-03-03 07:13  IIS log (W3SVC1): requests for that page from 103.77.192.219
+  2021-03-03 07:21  IIS log (W3SVC1): the offline address book (/OAB/<guid>/oab.xml and
+                         its data file) downloaded from 103.77.192.219
   2021-03-03 07:12  Windows/Temp/lsass.dmp (a tiny stand-in minidump naming lsass.exe)
   2021-03-03 07:20  ProgramData/it.zip (staged archive name from the CISA alert)
   2021-03-04 02:xx  Ecp  SSRF in BackEndCookie (Server~...:444/ecp/...) from 104.140.114.110
@@ -325,8 +357,14 @@ Planted traces of the March 2021 ProxyLogon campaign:
 
 Look-alikes that must NOT be reported: health probes from 127.0.0.1,
 an administrator using ECP and PowerShell (including Set-OabVirtualDirectory
-with a normal URL), an OAB temporary file inside ClientAccess\\OAB, and an
-antivirus update zip under ProgramData/McAfee.
+with a normal URL), an OAB temporary file inside ClientAccess\\OAB, an
+antivirus update zip under ProgramData/McAfee, and users reading their own
+mail through EWS in the same hour as the intruder.
+
+What exhunt's \"What was taken\" section should list: the administrator
+identity the chain took (its SID and address), the three mailboxes read
+through the SSRF, the offline address book, and the credentials in the
+LSASS dump (possible: no Security log is included to name the accounts).
 
 Timestamps are UTC.
 ";
@@ -416,6 +454,8 @@ fn build_small(compromised: bool) -> Bundle {
     let mut master = SplitMix64::new(seed);
     let mut traffic = Traffic::with_users(master.next_u64(), 60);
     let mut b = Bundle::default();
+    let mut lrng = SplitMix64::new(LEDGER_SEED);
+    let reads = example_reads(&mut lrng);
 
     // HttpProxy
     for (p, hour) in small_tree_hours() {
@@ -424,13 +464,21 @@ fn build_small(compromised: bool) -> Bundle {
         let (attacks, what, ip) = if !compromised {
             (Vec::new(), "", "")
         } else if p == Protocol::Ecp && hour == EXAMPLE_CHAIN_TIME.hour_start() {
-            let rows = attack::proxylogon_chain_as(
+            let mut rows = attack::proxylogon_chain_as(
                 &mut rng,
                 EXAMPLE_ATTACKER_IP,
                 EXAMPLE_CHAIN_TIME,
                 "/ecp/y.js",
                 "ExchangeServicesClient/0.0.0.0",
             );
+            let ids: Vec<(Time, &str)> = reads.iter().map(|(t, id)| (*t, id.as_str())).collect();
+            rows.extend(attack::ssrf_ews_reads(
+                &mut lrng,
+                EXAMPLE_ATTACKER_IP,
+                "/ecp/y.js",
+                "ExchangeServicesClient/0.0.0.0",
+                &ids,
+            ));
             (rows, "proxylogon-chain", EXAMPLE_ATTACKER_IP)
         } else if p == Protocol::Ecp && hour == Time::utc(2021, 3, 2, 22, 0, 0) {
             let rows = attack::failed_attempt(
@@ -468,6 +516,39 @@ fn build_small(compromised: bool) -> Bundle {
             &rows,
         );
         b.add(path, data, hour.plus_secs(3599));
+    }
+
+    // The EWS log of the chain's hour: users at work, and the back end's
+    // rows of the mailboxes read through the SSRF.
+    if compromised {
+        let hour = EXAMPLE_CHAIN_TIME.hour_start();
+        let users = ["alice", "bob", "carol", "dave", "erin", "grace", "peggy"];
+        let mut rows = crate::ews::benign_hour(&mut lrng, hour, &users, 40);
+        let planted: Vec<(Time, &str, &str, &str)> = reads
+            .iter()
+            .zip(EXAMPLE_READ_MAILBOXES)
+            .map(|((t, id), (mbx, action))| (t.plus_ms(35), id.as_str(), mbx, action))
+            .collect();
+        let attack = crate::ews::ssrf_reads(
+            EXAMPLE_ATTACKER_IP,
+            "ExchangeServicesClient/0.0.0.0",
+            &planted,
+        );
+        let path = crate::ews::path(hour);
+        b.planted.push(Planted {
+            path: path.clone(),
+            time: attack[0].time.iso(),
+            what: "ews-ssrf-reads",
+            lines: attack.len(),
+        });
+        rows.extend(attack);
+        rows.sort_by_key(|r| r.time);
+        b.rows += rows.len() as u64;
+        b.add(
+            path,
+            crate::ews::render(hour.plus_ms(187), &rows),
+            hour.plus_secs(3599),
+        );
     }
 
     // ECP Server
@@ -600,6 +681,22 @@ fn build_small(compromised: bool) -> Bundle {
                 .as_bytes(),
             );
             lines += 1;
+        }
+        // The offline address book, downloaded with the identity taken.
+        for (secs, file) in [
+            (26_500, "oab.xml".to_string()),
+            (26_504, format!("{}-data-1.lzx", lrng.guid())),
+        ] {
+            let at = day.plus_secs(secs).iso();
+            log.extend_from_slice(
+                format!(
+                    "{} {} 10.0.0.10 GET /OAB/{}/{file} - 443 CONTOSO\\administrator 103.77.192.219 ExchangeServicesClient/0.0.0.0 - 200 0 0 46\r\n",
+                    &at[..10],
+                    &at[11..19],
+                    crate::site::OAB_GUID,
+                )
+                .as_bytes(),
+            );
         }
         let iis = "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log".to_string();
         b.planted.push(Planted {
