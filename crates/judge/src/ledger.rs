@@ -62,15 +62,18 @@ impl AttackTies {
         self.clients.is_empty() && self.request_ids.is_empty()
     }
 
-    /// The times (seconds since the epoch) outside which no request counts,
-    /// `None` when a client has no time bound (a finding without a time).
-    pub fn span(&self) -> Option<(i64, i64)> {
-        let mut span: Option<(i64, i64)> = None;
-        for c in &self.clients {
-            let (f, t) = (c.from?, c.to?);
-            span = Some(span.map_or((f, t), |(a, b)| (a.min(f), b.max(t))));
-        }
-        span
+    /// Whether a log reaching from `first` to `last` (seconds; `None`:
+    /// unknown) may hold a request of some client's window.
+    pub fn overlaps(&self, first: Option<i64>, last: Option<i64>) -> bool {
+        self.clients.iter().any(|c| {
+            !(matches!((last, c.from), (Some(l), Some(f)) if l < f)
+                || matches!((first, c.to), (Some(f), Some(t)) if f > t))
+        }) || (self.clients.is_empty() && !self.request_ids.is_empty())
+    }
+
+    /// The clients' addresses: what a request log's line must hold.
+    pub fn addresses(&self) -> Vec<String> {
+        self.clients.iter().map(|c| c.ip.clone()).collect()
     }
 
     /// The literals a line must hold to possibly be the attack's: the

@@ -419,7 +419,7 @@ struct Readers {
 /// `candidates` that can show it.
 ///
 /// `reach` is each file's first and last time as the log hunt read them:
-/// a file wholly outside the attack's window ([`AttackTies::span`]) is
+/// a file wholly outside every client's window ([`AttackTies::overlaps`]) is
 /// not read again; a protocol log (not read before) is placed by the hour
 /// in its name (`Ews_2021030306-1.LOG`). So the pass costs what the
 /// attack's hours of logs cost, not the month's.
@@ -430,13 +430,19 @@ pub(crate) fn pass(
     reach: &[Option<(Option<String>, Option<String>)>],
 ) -> AccessOutcome {
     let mut out = AccessOutcome::default();
+    // The request logs by the clients' addresses (exact: Teddy over a few
+    // literals); the protocol logs also by the findings' RequestIds (the
+    // back end's row of the same request; there may be hundreds, but only
+    // the attack's hours of those logs are read).
+    let ips = ties.addresses();
     let lits = ties.literals();
     if lits.is_empty() {
         return out;
     }
-    let (Ok(pf), Ok(keep)) = (
+    let (Ok(by_ip), Ok(by_any), Ok(keep)) = (
+        Prefilter::new(&ips, true),
         Prefilter::new(&lits, false),
-        LineKeep::new(&[LineNeed::any(&lits)]),
+        LineKeep::new(&[LineNeed::any(&ips)]),
     ) else {
         return out;
     };
@@ -453,21 +459,21 @@ pub(crate) fn pass(
             None => pi.access.map(|l| (i, l, None)),
             _ => None,
         })
-        .filter(|(i, _, _)| match ties.span() {
-            None => true,
-            Some((from, to)) => {
-                let (first, last) = match &reach[*i] {
-                    Some((f, l)) => (
-                        f.as_deref().and_then(iso_to_seconds),
-                        l.as_deref().and_then(iso_to_seconds),
-                    ),
-                    None => match hour_in_name(&candidates[*i].rel_lower) {
-                        Some(h) => (Some(h), Some(h + 3599)),
-                        None => (None, None),
-                    },
-                };
-                !(last.is_some_and(|l| l < from) || first.is_some_and(|f| f > to))
-            }
+        .filter(|(i, log, _)| {
+            let (first, last) = match &reach[*i] {
+                Some((f, l)) => (
+                    f.as_deref().and_then(iso_to_seconds),
+                    l.as_deref().and_then(iso_to_seconds),
+                ),
+                None => match hour_in_name(&candidates[*i].rel_lower) {
+                    Some(h) => (Some(h), Some(h + 3599)),
+                    None => (None, None),
+                },
+            };
+            // A request log without the clients' addresses to look for
+            // (only RequestIds) holds nothing of theirs.
+            (matches!(log, AccessLog::Ews | AccessLog::Mapi) || !ips.is_empty())
+                && ties.overlaps(first, last)
         })
         .collect();
     type FileResult = (Sums, Option<FileWindow>, Option<ErrorEntry>, u64, u64);
@@ -498,7 +504,11 @@ pub(crate) fn pass(
                         )?;
                         Ok(s)
                     } else {
-                        csv.scan(&mut dec, &pf, &mut |rec| {
+                        let pf = match log {
+                            AccessLog::Ews | AccessLog::Mapi => &by_any,
+                            _ => &by_ip,
+                        };
+                        csv.scan(&mut dec, pf, &mut |rec| {
                             if let Some(row) = csv_row(ties, *log, folder.as_deref(), rec) {
                                 sums.add(&c.display, row);
                             }
