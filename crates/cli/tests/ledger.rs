@@ -112,6 +112,16 @@ fn the_proxylogon_example_lists_the_identity_the_mailboxes_and_the_address_book(
         .unwrap()
         .starts_with("all accounts signed in to this server since its last reboot"));
 
+    // The web shell could open every mailbox: the ability, not the act.
+    let shell = how(&r, "webshell");
+    assert_eq!(shell.len(), 1, "{:#?}", taken(&r));
+    assert_eq!(shell[0]["certainty"], "possible");
+    assert!(whose(shell[0]).is_empty());
+    assert!(shell[0]["whose_note"]
+        .as_str()
+        .unwrap()
+        .starts_with("every mailbox"));
+
     // The next steps name what to do about each.
     let steps = r.report["next_steps"].to_string();
     assert!(
@@ -450,7 +460,7 @@ fn a_busy_clean_server_has_an_empty_ledger_but_the_admins_export_on_record() {
         "{text}"
     );
     // The protocol logs were not read: nothing tied a client to an attack.
-    assert!(!r.report["coverage"].to_string().contains("\"Ews\""));
+    assert!(!r.report["coverage"].to_string().contains("EWS ("));
 }
 
 /// An hour of HttpProxy rows of `protocol` (users at work, from the
@@ -631,5 +641,51 @@ fn the_attack_clients_requests_name_the_mailboxes_they_opened() {
     assert!(!taken(&r)
         .iter()
         .any(|e| whose(e).contains(&"bob@contoso.com".to_string())));
-    assert!(r.report["coverage"].to_string().contains("\"MAPI\""));
+    assert!(r.report["coverage"]
+        .to_string()
+        .contains("MAPI (the attack's hours only)"));
+}
+
+#[test]
+fn pst_files_left_in_web_folders_or_staging_places_are_exports_with_their_size() {
+    let t = TempDir::new().unwrap();
+    let pst = |n: usize| {
+        let mut b = b"!BDN".to_vec();
+        b.extend((0..n - 4).map(|i| (i * 7 % 251) as u8));
+        b
+    };
+    put(
+        t.path(),
+        "inetpub/wwwroot/aspnet_client/exp.pst",
+        &pst(40_000),
+    );
+    put(t.path(), "Windows/Temp/a1.pst", &pst(12_345));
+    // An Outlook archive in a user's documents is the user's.
+    put(
+        t.path(),
+        "Users/bob/Documents/Outlook Files/archive.pst",
+        &pst(9_000),
+    );
+    let r = scan(&[t.path()]);
+    assert_eq!(r.verdict(), "compromised");
+    let files = r.rule("mailbox-export-file");
+    assert_eq!(files.len(), 2, "{:#?}", r.findings());
+    let mut got: Vec<(String, u64)> = how(&r, "pst-file")
+        .iter()
+        .map(|e| {
+            assert_eq!(e["certainty"], "confirmed");
+            (
+                e["to"].as_str().unwrap().to_string(),
+                e["size"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("Windows/Temp/a1.pst".to_string(), 12_345),
+            ("inetpub/wwwroot/aspnet_client/exp.pst".to_string(), 40_000)
+        ]
+    );
 }

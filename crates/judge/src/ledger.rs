@@ -394,7 +394,41 @@ pub fn ledger(input: &LedgerInput<'_>) -> Vec<TakenEntry> {
     exports(input.findings, &mut out);
     lsass(&attack, input.logons, &mut out);
     forwards(input.findings, &mut out);
+    webshell(&attack, &mut out);
     out
+}
+
+/// A web shell that ran, or sits where IIS serves it, runs with the rights
+/// of Exchange's web server process (SYSTEM for its application pools, as
+/// Microsoft saw the March 2021 shells run commands): it can open every
+/// mailbox on the server. The ability, not the act: `possible`.
+fn webshell(attack: &[&Finding], out: &mut Vec<TakenEntry>) {
+    let shells: Vec<&&Finding> = attack
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.kind,
+                exhunt_core::FindingKind::Webshell | exhunt_core::FindingKind::Execution
+            )
+        })
+        .collect();
+    if shells.is_empty() {
+        return;
+    }
+    let mut e = entry(
+        TakenWhat::Mailbox,
+        "webshell",
+        "within reach of the web shell, which runs with the web server's rights (SYSTEM for Exchange's application pools) and can open every mailbox",
+        Certainty::Possible,
+    );
+    for f in &shells {
+        add_finding(&mut e, f);
+    }
+    e.whose_note = Some(
+        "every mailbox on this server: the logs read do not show which ones the shell opened"
+            .to_string(),
+    );
+    out.push(e);
 }
 
 /// The ProxyLogon identity step: `/mapi/emsmdb` through the SSRF gives the
@@ -645,10 +679,18 @@ fn file_name(p: &str) -> String {
 /// size. An export that stayed an administrator's routine (an `info`
 /// finding) is on record as `info`.
 fn exports(findings: &[Finding], out: &mut Vec<TakenEntry>) {
-    let pst_files: Vec<&Finding> = findings
-        .iter()
-        .filter(|f| f.rule == "webshell-mailbox-export")
-        .collect();
+    // The PST files on disk (the export shell's YARA rule, the PST check),
+    // once per file.
+    let mut pst_files: Vec<&Finding> = Vec::new();
+    for f in findings.iter().filter(|f| {
+        f.rule == "webshell-mailbox-export"
+            || f.rule == "mailbox-export-file"
+            || f.rules.iter().any(|r| r == "mailbox-export-file")
+    }) {
+        if !pst_files.iter().any(|p| p.path == f.path) {
+            pst_files.push(f);
+        }
+    }
     let mut matched_files = BTreeSet::new();
     for f in findings.iter().filter(|f| {
         f.evidence
@@ -703,7 +745,7 @@ fn exports(findings: &[Finding], out: &mut Vec<TakenEntry>) {
         let mut e = entry(
             TakenWhat::Mailbox,
             "pst-file",
-            "a mailbox export (PST file) written into a web folder",
+            "a mailbox export (PST file) left in a web folder or where intruders staged data",
             Certainty::Confirmed,
         );
         add_finding(&mut e, pf);

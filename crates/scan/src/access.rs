@@ -522,8 +522,8 @@ pub(crate) fn pass(
                         let window =
                             matches!(log, AccessLog::Ews | AccessLog::Mapi).then(|| FileWindow {
                                 family: match log {
-                                    AccessLog::Ews => "Ews".to_string(),
-                                    _ => "MAPI".to_string(),
+                                    AccessLog::Ews => "EWS (the attack's hours only)".to_string(),
+                                    _ => "MAPI (the attack's hours only)".to_string(),
                                 },
                                 first: s.first_time.clone(),
                                 last: s.last_time.clone(),

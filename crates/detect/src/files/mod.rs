@@ -31,6 +31,7 @@ pub mod archive;
 pub mod dump;
 pub mod hash;
 pub mod indicators;
+pub mod pst;
 pub mod web;
 pub mod yara;
 
@@ -203,6 +204,7 @@ impl FileChecks {
                 Box::new(web::WebFolderCheck::new(baselines)),
                 Box::new(web::IisConfigCheck),
                 Box::new(dump::DumpCheck),
+                Box::new(pst::PstCheck),
             ],
         }
     }
