@@ -80,19 +80,9 @@ fn system_root_scan_finds_the_planted_traces_in_a_non_default_install() {
     assert_eq!(r.code, 30, "{}", r.stderr);
     // Every planted trace, at its place under the install folder the
     // registry names.
-    // (The EWS log's rows are the ledger's evidence, not findings.)
     for p in &bundle.planted {
         assert!(
-            r.findings().iter().any(|f| f["path"] == p.path.as_str())
-                || r.report["taken"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|e| e["evidence"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .any(|x| x["path"] == p.path.as_str())),
+            r.reported_at(&p.path),
             "nothing for planted {} at {}",
             p.what,
             p.path

@@ -312,6 +312,24 @@ fn entry(what: TakenWhat, how: &str, how_text: &str, certainty: Certainty) -> Ta
     }
 }
 
+/// An entry resting on `found` (none when it is empty).
+fn entry_of(
+    found: &[&&Finding],
+    what: TakenWhat,
+    how: &str,
+    how_text: &str,
+    certainty: Certainty,
+) -> Option<TakenEntry> {
+    if found.is_empty() {
+        return None;
+    }
+    let mut e = entry(what, how, how_text, certainty);
+    for f in found {
+        add_finding(&mut e, f);
+    }
+    Some(e)
+}
+
 fn push_unique(v: &mut Vec<String>, s: &str) {
     let s = s.trim();
     if !s.is_empty() && !v.iter().any(|x| x.eq_ignore_ascii_case(s)) {
@@ -412,18 +430,15 @@ fn webshell(attack: &[&Finding], out: &mut Vec<TakenEntry>) {
             )
         })
         .collect();
-    if shells.is_empty() {
-        return;
-    }
-    let mut e = entry(
+    let Some(mut e) = entry_of(
+        &shells,
         TakenWhat::Mailbox,
         "webshell",
         "within reach of the web shell, which runs with the web server's rights (SYSTEM for Exchange's application pools) and can open every mailbox",
         Certainty::Possible,
-    );
-    for f in &shells {
-        add_finding(&mut e, f);
-    }
+    ) else {
+        return;
+    };
     e.whose_note = Some(
         "every mailbox on this server: the logs read do not show which ones the shell opened"
             .to_string(),
@@ -763,18 +778,15 @@ fn lsass(attack: &[&Finding], logons: &Logons, out: &mut Vec<TakenEntry>) {
         .iter()
         .filter(|f| f.next_step == Some(NextStep::CredentialsDumped))
         .collect();
-    if dumps.is_empty() {
-        return;
-    }
-    let mut e = entry(
+    let Some(mut e) = entry_of(
+        &dumps,
         TakenWhat::Credentials,
         "lsass-dump",
         "the memory of LSASS dumped: the passwords, hashes and Kerberos tickets of every account signed in to this server",
         Certainty::Possible,
-    );
-    for f in &dumps {
-        add_finding(&mut e, f);
-    }
+    ) else {
+        return;
+    };
     // The dump's time: the finding's, else the file's modification time.
     let dump_time = dumps
         .iter()

@@ -345,6 +345,7 @@ fn csv_row<'r>(
                 bytes,
             )
         }
+        // MapiHttp and RPC Client Access (IIS rows are read by `iis_row`).
         AccessLog::Mapi | AccessLog::Iis => {
             let mailbox = first_of(
                 rec,
@@ -409,7 +410,7 @@ fn iis_row<'r>(ties: &AttackTies, rec: &'r dyn Record) -> Option<Row<'r>> {
 }
 
 /// Per-thread readers.
-struct Readers {
+struct PassReaders {
     opener: MemberOpener,
     csv: CsvLogScanner,
     w3c: W3cReader,
@@ -480,7 +481,7 @@ pub(crate) fn pass(
     let results: Vec<FileResult> = work
         .par_iter()
         .map_init(
-            || Readers {
+            || PassReaders {
                 opener: MemberOpener::default(),
                 csv: CsvLogScanner::new(),
                 w3c: W3cReader::new(),
@@ -488,7 +489,7 @@ pub(crate) fn pass(
             |rd, (i, log, folder)| {
                 let c = &candidates[*i];
                 let mut sums = Sums::default();
-                let Readers { opener, csv, w3c } = rd;
+                let PassReaders { opener, csv, w3c } = rd;
                 let res = opener.with_reader(&c.location, |r| {
                     let mut dec = utf8_reader(r)?;
                     if *log == AccessLog::Iis {

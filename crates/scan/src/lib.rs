@@ -286,6 +286,9 @@ pub fn run_server(config: &ScanConfig, server: &Server, progress: &dyn Progress)
         .collect();
     ev.findings
         .extend(neighbours::newer_than_neighbours(&candidates, &stock));
+    // Sign-ins per account (lower case), across the Security logs read.
+    let mut sign_ins: std::collections::HashMap<String, exhunt_core::Logon> =
+        std::collections::HashMap::new();
     for (_, o) in outcomes {
         let FileOutcome {
             findings,
@@ -302,23 +305,9 @@ pub fn run_server(config: &ScanConfig, server: &Server, progress: &dyn Progress)
             logons,
             ..
         } = o;
-        for (_, l) in logons.accounts {
-            match ev
-                .logons
-                .accounts
-                .iter_mut()
-                .find(|x| x.account.eq_ignore_ascii_case(&l.account))
-            {
-                Some(x) => {
-                    x.count += l.count;
-                    if l.first < x.first || x.first.is_none() {
-                        x.first = l.first;
-                    }
-                    if l.last > x.last {
-                        x.last = l.last;
-                    }
-                }
-                None => ev.logons.accounts.push(l),
+        for (key, l) in logons.accounts {
+            if !merge_logon(&mut sign_ins, key, l) {
+                ev.logons.more += 1;
             }
         }
         ev.logons.boots.extend(logons.boots);
@@ -335,6 +324,9 @@ pub fn run_server(config: &ScanConfig, server: &Server, progress: &dyn Progress)
         ev.stats.lines_read += lines;
         ev.mitigations.extend(mitigations);
     }
+    let mut accounts: Vec<exhunt_core::Logon> = sign_ins.into_values().collect();
+    accounts.sort_by(|a, b| a.account.cmp(&b.account));
+    ev.logons.accounts = accounts;
     // A rule a child configuration overrides no longer counts.
     ev.mitigations = exhunt_detect::webfiles::mitigations_in_force(
         std::mem::take(&mut ev.mitigations),
@@ -363,4 +355,41 @@ pub fn run_server(config: &ScanConfig, server: &Server, progress: &dyn Progress)
         evidence: ev,
         candidates,
     }
+}
+
+/// Most accounts kept across all Security logs (the count says the rest).
+const SIGN_IN_ACCOUNTS: usize = 20_000;
+
+/// Adds one file's sign-ins of an account to the scan's; false when the
+/// account was left out (past the cap).
+fn merge_logon(
+    all: &mut std::collections::HashMap<String, exhunt_core::Logon>,
+    key: String,
+    l: exhunt_core::Logon,
+) -> bool {
+    fn earlier(a: &mut Option<String>, b: Option<String>, keep_smaller: bool) {
+        if let Some(b) = b {
+            let replace = match a.as_deref() {
+                None => true,
+                Some(x) => (b.as_str() < x) == keep_smaller,
+            };
+            if replace {
+                *a = Some(b);
+            }
+        }
+    }
+    if !all.contains_key(&key) && all.len() >= SIGN_IN_ACCOUNTS {
+        return false;
+    }
+    match all.get_mut(&key) {
+        Some(x) => {
+            x.count += l.count;
+            earlier(&mut x.first, l.first, true);
+            earlier(&mut x.last, l.last, false);
+        }
+        None => {
+            all.insert(key, l);
+        }
+    }
+    true
 }

@@ -71,6 +71,20 @@ impl Run {
             .collect()
     }
 
+    /// Whether the report points at `path`: a finding there, or a line of
+    /// it among the evidence of what was taken (the EWS log's rows name the
+    /// mailboxes the SSRF read; they are not findings).
+    pub fn reported_at(&self, path: &str) -> bool {
+        self.findings().iter().any(|f| f["path"] == path)
+            || self.report["taken"].as_array().is_some_and(|t| {
+                t.iter().any(|e| {
+                    e["evidence"]
+                        .as_array()
+                        .is_some_and(|ev| ev.iter().any(|x| x["path"] == path))
+                })
+            })
+    }
+
     pub fn errors(&self) -> &Vec<Value> {
         self.report["errors"].as_array().unwrap()
     }
