@@ -404,6 +404,15 @@ fn forwarding_to_an_outside_address_is_mail_still_leaking() {
     assert!(steps.iter().any(
         |s| s.contains("Set-Mailbox -Identity 'ceo@contoso.com' -ForwardingSmtpAddress $null")
     ));
+    // The JSONL summary line says so too, for the SIEM.
+    let jsonl = text_of(&["scan", t.path().to_str().unwrap(), "--format", "jsonl"]);
+    let summary: Value = jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["type"] == "summary")
+        .unwrap();
+    assert_eq!(summary["taken"], 2);
+    assert_eq!(summary["still_leaking"], true);
 }
 
 #[test]

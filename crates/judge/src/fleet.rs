@@ -141,6 +141,43 @@ mod tests {
     }
 
     #[test]
+    fn each_servers_ledger_is_summed_up_with_its_host_and_finding_ids() {
+        let mut ex2 = server("EX02", Verdict::Compromised, ExposureState::Exposed);
+        ex2.taken = vec![exhunt_core::TakenEntry {
+            what: exhunt_core::TakenWhat::AddressBook,
+            whose: vec![],
+            whose_note: None,
+            how: "oab-download".into(),
+            how_text: "t".into(),
+            first: None,
+            last: None,
+            clients: vec![],
+            findings: vec!["F0003".into()],
+            evidence: vec![exhunt_core::TakenEvidence {
+                path: "u_ex210303.log".into(),
+                line: Some(4),
+                finding: Some("F0003".into()),
+            }],
+            count: 1,
+            certainty: exhunt_core::Certainty::Confirmed,
+            ongoing: false,
+            size: None,
+            to: None,
+            host: None,
+        }];
+        let r = fleet(vec![
+            server("EX01", Verdict::Clean, ExposureState::Patched),
+            ex2,
+        ]);
+        assert_eq!(r.taken.len(), 1);
+        assert_eq!(r.taken[0].host.as_deref(), Some("EX02"));
+        assert_eq!(r.taken[0].findings, ["S2-F0003"]);
+        assert_eq!(r.taken[0].evidence[0].finding.as_deref(), Some("S2-F0003"));
+        // The server's own report says the same.
+        assert_eq!(r.servers[1].taken, r.taken);
+    }
+
+    #[test]
     fn one_server_is_its_own_report() {
         let one = server("EX01", Verdict::Attempted, ExposureState::Patched);
         assert_eq!(fleet(vec![one.clone()]), one);

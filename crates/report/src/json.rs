@@ -53,6 +53,11 @@ struct Summary<'a> {
     logs_from: Option<&'a str>,
     files_seen: u64,
     errors: usize,
+    /// Added: the ledger's entries that are thefts (`confirmed` or
+    /// `possible`; the routine ones on record are left out), and whether
+    /// mail is still being forwarded out.
+    taken: usize,
+    still_leaking: bool,
 }
 
 impl<'a> Summary<'a> {
@@ -70,6 +75,12 @@ impl<'a> Summary<'a> {
             logs_from: r.coverage.iter().filter_map(|c| c.first.as_deref()).min(),
             files_seen: r.stats.files_seen,
             errors: r.errors.len(),
+            taken: r
+                .taken
+                .iter()
+                .filter(|e| e.certainty != exhunt_core::Certainty::Info)
+                .count(),
+            still_leaking: r.taken.iter().any(|e| e.ongoing),
         }
     }
 }

@@ -305,3 +305,92 @@ fn timeline_neutralises_formulas_and_json_keeps_values() {
     );
     assert!(!out.contains(&0x1b));
 }
+
+/// A ledger entry whose names come from hostile logs.
+fn hostile_ledger() -> Report {
+    let mut r = report();
+    r.taken = vec![TakenEntry {
+        what: TakenWhat::MailFlow,
+        whose: vec!["=HYPERLINK(\"http://x\")\u{202e}moc.osotnoc@oec".into()],
+        whose_note: Some("note\x1b[31m red".into()),
+        how: "inbox-rule".into(),
+        how_text: "an inbox rule forwarding mail outside".into(),
+        first: Some("2021-03-05T10:12:00.000Z".into()),
+        last: None,
+        clients: vec!["203.0.113.7".into()],
+        findings: vec!["F0001".into()],
+        evidence: vec![TakenEvidence {
+            path: "events/MSExchange\u{0007}.jsonl".into(),
+            line: Some(3),
+            finding: None,
+        }],
+        count: 1,
+        certainty: Certainty::Confirmed,
+        ongoing: true,
+        size: Some(3 << 20),
+        to: Some("+drop@evil.example".into()),
+        host: None,
+    }];
+    r
+}
+
+#[test]
+fn the_ledger_is_escaped_in_text_and_neutralised_in_csv() {
+    let r = hostile_ledger();
+    let mut text = Vec::new();
+    render(&r, Format::Text, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("What was taken:"), "{text}");
+    assert!(
+        text.contains("CONFIRMED Mail flow: an inbox rule forwarding mail outside (STILL LEAKING)"),
+        "{text}"
+    );
+    assert!(text.contains("3.0 MiB"), "{text}");
+    assert!(raw_controls(&text).is_empty(), "{text:?}");
+    let mut brief = Vec::new();
+    render_text(
+        &r,
+        TextStyle {
+            brief: true,
+            ..TextStyle::default()
+        },
+        &mut brief,
+    )
+    .unwrap();
+    let brief = String::from_utf8(brief).unwrap();
+    assert!(
+        brief.contains("mail still forwarded out (inbox-rule)"),
+        "{brief}"
+    );
+    assert!(raw_controls(&brief).is_empty(), "{brief:?}");
+
+    let mut csv = Vec::new();
+    render(&r, Format::LedgerCsv, &mut csv).unwrap();
+    let mut rdr = csv::Reader::from_reader(&csv[..]);
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0][2].starts_with("'=HYPERLINK"), "{:?}", &rows[0]);
+    assert_eq!(&rows[0][9], "'+drop@evil.example");
+    assert_eq!(&rows[0][5], "true");
+    assert_eq!(&rows[0][10], "3145728");
+    // JSON keeps the values as they are.
+    let mut json = Vec::new();
+    render(&r, Format::Json, &mut json).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["taken"][0]["whose"][0], r.taken[0].whose[0].as_str());
+    assert_eq!(v["taken"][0]["what"], "mail-flow");
+    assert_eq!(v["taken"][0]["certainty"], "confirmed");
+}
+
+#[test]
+fn an_empty_ledger_writes_no_section_and_a_header_only_csv() {
+    let r = report();
+    let mut text = Vec::new();
+    render(&r, Format::Text, &mut text).unwrap();
+    assert!(!String::from_utf8(text).unwrap().contains("What was taken"));
+    let mut csv = Vec::new();
+    render(&r, Format::LedgerCsv, &mut csv).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(csv.lines().count(), 1, "{csv}");
+    assert!(csv.starts_with("host,what,whose,how,certainty"));
+}
