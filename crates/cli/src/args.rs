@@ -129,6 +129,10 @@ pub enum OutFormat {
     /// What was taken (the exposure ledger) as CSV: one row per mailbox or
     /// account, for the people who must notify.
     LedgerCsv,
+    /// JSON lines for Timesketch's importer (`message`, `datetime`,
+    /// `timestamp_desc` and exhunt's fields): findings, what was taken, the
+    /// verdict.
+    Timesketch,
 }
 
 /// Where a system root is: the live server, or a mounted or copied disk.

@@ -221,6 +221,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         OutFormat::Jsonl => Format::Jsonl,
         OutFormat::Timeline => Format::Timeline,
         OutFormat::LedgerCsv => Format::LedgerCsv,
+        OutFormat::Timesketch => Format::Timesketch,
     };
     let style = text_style(&args);
     let write = |w: &mut dyn Write| match format {

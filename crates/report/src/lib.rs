@@ -17,7 +17,10 @@
 //! - `timeline`: CSV, UTC, every finding with the records around it from
 //!   the same source, sorted by time across all sources;
 //! - `ledger`: what was taken (the exposure ledger), as the text report's
-//!   section and as CSV for the people who must notify.
+//!   section and as CSV for the people who must notify;
+//! - `timesketch`: JSON lines Timesketch's importer takes (findings, what
+//!   was taken and the verdict, each with `message`, `datetime`,
+//!   `timestamp_desc`).
 //!
 //! Strings from the scanned evidence are attacker-controlled (`safe`): the
 //! text report shows their control and bidi characters escaped, the
@@ -33,6 +36,7 @@ mod safe;
 mod screen;
 mod text;
 mod timeline;
+mod timesketch;
 
 #[cfg(test)]
 mod tests;
@@ -52,6 +56,8 @@ pub enum Format {
     Timeline,
     /// The exposure ledger ("what was taken") as CSV.
     LedgerCsv,
+    /// JSON lines for Timesketch's importer.
+    Timesketch,
 }
 
 /// How the text report is laid out for where it goes (a terminal, a pipe).
@@ -95,5 +101,6 @@ pub fn render(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<
         Format::Text => text::text(report, w),
         Format::Timeline => timeline::timeline(report, w),
         Format::LedgerCsv => ledger::csv(report, w),
+        Format::Timesketch => timesketch::timesketch(report, w),
     }
 }
