@@ -133,6 +133,21 @@ pub enum OutFormat {
     /// `timestamp_desc` and exhunt's fields): findings, what was taken, the
     /// verdict.
     Timesketch,
+    /// A STIX 2.1 bundle of what others can block or hunt for (attacker
+    /// addresses, web-shell hashes and paths, user agents), with sightings
+    /// on this server, marked with `--tlp`.
+    Stix,
+}
+
+/// The Traffic Light Protocol level of a STIX bundle (TLP 2.0).
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TlpArg {
+    Clear,
+    Green,
+    Amber,
+    #[value(name = "amber+strict")]
+    AmberStrict,
+    Red,
 }
 
 /// Where a system root is: the live server, or a mounted or copied disk.
@@ -238,6 +253,14 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of standard output (never inside a scanned input).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// `--format stix`: the reporting organisation's name (its `identity`).
+    #[arg(long, value_name = "NAME")]
+    pub org: Option<String>,
+
+    /// `--format stix`: how the bundle may be shared (TLP 2.0).
+    #[arg(long, value_enum, default_value = "amber", value_name = "LEVEL")]
+    pub tlp: TlpArg,
 
     /// The whole text report on a terminal too. On a terminal the text
     /// report is the first screen (verdict, exposure, the worst findings,

@@ -222,10 +222,26 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         OutFormat::Timeline => Format::Timeline,
         OutFormat::LedgerCsv => Format::LedgerCsv,
         OutFormat::Timesketch => Format::Timesketch,
+        OutFormat::Stix => Format::Stix,
+    };
+    let stix = exhunt_report::StixOptions {
+        org: args.org.clone(),
+        tlp: match args.tlp {
+            crate::args::TlpArg::Clear => exhunt_report::Tlp::Clear,
+            crate::args::TlpArg::Green => exhunt_report::Tlp::Green,
+            crate::args::TlpArg::Amber => exhunt_report::Tlp::Amber,
+            crate::args::TlpArg::AmberStrict => exhunt_report::Tlp::AmberStrict,
+            crate::args::TlpArg::Red => exhunt_report::Tlp::Red,
+        },
+        now: format!(
+            "{}.000Z",
+            exhunt_core::time::system_time_iso(std::time::SystemTime::now()).trim_end_matches('Z')
+        ),
     };
     let style = text_style(&args);
     let write = |w: &mut dyn Write| match format {
         Format::Text => render_text(&report, style, w),
+        Format::Stix => exhunt_report::render_stix(&report, &stix, w),
         other => render(&report, other, w),
     };
     match &args.output {

@@ -18,6 +18,8 @@
 //!   the same source, sorted by time across all sources;
 //! - `ledger`: what was taken (the exposure ledger), as the text report's
 //!   section and as CSV for the people who must notify;
+//! - `stix`: a STIX 2.1 bundle for CERTs (indicators, sightings, malware,
+//!   attack patterns, vulnerabilities, TLP 2.0 marking);
 //! - `timesketch`: JSON lines Timesketch's importer takes (findings, what
 //!   was taken and the verdict, each with `message`, `datetime`,
 //!   `timestamp_desc`).
@@ -34,6 +36,7 @@ mod json;
 mod ledger;
 mod safe;
 mod screen;
+mod stix;
 mod text;
 mod timeline;
 mod timesketch;
@@ -45,6 +48,7 @@ use exhunt_core::Report;
 use std::io::{self, Write};
 
 pub use safe::{clean, csv_cell, is_unsafe_char, safe, Safe};
+pub use stix::{pattern_string, StixOptions, Tlp};
 pub use text::verdict_sentence;
 
 /// Output formats.
@@ -58,6 +62,8 @@ pub enum Format {
     LedgerCsv,
     /// JSON lines for Timesketch's importer.
     Timesketch,
+    /// A STIX 2.1 bundle ([`render_stix`], which takes its options).
+    Stix,
 }
 
 /// How the text report is laid out for where it goes (a terminal, a pipe).
@@ -93,6 +99,12 @@ pub fn render_text(report: &Report, style: TextStyle, w: &mut dyn Write) -> io::
     w.write_all(out.as_bytes())
 }
 
+/// Writes the report as a STIX 2.1 bundle, with who reports it and how it
+/// may be shared.
+pub fn render_stix(report: &Report, options: &StixOptions, w: &mut dyn Write) -> io::Result<()> {
+    stix::stix(report, options, w)
+}
+
 /// Writes the report in the chosen format.
 pub fn render(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
     match format {
@@ -102,5 +114,6 @@ pub fn render(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<
         Format::Timeline => timeline::timeline(report, w),
         Format::LedgerCsv => ledger::csv(report, w),
         Format::Timesketch => timesketch::timesketch(report, w),
+        Format::Stix => stix::stix(report, &StixOptions::default(), w),
     }
 }
