@@ -137,6 +137,10 @@ pub enum OutFormat {
     /// addresses, web-shell hashes and paths, user agents), with sightings
     /// on this server, marked with `--tlp`.
     Stix,
+    /// One self-contained HTML page for people who never run a command
+    /// line: verdict, what to do, what was found and taken, a timeline
+    /// against log coverage; no network access, no script.
+    Html,
 }
 
 /// The Traffic Light Protocol level of a STIX bundle (TLP 2.0).

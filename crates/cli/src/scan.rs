@@ -223,6 +223,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         OutFormat::LedgerCsv => Format::LedgerCsv,
         OutFormat::Timesketch => Format::Timesketch,
         OutFormat::Stix => Format::Stix,
+        OutFormat::Html => Format::Html,
     };
     let stix = exhunt_report::StixOptions {
         org: args.org.clone(),

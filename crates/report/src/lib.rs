@@ -18,6 +18,8 @@
 //!   the same source, sorted by time across all sources;
 //! - `ledger`: what was taken (the exposure ledger), as the text report's
 //!   section and as CSV for the people who must notify;
+//! - `html`: one self-contained page for people who never run a command
+//!   line (maud templates, every value escaped, a strict CSP, no script);
 //! - `stix`: a STIX 2.1 bundle for CERTs (indicators, sightings, malware,
 //!   attack patterns, vulnerabilities, TLP 2.0 marking);
 //! - `timesketch`: JSON lines Timesketch's importer takes (findings, what
@@ -32,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 mod group;
+mod html;
 mod json;
 mod ledger;
 mod safe;
@@ -47,6 +50,7 @@ mod tests;
 use exhunt_core::Report;
 use std::io::{self, Write};
 
+pub use html::CSP as HTML_CSP;
 pub use safe::{clean, csv_cell, is_unsafe_char, safe, Safe};
 pub use stix::{pattern_string, StixOptions, Tlp};
 pub use text::verdict_sentence;
@@ -64,6 +68,8 @@ pub enum Format {
     Timesketch,
     /// A STIX 2.1 bundle ([`render_stix`], which takes its options).
     Stix,
+    /// One self-contained HTML page (no network, no script).
+    Html,
 }
 
 /// How the text report is laid out for where it goes (a terminal, a pipe).
@@ -115,5 +121,6 @@ pub fn render(report: &Report, format: Format, w: &mut dyn Write) -> io::Result<
         Format::LedgerCsv => ledger::csv(report, w),
         Format::Timesketch => timesketch::timesketch(report, w),
         Format::Stix => stix::stix(report, &StixOptions::default(), w),
+        Format::Html => html::html(report, w),
     }
 }

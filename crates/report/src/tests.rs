@@ -394,3 +394,100 @@ fn an_empty_ledger_writes_no_section_and_a_header_only_csv() {
     assert_eq!(csv.lines().count(), 1, "{csv}");
     assert!(csv.starts_with("host,what,whose,how,certainty"));
 }
+
+#[test]
+fn html_is_one_page_with_every_value_escaped_and_nothing_loaded() {
+    let mut r = hostile_report();
+    r.taken = hostile_ledger().taken;
+    r.next_steps
+        .push("Remove <b>this</b> \"now\" & <script>alert(1)</script>".into());
+    r.findings[0].evidence.insert(
+        "cs-uri-query".into(),
+        "\"><img onerror=alert(1) src=x> javascript:alert(2)".into(),
+    );
+    r.findings[0].title = "</summary></details><script>alert(3)</script>".into();
+    let mut out = Vec::new();
+    render(&r, Format::Html, &mut out).unwrap();
+    let page = String::from_utf8(out).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains(&format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">",
+        HTML_CSP
+    )));
+    // Nothing from the evidence becomes markup: the only tags are ours.
+    // (`javascript:` and `onerror=` stay as text: no attribute holds them.)
+    for bad in ["<script", "<img", "<iframe", "<b>", "</summary></details><"] {
+        let raw = page.matches(bad).count();
+        assert_eq!(raw, 0, "{bad} unescaped in the page");
+    }
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // Every tag and attribute is ours: nothing that fetches or runs
+    // anything (no src, href, on*, style url()).
+    let tags = [
+        "!DOCTYPE", "html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2",
+        "h3", "p", "section", "ol", "ul", "li", "details", "summary", "span", "table", "tr", "th",
+        "td", "code", "pre", "br", "strong", "svg", "text", "rect", "footer",
+    ];
+    let attrs = [
+        "class",
+        "id",
+        "lang",
+        "charset",
+        "http-equiv",
+        "content",
+        "name",
+        "viewBox",
+        "role",
+        "aria-label",
+        "xmlns",
+        "x",
+        "y",
+        "width",
+        "height",
+        "fill",
+        "font-size",
+        "text-anchor",
+    ];
+    let mut rest = page.as_str();
+    while let Some(i) = rest.find('<') {
+        let end = rest[i..].find('>').expect("a closed tag") + i;
+        let tag = rest[i + 1..end].trim_start_matches('/');
+        let name = tag.split([' ', '/']).next().unwrap();
+        assert!(tags.contains(&name), "tag {name:?} in the page");
+        if name == "!DOCTYPE" {
+            rest = &rest[end + 1..];
+            continue;
+        }
+        // Attribute values are quoted and cannot hold a quote (maud
+        // escapes it): split on the quotes.
+        for (k, part) in tag[name.len()..].split('"').enumerate() {
+            if k % 2 == 0 {
+                let a = part.trim().trim_end_matches('=');
+                if !a.is_empty() {
+                    assert!(attrs.contains(&a), "attribute {a:?} on {name}");
+                }
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(!page.contains("url("), "a style fetches");
+    // The sections, in their order.
+    let order = [
+        "id=\"verdict\"",
+        "id=\"steps\"",
+        "id=\"found\"",
+        "id=\"taken\"",
+        "id=\"timeline\"",
+        "id=\"patch\"",
+        "id=\"looked\"",
+        "id=\"rules\"",
+        "id=\"errors\"",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|s| page.find(s).unwrap_or_else(|| panic!("{s}")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+    assert!(page.contains("<details"));
+    assert!(page.contains("STILL LEAKING"));
+}
