@@ -47,6 +47,7 @@ header.verdict h1{margin:0 0 .3rem;font-size:1.7rem}
 .meta{font-size:.9rem;opacity:.95;margin:.4rem 0 0;overflow-wrap:anywhere}
 h2{border-bottom:2px solid var(--line);padding-bottom:.2rem;margin-top:1.8rem}
 ol.steps li{margin:.35rem 0}
+p,li{overflow-wrap:anywhere}
 details{border:1px solid var(--line);border-radius:5px;margin:.4rem 0;padding:.3rem .6rem}
 summary{cursor:pointer;font-weight:600}
 .sev{display:inline-block;min-width:5.5em;font-size:.8rem;padding:.05rem .4rem;border-radius:3px;color:#fff;text-align:center;margin-right:.4rem}
