@@ -234,10 +234,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             crate::args::TlpArg::AmberStrict => exhunt_report::Tlp::AmberStrict,
             crate::args::TlpArg::Red => exhunt_report::Tlp::Red,
         },
-        now: format!(
-            "{}.000Z",
-            exhunt_core::time::system_time_iso(std::time::SystemTime::now()).trim_end_matches('Z')
-        ),
+        ..Default::default()
     };
     let style = text_style(&args);
     let write = |w: &mut dyn Write| match format {

@@ -71,6 +71,23 @@ fn html_of(input: &Path, out: &Path) {
     assert!(out.is_file(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// A tree whose IIS log has, for each (query, user agent), a request from
+/// the example's attacker for a web-shell page: the payloads reach the
+/// report as evidence.
+fn hostile_tree(root: &Path, payloads: &[(String, String)]) {
+    let mut iis = String::from("#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2021-03-03 00:00:00\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n");
+    for (k, (query, ua)) in payloads.iter().enumerate() {
+        iis.push_str(&format!(
+            "2021-03-03 07:1{k}:00 10.0.0.10 POST /aspnet_client/system_web/x{k}.aspx {query} 443 - 103.77.192.219 {ua} - 200 0 0 31\r\n"
+        ));
+    }
+    put(
+        root,
+        "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log",
+        iis.as_bytes(),
+    );
+}
+
 /// A PNG's width and height (from its IHDR chunk).
 fn png_size(png: &[u8]) -> (u32, u32) {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
@@ -119,28 +136,18 @@ fn hostile_evidence_runs_nothing_in_the_browser() {
     let root = t.path().join("tree");
     let fire =
         "document.documentElement.setAttribute('data-xss','fired');console.log('EXHUNT-XSS-FIRED')";
-    let mut iis = String::from("#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2021-03-03 00:00:00\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n");
-    for (k, (query, ua)) in [
-        (
-            format!("a=\"><img/src=x/onerror={fire}>"),
-            format!("<script>{fire}</script>"),
-        ),
-        (
-            format!("u=javascript:{fire}"),
-            "\"><svg/onload=alert(1)>".to_string(),
-        ),
-    ]
-    .iter()
-    .enumerate()
-    {
-        iis.push_str(&format!(
-            "2021-03-03 07:1{k}:00 10.0.0.10 POST /aspnet_client/system_web/x{k}.aspx {query} 443 - 103.77.192.219 {ua} - 200 0 0 31\r\n"
-        ));
-    }
-    put(
+    hostile_tree(
         &root,
-        "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log",
-        iis.as_bytes(),
+        &[
+            (
+                format!("a=\"><img/src=x/onerror={fire}>"),
+                format!("<script>{fire}</script>"),
+            ),
+            (
+                format!("u=javascript:{fire}"),
+                "\"><svg/onload=alert(1)>".to_string(),
+            ),
+        ],
     );
     let page = t.path().join("hostile.html");
     html_of(&root, &page);
@@ -410,25 +417,18 @@ fn hostile_evidence_opens_no_dialog_and_logs_nothing() {
     let Some(browser) = chromium() else { return };
     let t = TempDir::new().unwrap();
     let root = t.path().join("tree");
-    let mut iis = String::from("#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2021-03-03 00:00:00\r\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n");
-    for (k, (query, ua)) in [
-        (
-            "a=\"><img/src=x/onerror=alert(1)>",
-            "<script>alert(2);console.log(3)</script>",
-        ),
-        ("u=javascript:alert(4)", "\"><svg/onload=confirm(5)>"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        iis.push_str(&format!(
-            "2021-03-03 07:1{k}:00 10.0.0.10 POST /aspnet_client/system_web/y{k}.aspx {query} 443 - 103.77.192.219 {ua} - 200 0 0 31\r\n"
-        ));
-    }
-    put(
+    hostile_tree(
         &root,
-        "inetpub/logs/LogFiles/W3SVC1/u_ex210303.log",
-        iis.as_bytes(),
+        &[
+            (
+                "a=\"><img/src=x/onerror=alert(1)>".to_string(),
+                "<script>alert(2);console.log(3)</script>".to_string(),
+            ),
+            (
+                "u=javascript:alert(4)".to_string(),
+                "\"><svg/onload=confirm(5)>".to_string(),
+            ),
+        ],
     );
     let page = t.path().join("hostile.html");
     html_of(&root, &page);

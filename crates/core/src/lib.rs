@@ -18,8 +18,8 @@ pub mod winpath;
 
 pub use rule::{FindingParts, NextStep, RuleSpec};
 pub use taken::{
-    cmdlet_params, ps_quote, Access, AccessLog, Certainty, Logon, Logons, TakenEntry,
-    TakenEvidence, TakenWhat, TAKEN_EVIDENCE_CAP,
+    cmdlet_params, is_internal_ip, ps_quote, Access, AccessLog, Certainty, Logon, Logons,
+    TakenEntry, TakenEvidence, TakenWhat, TAKEN_EVIDENCE_CAP,
 };
 
 use serde::{Deserialize, Serialize};

@@ -277,3 +277,21 @@ pub fn ps_quote(v: &str) -> String {
     s.push('\'');
     s
 }
+
+/// A private, loopback, link-local or shared (carrier-grade NAT) address:
+/// a load balancer's or a proxy's may carry every user's requests, so a tie
+/// by it alone is weak, and it is nothing another organisation can block.
+pub fn is_internal_ip(ip: &str) -> bool {
+    if let Ok(v4) = ip.parse::<std::net::Ipv4Addr>() {
+        let o = v4.octets();
+        return v4.is_private()
+            || v4.is_loopback()
+            || v4.is_link_local()
+            || (o[0] == 100 && (o[1] & 0xc0) == 64);
+    }
+    if let Ok(v6) = ip.parse::<std::net::Ipv6Addr>() {
+        let s = v6.segments()[0];
+        return v6.is_loopback() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80;
+    }
+    false
+}

@@ -21,6 +21,7 @@
 //! (Black Hat USA 2021: `/mapi/emsmdb` turns a legacyDN into the SID
 //! `/ecp/proxyLogon.ecp` logs in as; ProxyShell's mailbox export).
 
+use exhunt_core::is_internal_ip;
 use exhunt_core::time::iso_to_seconds;
 use exhunt_core::{
     Access, AccessLog, Certainty, Finding, Logons, NextStep, Severity, TakenEntry, TakenEvidence,
@@ -137,22 +138,6 @@ fn usable_ip(s: &str) -> bool {
         && s.len() <= 64
         && s.bytes()
             .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
-}
-
-/// A private, link-local or shared address: a load balancer's or a proxy's
-/// may carry every user's requests, so a tie by it alone is weak.
-pub fn is_internal(ip: &str) -> bool {
-    if let Ok(v4) = ip.parse::<std::net::Ipv4Addr>() {
-        return v4.is_private()
-            || v4.is_loopback()
-            || v4.is_link_local()
-            || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64);
-    }
-    if let Ok(v6) = ip.parse::<std::net::Ipv6Addr>() {
-        let s = v6.segments()[0];
-        return v6.is_loopback() || (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80;
-    }
-    false
 }
 
 /// The attack's clients, RequestIds and user agents: from the findings at
@@ -628,7 +613,7 @@ fn accesses(accesses: &[Access], ssrf_clients: &BTreeSet<String>, out: &mut Vec<
         if what == TakenWhat::Mailbox && a.mailbox.is_empty() {
             continue;
         }
-        let certainty = if a.strong || !is_internal(&a.client) {
+        let certainty = if a.strong || !is_internal_ip(&a.client) {
             Certainty::Confirmed
         } else {
             Certainty::Possible
@@ -901,11 +886,11 @@ mod tests {
 
     #[test]
     fn internal_addresses() {
-        assert!(is_internal("10.0.0.1"));
-        assert!(is_internal("192.168.3.4"));
-        assert!(is_internal("fd00::1"));
-        assert!(!is_internal("103.77.192.219"));
-        assert!(!is_internal("2001:db8::1"));
+        assert!(is_internal_ip("10.0.0.1"));
+        assert!(is_internal_ip("192.168.3.4"));
+        assert!(is_internal_ip("fd00::1"));
+        assert!(!is_internal_ip("103.77.192.219"));
+        assert!(!is_internal_ip("2001:db8::1"));
     }
 
     #[test]

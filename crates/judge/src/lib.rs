@@ -30,8 +30,7 @@ pub use steps::next_steps;
 
 use coverage::merge_coverage;
 use exhunt_core::{
-    Certainty, ErrorEntry, Finding, Patch, Report, Severity, Stats, Suppressed, TakenWhat, Tool,
-    Verdict, REPORT_SCHEMA,
+    ErrorEntry, Finding, Patch, Report, Severity, Stats, Suppressed, Tool, Verdict, REPORT_SCHEMA,
 };
 use related::relate;
 use verdict::{mark_chain_starts, verdict_of};
@@ -132,25 +131,10 @@ pub fn judge(mut ev: Evidence, version: &str) -> Report {
     let exposure = conclusive::exposure(ev.patch.as_ref(), std::mem::take(&mut ev.mitigations));
     ev.errors.sort();
     ev.errors.dedup();
-    let mut next_steps = next_steps(verdict, &ev.findings, &coverage, &ev.errors);
+    let mut next_steps = next_steps(verdict, &ev.findings, &taken, &coverage, &ev.errors);
     // What the ledger implies, after the verdict's first two steps (image
     // the server, cut it off) when it was breached, else first.
     let at = if verdict >= Verdict::Exploited { 2 } else { 0 };
-    // The ledger's steps name what the general ones only point at.
-    let has = |how: &str| {
-        taken
-            .iter()
-            .any(|e| e.how == how && e.certainty != Certainty::Info)
-    };
-    if has("lsass-dump") {
-        next_steps.retain(|s| !s.starts_with("A dump of LSASS was found"));
-    }
-    if taken
-        .iter()
-        .any(|e| e.what == TakenWhat::Mailbox && e.certainty != Certainty::Info)
-    {
-        next_steps.retain(|s| !s.starts_with("Mailboxes were exported or read"));
-    }
     for (k, step) in steps::ledger_steps(&taken).into_iter().enumerate() {
         next_steps.insert((at + k).min(next_steps.len()), step);
     }
@@ -449,14 +433,20 @@ mod tests {
             .rev()
             .map(|(n, _)| with(*n, Severity::High))
             .collect();
-        let steps = next_steps(Verdict::Exploited, &all, &[], &[]);
+        let steps = next_steps(Verdict::Exploited, &all, &[], &[], &[]);
         let at: Vec<usize> = starts
             .iter()
             .map(|(_, t)| steps.iter().position(|s| s.starts_with(t)).expect(t))
             .collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{steps:?}");
         for (n, t) in starts {
-            let one = next_steps(Verdict::Exploited, &[with(n, Severity::Medium)], &[], &[]);
+            let one = next_steps(
+                Verdict::Exploited,
+                &[with(n, Severity::Medium)],
+                &[],
+                &[],
+                &[],
+            );
             assert_eq!(
                 starts
                     .iter()
@@ -467,17 +457,23 @@ mod tests {
             );
             assert!(one.iter().any(|s| s.starts_with(t)), "{n:?}");
             // A lead (info) calls for nothing on its own.
-            let lead = next_steps(Verdict::Exploited, &[with(n, Severity::Info)], &[], &[]);
+            let lead = next_steps(
+                Verdict::Exploited,
+                &[with(n, Severity::Info)],
+                &[],
+                &[],
+                &[],
+            );
             assert!(!lead.iter().any(|s| s.starts_with(t)), "{n:?}");
             // Nor does the rule's id without the step.
             let bare = f(n.as_str(), Verdict::Exploited, Severity::High, None, "");
-            let bare = next_steps(Verdict::Exploited, &[bare], &[], &[]);
+            let bare = next_steps(Verdict::Exploited, &[bare], &[], &[], &[]);
             assert!(!bare.iter().any(|s| s.starts_with(t)), "{n:?}");
         }
         // Collection findings ask for the mailbox step without carrying it.
         let mut c = f("c", Verdict::Compromised, Severity::High, None, "");
         c.kind = FindingKind::Collection;
-        assert!(next_steps(Verdict::Compromised, &[c], &[], &[])
+        assert!(next_steps(Verdict::Compromised, &[c], &[], &[], &[])
             .iter()
             .any(|s| s.starts_with("Mailboxes were exported or read")));
     }

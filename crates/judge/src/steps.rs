@@ -21,15 +21,25 @@ fn calls_for(findings: &[Finding], step: NextStep) -> bool {
 pub fn next_steps(
     verdict: Verdict,
     findings: &[Finding],
+    taken: &[TakenEntry],
     coverage: &[Coverage],
     errors: &[ErrorEntry],
 ) -> Vec<String> {
+    // The ledger's steps (`ledger_steps`) name what these general ones only
+    // point at: the accounts to reset, the mailboxes' owners to tell.
+    let in_ledger = |what: TakenWhat, how: Option<&str>| {
+        taken.iter().any(|e| {
+            e.certainty != Certainty::Info && e.what == what && how.is_none_or(|h| e.how == h)
+        })
+    };
     let mut s = Vec::new();
     match verdict {
         Verdict::Compromised | Verdict::Exploited => {
             s.push("Treat this server as breached. Do not wipe or rebuild it yet: take a forensic image (disk, and memory if you can) before changing anything, and keep this report with it.".to_string());
             s.push("Disconnect the server from the internet (block inbound 443 to it at the firewall) until it is cleaned; patching alone does not remove an intruder who is already in.".to_string());
-            if calls_for(findings, NextStep::CredentialsDumped) {
+            if calls_for(findings, NextStep::CredentialsDumped)
+                && !in_ledger(TakenWhat::Credentials, Some("lsass-dump"))
+            {
                 s.push("A dump of LSASS was found: the intruder could read the passwords and hashes of everyone who had signed in to this server. Reset all privileged passwords (domain admins, Exchange and service accounts), reset the krbtgt password twice, and look for the same intruder on your other servers.".to_string());
             }
             if calls_for(findings, NextStep::WebshellWritten) {
@@ -62,7 +72,8 @@ pub fn next_steps(
             }
             if has(findings, |f| {
                 f.next_step == Some(NextStep::MailboxesTaken) || f.kind == FindingKind::Collection
-            }) {
+            }) && !in_ledger(TakenWhat::Mailbox, None)
+            {
                 s.push("Mailboxes were exported or read: list them (Get-MailboxExportRequest, the MSExchange Management log) and treat their content as stolen; the people concerned may have to be notified.".to_string());
             }
             if calls_for(findings, NextStep::TransportAgentInstalled) {

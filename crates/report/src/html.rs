@@ -18,7 +18,7 @@
 //! looked; rules; errors and files left out.
 
 use crate::group::groups;
-use crate::text::verdict_sentence;
+use crate::text::{minute, verdict_sentence};
 use exhunt_core::time::iso_to_seconds;
 use exhunt_core::{Finding, Report, Verdict};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -73,10 +73,6 @@ fn verdict_class(v: Verdict) -> &'static str {
         Verdict::Exploited => "v-exploited",
         Verdict::Compromised => "v-compromised",
     }
-}
-
-fn minute(t: &str) -> String {
-    t.replace('T', " ").chars().take(16).collect()
 }
 
 fn raw_line(f: &Finding) -> Option<String> {

@@ -2,18 +2,13 @@
 //! the people who must notify (one row per entry and mailbox or account).
 
 use crate::safe::{csv_cell, safe};
+use crate::text::minute;
 use exhunt_core::{Certainty, Report, TakenEntry};
 use std::io::{self, Write};
 
 /// Mailboxes or accounts named per entry in the text; the JSON and the CSV
 /// have them all.
 const WHOSE_LISTED: usize = 8;
-
-fn minute(t: &str) -> &str {
-    let t = t.trim_end_matches('Z');
-    let t = t.split('.').next().unwrap_or(t);
-    &t[..t.len().min(16)]
-}
 
 fn size(b: u64) -> String {
     match b {

@@ -72,13 +72,25 @@ impl Tlp {
 }
 
 /// What the bundle says of who reports it and how it may be shared.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct StixOptions {
     /// The reporting organisation's name (`--org`).
     pub org: Option<String>,
     pub tlp: Tlp,
     /// The bundle's creation time (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
     pub now: String,
+}
+
+impl Default for StixOptions {
+    /// No organisation named, TLP:AMBER, created now.
+    fn default() -> Self {
+        let now = exhunt_core::time::system_time_iso(std::time::SystemTime::now());
+        StixOptions {
+            org: None,
+            tlp: Tlp::default(),
+            now: format!("{}.000Z", now.trim_end_matches('Z')),
+        }
+    }
 }
 
 const TLP_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
@@ -151,14 +163,6 @@ fn ip_pattern(ip: &str) -> Option<String> {
         Some(format!("[ipv6-addr:value = '{ip}']"))
     } else {
         None
-    }
-}
-
-fn is_loopback_or_private(ip: &str) -> bool {
-    match ip.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(v)) => v.is_private() || v.is_loopback() || v.is_link_local(),
-        Ok(std::net::IpAddr::V6(v)) => v.is_loopback(),
-        Err(_) => true,
     }
 }
 
@@ -276,7 +280,7 @@ pub(crate) fn stix(r: &Report, o: &StixOptions, w: &mut dyn Write) -> io::Result
                 .find_map(|k| f.evidence.get(*k))
             {
                 let ip = ip.trim();
-                if !is_loopback_or_private(ip) {
+                if !exhunt_core::is_internal_ip(ip) {
                     if let Some(p) = ip_pattern(ip) {
                         add(
                             p,

@@ -150,7 +150,7 @@ pub fn verdict_sentence(v: Verdict) -> &'static str {
 /// `2021-03-03 06:49`. Times come from the evidence (an IIS line's date and
 /// time columns as written): cut by characters, never inside one, and
 /// escaped.
-fn minute(t: &str) -> String {
+pub(crate) fn minute(t: &str) -> String {
     let cut: String = t.chars().take(16).collect();
     safe(&cut.replace('T', " ")).to_string()
 }

@@ -52,17 +52,19 @@ pub(crate) struct LogonBook {
 impl LogonBook {
     fn see(&mut self, path: &str, r: &exhunt_core::EventRecord) {
         use exhunt_core::Record;
-        let Some(id) = r.field("EventID") else { return };
-        let id = id.trim();
-        if !matches!(id, "4624" | "4648" | "4608") {
-            return;
-        }
+        // The logsource first (no field lookup): most events are not the
+        // Security log's.
         if !r
             .logsource
             .service
             .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("security"))
         {
+            return;
+        }
+        let Some(id) = r.field("EventID") else { return };
+        let id = id.trim();
+        if !matches!(id, "4624" | "4648" | "4608") {
             return;
         }
         let time = r.time().map(str::to_string);
