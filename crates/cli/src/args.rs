@@ -33,6 +33,177 @@ pub enum Command {
     /// requests to /owa/ and the ECP export tool manifest), for hosts you are
     /// authorised to test.
     Probe(ProbeArgs),
+    /// The fleet server: gathers the reports of many servers (`scan
+    /// --upload`, `probe --upload`, `upload`) per organisation and answers
+    /// the read API. Starts on 127.0.0.1:8470 with a SQLite file in the
+    /// current folder; `org add NAME` prints an organisation's token.
+    Serve(ServeArgs),
+    /// Send reports made earlier (`scan --format json`, `probe --format
+    /// json`) to a fleet server; with no REPORT, what the spool holds.
+    Upload(UploadCmdArgs),
+}
+
+/// Where a scan's or a probe's JSON goes besides its output.
+#[derive(clap::Args, Clone, Default)]
+pub struct UploadArgs {
+    /// Also send the JSON report to the fleet server at URL
+    /// (`https://fleet.example:8470`); kept in the spool and sent on the
+    /// next run when the server cannot be reached.
+    #[arg(long, value_name = "URL")]
+    pub upload: Option<String>,
+
+    /// The organisation's upload token, in FILE (first line).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Trust this PEM CA certificate (a private CA) besides the usual
+    /// roots; TLS is always verified.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Where reports that could not be sent wait (default: EXHUNT_SPOOL,
+    /// else %ProgramData%\exhunt\spool or ~/.local/state/exhunt/spool).
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct UploadCmdArgs {
+    /// JSON reports or probe results; none: send what the spool holds.
+    #[arg(value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+
+    /// The fleet server (`https://fleet.example:8470`).
+    #[arg(long, alias = "upload", value_name = "URL")]
+    pub to: String,
+
+    /// The organisation's upload token, in FILE (first line).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: PathBuf,
+
+    /// Trust this PEM CA certificate besides the usual roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// The spool folder (as for `scan --upload`).
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+
+    /// Address and port to listen on. Plain HTTP unless --tls-cert and
+    /// --tls-key are given: keep it on 127.0.0.1 behind a TLS proxy, or
+    /// give the certificate.
+    #[arg(
+        long,
+        default_value = "127.0.0.1:8470",
+        value_name = "ADDR:PORT",
+        global = true
+    )]
+    pub listen: std::net::SocketAddr,
+
+    /// The database: a SQLite file (created and migrated on start) or
+    /// `postgres://user:password@host/db` (several `exhunt serve` may share
+    /// one).
+    #[arg(
+        long,
+        env = "EXHUNT_DATABASE",
+        default_value = "exhunt-fleet.db",
+        value_name = "URL",
+        global = true
+    )]
+    pub database: String,
+
+    /// PEM certificate chain for HTTPS.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for HTTPS.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub tls_key: Option<PathBuf>,
+
+    /// Largest upload, before and after decompression (413 above).
+    #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "SIZE", global = true)]
+    pub max_upload: u64,
+
+    /// Uploads per minute per token (429 with Retry-After above; 0: none).
+    #[arg(long, default_value_t = 60, value_name = "N", global = true)]
+    pub rate_limit: i64,
+
+    /// Delete reports older than DAYS (each server's latest report stays),
+    /// checked hourly.
+    #[arg(long, value_name = "DAYS", global = true)]
+    pub retain: Option<i64>,
+
+    /// Database connections of this process.
+    #[arg(long, default_value_t = 8, value_name = "N", global = true)]
+    pub max_connections: u32,
+
+    /// SQLite only: the most pages the database file may grow to (a size
+    /// cap; past it uploads get 503 and nothing is stored).
+    #[arg(long, value_name = "PAGES", global = true)]
+    pub sqlite_max_pages: Option<u64>,
+}
+
+#[derive(clap::Subcommand)]
+pub enum ServeCommand {
+    /// Organisations: add (prints the upload token once), list, delete.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Tokens: add (for an organisation, or an analyst's that reads every
+    /// organisation), list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Delete reports older than DAYS now (each server's latest stays).
+    Prune {
+        #[arg(value_name = "DAYS")]
+        days: i64,
+    },
+    /// Check the database's integrity (prints `ok`).
+    Check,
+}
+
+#[derive(clap::Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation; prints its upload token (shown once).
+    Add { name: String },
+    /// Every organisation with its servers, tokens and last report.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an organisation and all of its data (servers, reports,
+    /// indicators, tokens).
+    Delete {
+        name: String,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum TokenCommand {
+    /// A new token: `--org NAME` (uploads and reads that organisation) or
+    /// `--analyst` (reads every organisation, uploads nothing).
+    Add {
+        #[arg(long, value_name = "NAME")]
+        org: Option<String>,
+        #[arg(long)]
+        analyst: bool,
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Every token (never the secret).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its number (`token list`).
+    Revoke { id: i64 },
 }
 
 #[derive(clap::Args)]
@@ -81,6 +252,9 @@ pub struct ProbeArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub upload: UploadArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -316,6 +490,9 @@ pub struct ScanArgs {
     /// (they are still listed in the report).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub upload: UploadArgs,
 }
 
 /// `64M`, `512K`, `1G` or plain bytes.

@@ -12,6 +12,7 @@ mod args;
 mod build;
 mod bundle;
 mod collect;
+mod fleet;
 mod plan;
 mod probe;
 mod scan;
@@ -26,7 +27,10 @@ fn main() -> ExitCode {
     let res = match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Collect(args) => bundle::run(args),
+        Command::Serve(args) => fleet::serve(args),
+        Command::Upload(args) => fleet::upload_cmd(args),
         Command::Probe(args) => probe::run(
+            &args.upload,
             &args.targets,
             args.targets_file.as_deref(),
             match args.format {

@@ -24,7 +24,9 @@ pub enum Out {
 /// Largest `--targets` file read.
 const MAX_TARGETS_FILE: u64 = 16 << 20;
 
+#[allow(clippy::too_many_arguments)]
 pub fn run(
+    upload: &crate::args::UploadArgs,
     targets: &[String],
     file: Option<&Path>,
     out: Out,
@@ -42,6 +44,7 @@ pub fn run(
             .with_context(|| format!("targets file {} is not UTF-8 text", f.display()))?;
         specs.extend(text.lines().map(str::to_string));
     }
+    crate::fleet::check_upload(upload, &Default::default())?;
     let urls = expand_targets(&specs, cfg.port, max_targets).map_err(anyhow::Error::msg)?;
     if urls.is_empty() {
         bail!("no targets (give hosts, host:port, URLs or CIDR blocks, or --targets FILE)");
@@ -77,12 +80,18 @@ pub fn run(
         Some(p) => Box::new(crate::create_output(p)?),
         None => Box::new(std::io::stdout().lock()),
     };
-    match write(&mut sink, &results, out) {
+    let written = match write(&mut sink, &results, out) {
         // `exhunt probe ... | head`: nobody reads the rest; the code stands.
         Err(e) if crate::broken_pipe(&e) => Ok(code),
         Err(e) => Err(e),
         Ok(()) => Ok(code),
+    };
+    drop(sink);
+    if upload.upload.is_some() {
+        let doc = json!({"schema": "exhunt/probe/v1", "results": results});
+        crate::fleet::upload_after(upload, "the probe results", serde_json::to_vec(&doc)?)?;
     }
+    written
 }
 
 fn write(sink: &mut dyn Write, results: &[ProbeResult], out: Out) -> Result<()> {

@@ -160,6 +160,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     if let Some(dir) = &args.collect {
         guard.empty_dir(dir, "--collect")?;
     }
+    crate::fleet::check_upload(&args.upload, &guard)?;
     let config = config(&args, &plan)?;
     if !args.quiet {
         for w in config.ioc_warnings() {
@@ -260,6 +261,12 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                 }
             }
         }
+    }
+    if args.upload.upload.is_some() {
+        let mut json = Vec::new();
+        render(&report, Format::Json, &mut json)
+            .context("cannot render the report for --upload")?;
+        crate::fleet::upload_after(&args.upload, "the report", json)?;
     }
     Ok(exit_code(&report))
 }

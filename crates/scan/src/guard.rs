@@ -98,6 +98,12 @@ impl OutputGuard {
                 });
             }
         }
+        self.dir(dir, what)
+    }
+
+    /// A folder exhunt keeps files in (the upload spool), which may exist
+    /// and hold files already: not inside a protected place.
+    pub fn dir(&self, dir: &Path, what: &str) -> Result<(), GuardError> {
         // Where DIR will be, resolved through the part of it that exists.
         let existing = dir
             .ancestors()
