@@ -640,6 +640,27 @@ fn retention_and_deleting_an_organisation() {
             200
         );
 
+        // `--retain DAYS` does the same when the server starts, then hourly.
+        assert_eq!(
+            s.post(Some(&stays), variant(&t.clean, "EX02", "s3"), false)
+                .0,
+            201
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let keeper = db.start(&["--retain", "0"]);
+        assert!(
+            wait_until(30, || keeper
+                .log
+                .lock()
+                .unwrap()
+                .contains("retention: 1 report(s)")),
+            "{}",
+            keeper.log.lock().unwrap()
+        );
+        drop(keeper);
+        let (_, one) = s.get(&analyst, &format!("/api/v1/servers/{id}"));
+        assert_eq!(one["history"].as_array().unwrap().len(), 1);
+
         let (code, _, err) = db.admin(&["org", "delete", "Leaving Org"]);
         assert_eq!(code, 2, "deleting needs --yes: {err}");
         let (code, _, err) = db.admin(&["org", "delete", "Leaving Org", "--yes"]);
@@ -735,4 +756,44 @@ fn two_processes_share_one_postgres() {
         }
     }
     assert_eq!(last, vec![201, 201, 201, 429], "{last:?}");
+}
+
+#[test]
+fn probe_results_are_uploaded() {
+    for b in backends() {
+        let db = b.fresh();
+        let tok = db.org("Org");
+        let tf = db.token_file(&tok);
+        let analyst = db.analyst();
+        let s = db.start(&[]);
+        let spool = db.dir.path().join("spool");
+        let closed = free_port();
+        let target = format!("127.0.0.1:{closed}");
+        let (code, err) = exhunt_cmd(
+            &[
+                "probe",
+                &target,
+                "--format",
+                "json",
+                "--timeout",
+                "3",
+                "-q",
+                "--upload",
+                &s.url,
+                "--token-file",
+                tf.to_str().unwrap(),
+            ],
+            &spool,
+        );
+        assert_eq!(code, 20, "nothing answered: cannot tell ({err})");
+        assert!(err.contains("the probe results uploaded"), "{err}");
+        let (_, list) = s.get(&analyst, "/api/v1/servers");
+        assert_eq!(list["total"], 1);
+        let x = &list["servers"][0];
+        assert_eq!(x["name"], "127.0.0.1");
+        assert_eq!(x["kind"], "probe");
+        assert!(x["verdict"].is_null());
+        assert_eq!(x["exposure"], "unknown");
+        assert!(x["incomplete"].as_bool().unwrap(), "unreachable");
+    }
 }

@@ -82,7 +82,7 @@ fn org_name(name: &str) -> Result<String, FleetError> {
 /// Adds an organisation and its first upload token (returned, shown once).
 pub async fn org_add(db: &Db, name: &str) -> Result<(i64, String), FleetError> {
     let name = org_name(name)?;
-    let _gate = db.write_gate.lock().await;
+    let _gate = db.gate().await;
     let mut tx = db.pool.begin().await?;
     let id: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO orgs (name, created) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id",
@@ -123,7 +123,7 @@ async fn insert_token(
 
 /// Another token: for organisation `org`, or an analyst's (`org` None).
 pub async fn token_add(db: &Db, org: Option<&str>, label: &str) -> Result<String, FleetError> {
-    let _gate = db.write_gate.lock().await;
+    let _gate = db.gate().await;
     let mut tx = db.pool.begin().await?;
     let (org_id, role) = match org {
         Some(name) => (Some(org_id(&mut tx, name).await?), "upload"),
@@ -145,7 +145,7 @@ async fn org_id(tx: &mut sqlx::Transaction<'_, sqlx::Any>, name: &str) -> Result
 
 /// Revokes a token by its number (`token list`); true when it was live.
 pub async fn token_revoke(db: &Db, id: i64) -> Result<bool, FleetError> {
-    let _gate = db.write_gate.lock().await;
+    let _gate = db.gate().await;
     let r = sqlx::query("UPDATE tokens SET revoked = $1 WHERE id = $2 AND revoked IS NULL")
         .bind(crate::now())
         .bind(id)
@@ -202,7 +202,7 @@ pub async fn org_list(db: &Db, only: Option<i64>) -> Result<Vec<OrgRow>, FleetEr
 /// indicators, counts): the foreign keys cascade, in one transaction.
 /// Returns how many reports went with it.
 pub async fn org_delete(db: &Db, name: &str) -> Result<i64, FleetError> {
-    let _gate = db.write_gate.lock().await;
+    let _gate = db.gate().await;
     let mut tx = db.pool.begin().await?;
     let id = org_id(&mut tx, name).await?;
     let (reports,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM reports WHERE org_id = $1")

@@ -112,7 +112,7 @@ async fn rate_limit(app: &AppState, token: i64, now: i64) -> Result<(), FleetErr
         return Ok(());
     }
     let window = now - now.rem_euclid(60);
-    let _gate = app.db.write_gate.lock().await;
+    let _gate = app.db.gate().await;
     let (count,): (i64,) = sqlx::query_as(
         "INSERT INTO rate_windows (token_id, window_start, count) VALUES ($1, $2, 1) \
          ON CONFLICT (token_id, window_start) DO UPDATE SET count = rate_windows.count + 1 RETURNING count",

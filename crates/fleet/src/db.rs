@@ -127,6 +127,15 @@ impl Db {
         Ok(db)
     }
 
+    /// On SQLite, this process's turn to write (held until dropped); on
+    /// PostgreSQL, nothing: its writers run side by side.
+    pub(crate) async fn gate(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.write_gate.lock().await),
+            Dialect::Postgres => None,
+        }
+    }
+
     /// SQLite's `PRAGMA integrity_check` (`ok` when sound); PostgreSQL has
     /// no such check and answers `ok` when it answers at all.
     pub async fn integrity(&self) -> Result<String, FleetError> {

@@ -505,7 +505,7 @@ pub async fn store(
     let body = gz
         .finish()
         .map_err(|e| FleetError::Invalid(e.to_string()))?;
-    let _gate = db.write_gate.lock().await;
+    let _gate = db.gate().await;
     let mut tx = db.pool.begin().await?;
     // The write first: on SQLite it takes the write lock at once (waiting
     // on the busy timeout), never after a read.

@@ -11,7 +11,7 @@ use crate::FleetError;
 /// may run it.
 pub async fn prune(db: &Db, days: i64, now: i64) -> Result<u64, FleetError> {
     let cutoff = now - days.max(0) * 86_400;
-    let _gate = db.write_gate.lock().await;
+    let _gate = db.gate().await;
     let mut tx = db.pool.begin().await?;
     let keep = "SELECT last_report_id FROM servers WHERE last_report_id IS NOT NULL";
     for child in ["indicators", "server_reports"] {
