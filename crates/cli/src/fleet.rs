@@ -10,7 +10,6 @@ use exhunt_fleet::serve::Listen;
 use exhunt_fleet::{admin, AppState, Db, DbOptions, ServeConfig};
 use exhunt_report::safe;
 use std::path::Path;
-use std::sync::Arc;
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -56,14 +55,14 @@ async fn serve_async(args: ServeArgs) -> Result<u8> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let orgs = admin::org_list(&db, None).await?;
     let dialect = db.dialect;
-    let state = Arc::new(AppState {
+    let state = AppState::new(
         db,
-        config: ServeConfig {
+        ServeConfig {
             max_upload: args.max_upload as usize,
             rate_per_minute: args.rate_limit,
             retain_days: args.retain,
         },
-    });
+    );
     let database = exhunt_fleet::db::redact(&args.database);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -45,6 +45,20 @@ impl Default for ServeConfig {
 pub struct AppState {
     pub db: Db,
     pub config: ServeConfig,
+    /// Uploads read and checked at once: each may hold `max_upload` bytes
+    /// and its parsed form, so their number bounds the memory.
+    uploads: tokio::sync::Semaphore,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: ServeConfig) -> Arc<AppState> {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get()) * 4;
+        Arc::new(AppState {
+            db,
+            config,
+            uploads: tokio::sync::Semaphore::new(n),
+        })
+    }
 }
 
 type App = Arc<AppState>;
@@ -136,6 +150,11 @@ async fn upload(State(app): State<App>, req: Request) -> Result<Response, FleetE
         ));
     };
     rate_limit(&app, who.token_id, now).await?;
+    let _slot = app
+        .uploads
+        .acquire()
+        .await
+        .map_err(|e| FleetError::Internal(e.to_string()))?;
     let limit = app.config.max_upload;
     let declared = req
         .headers()

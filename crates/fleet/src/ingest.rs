@@ -11,8 +11,8 @@
 use crate::db::Db;
 use crate::FleetError;
 use exhunt_core::{Severity, Verdict};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -28,7 +28,7 @@ struct CReport {
     verdict: Verdict,
     incomplete: bool,
     #[allow(dead_code)]
-    coverage: Vec<Value>,
+    coverage: Vec<IgnoredAny>,
     patch: Option<CPatch>,
     findings: Vec<CFinding>,
     #[allow(dead_code)]
@@ -39,9 +39,16 @@ struct CReport {
     #[serde(default)]
     host: Option<String>,
     #[serde(default)]
-    servers: Vec<Value>,
+    servers: Vec<CReport>,
     #[serde(default)]
-    taken: Vec<Value>,
+    taken: Vec<IgnoredAny>,
+}
+
+/// The first look at a document: its schema only (the rest is skipped,
+/// not built in memory).
+#[derive(Deserialize)]
+struct Schema {
+    schema: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -194,19 +201,21 @@ pub fn server_key(name: &str) -> String {
 
 /// Checks a document against its contract and splits it per server.
 pub fn check(json: Vec<u8>) -> Result<Checked, FleetError> {
-    let v: Value =
-        serde_json::from_slice(&json).map_err(|e| FleetError::Invalid(format!("not JSON: {e}")))?;
-    let schema = v
-        .get("schema")
-        .and_then(Value::as_str)
+    // Parsed straight into the contract's structs (never a whole JSON
+    // tree, which takes several times the document's size in memory).
+    let head: Schema = serde_json::from_slice(&json).map_err(|e| {
+        FleetError::Invalid(format!("not JSON, or not an object with a schema: {e}"))
+    })?;
+    let schema = head
+        .schema
         .ok_or_else(|| FleetError::Invalid("no \"schema\" field: not an exhunt report".into()))?;
     let sha256 = Sha256::digest(&json)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    match schema {
+    match schema.as_str() {
         "exhunt/report/v1" => {
-            let r: CReport = serde_json::from_value(v)
+            let r: CReport = serde_json::from_slice(&json)
                 .map_err(|e| FleetError::Invalid(format!("not an exhunt/report/v1 report: {e}")))?;
             let parts = report_parts(r)?;
             Ok(Checked {
@@ -217,7 +226,7 @@ pub fn check(json: Vec<u8>) -> Result<Checked, FleetError> {
             })
         }
         "exhunt/probe/v1" => {
-            let p: CProbe = serde_json::from_value(v)
+            let p: CProbe = serde_json::from_slice(&json)
                 .map_err(|e| FleetError::Invalid(format!("not an exhunt/probe/v1 result: {e}")))?;
             debug_assert_eq!(p.schema, "exhunt/probe/v1");
             let parts = probe_parts(p)?;
@@ -243,18 +252,13 @@ fn report_parts(r: CReport) -> Result<Vec<Part>, FleetError> {
         return Ok(vec![part_of(&r, None)]);
     }
     let mut parts = Vec::with_capacity(r.servers.len());
-    for (i, s) in r.servers.into_iter().enumerate() {
-        let sub: CReport = serde_json::from_value(s).map_err(|e| {
-            FleetError::Invalid(format!(
-                "servers[{i}] is not an exhunt/report/v1 report: {e}"
-            ))
-        })?;
+    for (i, sub) in r.servers.iter().enumerate() {
         if !sub.servers.is_empty() {
             return Err(FleetError::Invalid(format!(
                 "servers[{i}] has servers of its own: a report holds one level of servers"
             )));
         }
-        parts.push(part_of(&sub, Some(i as i64)));
+        parts.push(part_of(sub, Some(i as i64)));
     }
     // Two parts with one name would be one server twice.
     let mut names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
