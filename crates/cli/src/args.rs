@@ -147,6 +147,16 @@ pub struct ServeArgs {
     /// cap; past it uploads get 503 and nothing is stored).
     #[arg(long, value_name = "PAGES", global = true)]
     pub sqlite_max_pages: Option<u64>,
+
+    /// The dashboard's "not reporting" page: servers whose last report is
+    /// older than DAYS (the page can change it).
+    #[arg(long, default_value_t = 7, value_name = "DAYS", global = true)]
+    pub stale_days: i64,
+
+    /// Mark session cookies Secure though this process speaks plain HTTP
+    /// (a TLS proxy in front). With --tls-cert they always are.
+    #[arg(long, global = true)]
+    pub secure_cookies: bool,
 }
 
 #[derive(clap::Subcommand)]
@@ -158,6 +168,10 @@ pub enum ServeCommand {
     /// organisation), list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// People who sign in to the dashboard: add (password from
+    /// --password-file or standard input), list, remove.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Delete reports older than DAYS now (each server's latest stays).
     Prune {
         #[arg(value_name = "DAYS")]
@@ -183,6 +197,29 @@ pub enum OrgCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a person: `--org NAME` (sees that organisation only) or
+    /// `--analyst` (every organisation). The password (12 characters or
+    /// more) is read from --password-file, else from standard input.
+    Add {
+        name: String,
+        #[arg(long, value_name = "NAME")]
+        org: Option<String>,
+        #[arg(long)]
+        analyst: bool,
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Every person who can sign in (never a password).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a person and end their sessions.
+    Remove { name: String },
 }
 
 #[derive(clap::Subcommand)]

@@ -7,7 +7,7 @@ use crate::args::{ServeArgs, ServeCommand, UploadArgs, UploadCmdArgs};
 use anyhow::{bail, Context, Result};
 use exhunt_fleet::client::{Sent, Uploader};
 use exhunt_fleet::serve::Listen;
-use exhunt_fleet::{admin, AppState, Db, DbOptions, ServeConfig};
+use exhunt_fleet::{admin, users, AppState, Db, DbOptions, ServeConfig};
 use exhunt_report::safe;
 use std::path::Path;
 
@@ -36,6 +36,7 @@ async fn serve_async(args: ServeArgs) -> Result<u8> {
         None => {}
         Some(ServeCommand::Org(o)) => return org(&db, o).await,
         Some(ServeCommand::Token(t)) => return token(&db, t).await,
+        Some(ServeCommand::User(u)) => return user(&db, u).await,
         Some(ServeCommand::Prune { days }) => {
             let n = exhunt_fleet::retain::prune(&db, *days, exhunt_fleet::now()).await?;
             eprintln!("exhunt serve: {n} report(s) older than {days} days deleted (each server's latest kept)");
@@ -64,11 +65,19 @@ async fn serve_async(args: ServeArgs) -> Result<u8> {
         },
     );
     let database = exhunt_fleet::db::redact(&args.database);
+    let app = exhunt_fleet::router(state.clone()).merge(exhunt_dashboard::router(
+        state.clone(),
+        exhunt_dashboard::DashConfig {
+            secure_cookies: args.secure_cookies || scheme == "https",
+            stale_days: args.stale_days.max(1),
+        },
+    ));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
     exhunt_fleet::serve::serve(
         state,
+        app,
         Listen {
             addr: args.listen,
             tls,
@@ -184,6 +193,69 @@ async fn token(db: &Db, t: &crate::args::TokenCommand) -> Result<u8> {
                 bail!("no live token number {id} (`exhunt serve token list`)");
             }
             eprintln!("exhunt serve: token {id} revoked");
+        }
+    }
+    Ok(0)
+}
+
+async fn user(db: &Db, u: &crate::args::UserCommand) -> Result<u8> {
+    use crate::args::UserCommand::*;
+    match u {
+        Add {
+            name,
+            org,
+            analyst,
+            password_file,
+        } => {
+            if org.is_some() == *analyst {
+                bail!("give --org NAME (sees that organisation only) or --analyst (every organisation)");
+            }
+            let password = match password_file {
+                Some(f) => std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read {}", f.display()))?,
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("cannot read the password from standard input")?;
+                    line
+                }
+            };
+            let password = password.trim_end_matches(['\r', '\n']);
+            users::user_add(db, name, org.as_deref(), password).await?;
+            eprintln!(
+                "exhunt serve: {} can sign in ({})",
+                safe(name.trim()),
+                match org {
+                    Some(o) => format!("organisation {}", safe(o)),
+                    None => "every organisation".to_string(),
+                }
+            );
+        }
+        List { json } => {
+            let rows = users::user_list(db).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for r in rows {
+                    println!(
+                        "{:>5}  {:<24} {}{}",
+                        r.id,
+                        safe(&r.name).to_string(),
+                        safe(r.org.as_deref().unwrap_or("(every organisation)")),
+                        if r.disabled { " (disabled)" } else { "" }
+                    );
+                }
+            }
+        }
+        Remove { name } => {
+            if !users::user_remove(db, name).await? {
+                bail!("no user named {:?}", name.trim());
+            }
+            eprintln!(
+                "exhunt serve: {} removed, sessions ended",
+                safe(name.trim())
+            );
         }
     }
     Ok(0)

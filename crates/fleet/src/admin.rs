@@ -227,6 +227,14 @@ pub async fn org_delete(db: &Db, name: &str) -> Result<i64, FleetError> {
         };
         sqlx::query(&sql).bind(id).execute(&mut *tx).await?;
     }
+    sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM users WHERE org_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM tokens WHERE org_id = $1")
         .bind(id)
         .execute(&mut *tx)

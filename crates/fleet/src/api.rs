@@ -78,8 +78,12 @@ pub fn router(state: App) -> Router {
         .route("/api/v1/indicators", get(indicators))
         .route("/api/v1/orgs", get(orgs))
         .route("/api/v1/stix", get(stix))
-        .fallback(|| async { FleetError::NotFound("no such endpoint".into()) })
+        .route("/api/{*rest}", get(no_endpoint).post(no_endpoint))
         .with_state(state)
+}
+
+async fn no_endpoint() -> FleetError {
+    FleetError::NotFound("no such endpoint".into())
 }
 
 impl IntoResponse for FleetError {

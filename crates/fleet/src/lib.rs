@@ -19,14 +19,15 @@
 pub mod admin;
 pub mod api;
 pub mod client;
-mod csv_out;
+pub mod csv_out;
 pub mod db;
 pub mod ingest;
 pub mod read;
 pub mod retain;
 mod schema;
 pub mod serve;
-mod stix_out;
+pub mod stix_out;
+pub mod users;
 
 pub use api::{router, AppState, ServeConfig};
 pub use db::{Db, DbOptions, Dialect};

@@ -617,3 +617,51 @@ pub async fn latest_bad_reports(
     }
     Ok(out)
 }
+
+/// The fleet as it was at time `at`, as `counts` gives it now: each
+/// server's verdict from its latest scan received by then (`none` for a
+/// server only probed by then), its exposure from its latest report of
+/// either kind. Servers first seen after `at` are not counted.
+pub async fn counts_at(
+    db: &Db,
+    scope: Option<i64>,
+    at: i64,
+) -> Result<(BTreeMap<String, i64>, BTreeMap<String, i64>), FleetError> {
+    let latest = |kind: &str| {
+        format!(
+            "SELECT {{col}}, COUNT(*) FROM server_reports sr JOIN \
+               (SELECT server_id, MAX(id) AS id FROM server_reports WHERE received <= $1 {kind} AND ($2 IS NULL OR org_id = $2) GROUP BY server_id) last \
+               ON last.id = sr.id GROUP BY {{col}}"
+        )
+    };
+    let scans = latest("AND kind = 'scan'").replace("{col}", "sr.verdict");
+    let any = latest("").replace("{col}", "sr.exposure");
+    let mut verdict = BTreeMap::new();
+    let mut scanned = 0;
+    for (v, n) in sqlx::query_as::<_, (Option<String>, i64)>(&scans)
+        .bind(at)
+        .bind(scope)
+        .fetch_all(&db.pool)
+        .await?
+    {
+        scanned += n;
+        *verdict
+            .entry(v.unwrap_or_else(|| "none".into()))
+            .or_default() += n;
+    }
+    let mut exposure = BTreeMap::new();
+    let mut all = 0;
+    for (e, n) in sqlx::query_as::<_, (String, i64)>(&any)
+        .bind(at)
+        .bind(scope)
+        .fetch_all(&db.pool)
+        .await?
+    {
+        all += n;
+        exposure.insert(e, n);
+    }
+    if all > scanned {
+        *verdict.entry("none".into()).or_default() += all - scanned;
+    }
+    Ok((verdict, exposure))
+}

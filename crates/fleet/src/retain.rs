@@ -28,9 +28,16 @@ pub async fn prune(db: &Db, days: i64, now: i64) -> Result<u64, FleetError> {
     .bind(cutoff)
     .execute(&mut *tx)
     .await?;
-    // Rate windows are minutes; an hour's are enough.
-    sqlx::query("DELETE FROM rate_windows WHERE window_start < $1")
-        .bind(now - 3600)
+    // Rate windows are minutes and sign-in windows quarter hours: an
+    // hour's are enough. Expired sessions go too.
+    for sql in [
+        "DELETE FROM rate_windows WHERE window_start < $1",
+        "DELETE FROM login_windows WHERE window_start < $1",
+    ] {
+        sqlx::query(sql).bind(now - 3600).execute(&mut *tx).await?;
+    }
+    sqlx::query("DELETE FROM sessions WHERE expires < $1")
+        .bind(now)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

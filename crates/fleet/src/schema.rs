@@ -10,10 +10,11 @@ use crate::FleetError;
 use sqlx::Executor;
 
 /// (version, what it does, SQL statements separated by `;`).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "organisations, tokens, servers, reports, indicators, daily counts, rate windows",
-    r#"
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "organisations, tokens, servers, reports, indicators, daily counts, rate windows",
+        r#"
 CREATE TABLE orgs (
   id {id},
   name TEXT NOT NULL UNIQUE,
@@ -115,7 +116,36 @@ CREATE TABLE rate_windows (
   PRIMARY KEY (token_id, window_start)
 )
 "#,
-)];
+    ),
+    (
+        2,
+        "people who sign in to the dashboard, their sessions, failed sign-ins",
+        r#"
+CREATE TABLE users (
+  id {id},
+  org_id BIGINT REFERENCES orgs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL UNIQUE,
+  hash TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  disabled BIGINT
+);
+CREATE TABLE sessions (
+  hash TEXT PRIMARY KEY,
+  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  expires BIGINT NOT NULL
+);
+CREATE INDEX sessions_expires ON sessions (expires);
+CREATE TABLE login_windows (
+  key TEXT NOT NULL,
+  window_start BIGINT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (key, window_start)
+)
+"#,
+    ),
+];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {
     let (id, blob) = match d {

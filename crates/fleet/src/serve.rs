@@ -2,7 +2,7 @@
 //! default) or HTTPS with rustls from a PEM certificate chain and key. The
 //! retention task runs beside it.
 
-use crate::api::{router, AppState};
+use crate::api::AppState;
 use crate::FleetError;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,10 +50,13 @@ fn tls_config(cert: &PathBuf, key: &PathBuf) -> Result<rustls::ServerConfig, Fle
     Ok(c)
 }
 
-/// Serves until `shutdown` resolves. `ready` hears the bound address (the
-/// port may have been 0).
+/// Serves `app` (the API's [`crate::router`], with the dashboard's pages merged
+/// in, or alone) until `shutdown` resolves. `ready` hears the bound
+/// address (the port may have been 0). Handlers can read the peer's
+/// address as `ConnectInfo<SocketAddr>`.
 pub async fn serve(
     state: Arc<AppState>,
+    app: axum::Router,
     listen: Listen,
     ready: impl FnOnce(SocketAddr),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -83,17 +86,19 @@ pub async fn serve(
             }
         });
     }
-    let app = router(state);
     ready(addr);
     match tls {
-        None => axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| FleetError::Io(e.to_string())),
+        None => axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| FleetError::Io(e.to_string())),
         Some(acceptor) => {
             let mut shutdown = std::pin::pin!(shutdown);
             loop {
-                let (tcp, _) = tokio::select! {
+                let (tcp, peer) = tokio::select! {
                     _ = &mut shutdown => return Ok(()),
                     a = listener.accept() => match a {
                         Ok(a) => a,
@@ -101,7 +106,9 @@ pub async fn serve(
                     },
                 };
                 let acceptor = acceptor.clone();
-                let app = app.clone();
+                let app = app
+                    .clone()
+                    .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
                 tokio::spawn(async move {
                     // A client that never finishes its handshake is dropped.
                     let Ok(Ok(tls)) = tokio::time::timeout(

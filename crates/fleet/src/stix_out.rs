@@ -9,7 +9,15 @@ use serde_json::{json, Value};
 
 /// A stored report as the writer's `Report`: the fields older reports may
 /// lack are filled with empty values.
-fn as_report(mut v: Value, name: String) -> Option<Report> {
+pub fn report_of(v: Value) -> Option<Report> {
+    as_report_named(v, None)
+}
+
+fn as_report(v: Value, name: String) -> Option<Report> {
+    as_report_named(v, Some(name))
+}
+
+fn as_report_named(mut v: Value, name: Option<String>) -> Option<Report> {
     let o = v.as_object_mut()?;
     o.entry("stats").or_insert_with(
         || json!({"files_seen": 0, "files_examined": 0, "bytes_read": 0, "lines_read": 0}),
@@ -18,7 +26,9 @@ fn as_report(mut v: Value, name: String) -> Option<Report> {
     o.entry("rules").or_insert_with(|| json!([]));
     o.insert("servers".into(), json!([]));
     let mut r: Report = serde_json::from_value(v).ok()?;
-    r.host = Some(name);
+    if name.is_some() {
+        r.host = name;
+    }
     Some(r)
 }
 
@@ -50,4 +60,115 @@ pub fn bundle(
     exhunt_report::render_stix(&top, &options, &mut out)
         .map_err(|e| FleetError::Internal(e.to_string()))?;
     Ok(out)
+}
+
+/// A STIX 2.1 bundle of one indicator and where it was seen: the
+/// indicator, a sighting per server (an identity each, named with its
+/// organisation), marked with `tlp`.
+pub fn indicator_bundle(
+    kind: &str,
+    value: &str,
+    seen: &[crate::read::Sighting],
+    tlp: exhunt_report::Tlp,
+) -> Option<Vec<u8>> {
+    use exhunt_report::{pattern_string, stix_id};
+    let v = pattern_string(value);
+    let pattern = match kind {
+        "ip" if value.parse::<std::net::Ipv4Addr>().is_ok() => format!("[ipv4-addr:value = '{v}']"),
+        "ip" => format!("[ipv6-addr:value = '{v}']"),
+        "sha256" => format!("[file:hashes.'SHA-256' = '{}']", v.to_ascii_lowercase()),
+        "user-agent" => format!(
+            "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = '{v}']"
+        ),
+        "path" if value.starts_with('/') => {
+            format!("[network-traffic:extensions.'http-request-ext'.request_value = '{v}']")
+        }
+        "path" => format!(
+            "[file:name = '{}']",
+            pattern_string(value.rsplit(['/', '\\']).next().unwrap_or(value))
+        ),
+        _ => return None,
+    };
+    let now = {
+        let t = exhunt_core::time::system_time_iso(std::time::SystemTime::now());
+        format!("{}.000Z", t.trim_end_matches('Z'))
+    };
+    let (tlp_id, tlp_name, tlp_value) = tlp.marking();
+    let org = stix_id("identity", "exhunt fleet");
+    let ind = stix_id("indicator", &pattern);
+    let common = |kind: &str, id: &str| {
+        json!({"type": kind, "spec_version": "2.1", "id": id, "created": now, "modified": now,
+               "created_by_ref": org, "object_marking_refs": [tlp_id]})
+    };
+    let merge = |mut a: Value, b: Value| {
+        if let (Some(a), Some(b)) = (a.as_object_mut(), b.as_object()) {
+            for (k, v) in b {
+                a.insert(k.clone(), v.clone());
+            }
+        }
+        a
+    };
+    let first = seen
+        .iter()
+        .filter_map(|s| s.first.as_deref())
+        .filter_map(exhunt_core::time::normalize_utc_millis)
+        .min()
+        .unwrap_or_else(|| now.clone());
+    let mut objects = vec![
+        json!({"type": "marking-definition", "spec_version": "2.1", "id": tlp_id,
+               "created": "2022-10-01T00:00:00.000Z", "name": tlp_name,
+               "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":
+                   {"extension_type": "property-extension", "tlp_2_0": tlp_value}}}),
+        merge(
+            common("identity", &org),
+            json!({"name": "exhunt fleet", "identity_class": "organization"}),
+        ),
+        merge(
+            common("indicator", &ind),
+            json!({"name": format!("{kind} seen on Exchange servers: {value}"),
+                   "indicator_types": ["malicious-activity"], "pattern": pattern,
+                   "pattern_type": "stix", "pattern_version": "2.1", "valid_from": first}),
+        ),
+    ];
+    let mut servers: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|s| (s.org.as_str(), s.server_name.as_str()))
+        .collect();
+    servers.sort_unstable();
+    servers.dedup();
+    for (o, name) in servers {
+        let label = format!("{o}: {name}");
+        let sid = stix_id("identity", &format!("server:{label}"));
+        objects.push(merge(
+            common("identity", &sid),
+            json!({"name": label, "identity_class": "system"}),
+        ));
+        let rows: Vec<&crate::read::Sighting> = seen
+            .iter()
+            .filter(|s| s.org == o && s.server_name == name)
+            .collect();
+        let count: i64 = rows.iter().map(|s| s.count).sum();
+        let mut sighting = merge(
+            common(
+                "sighting",
+                &stix_id("sighting", &format!("{sid}:{pattern}")),
+            ),
+            json!({"sighting_of_ref": ind, "where_sighted_refs": [sid], "count": count.clamp(0, 999_999_999)}),
+        );
+        let times = |f: fn(&crate::read::Sighting) -> Option<&str>| {
+            rows.iter()
+                .filter_map(|s| f(s))
+                .filter_map(exhunt_core::time::normalize_utc_millis)
+                .collect::<Vec<_>>()
+        };
+        if let Some(t) = times(|s| s.first.as_deref()).into_iter().min() {
+            sighting["first_seen"] = json!(t);
+        }
+        if let Some(t) = times(|s| s.last.as_deref()).into_iter().max() {
+            sighting["last_seen"] = json!(t);
+        }
+        objects.push(sighting);
+    }
+    let bundle = json!({"type": "bundle", "id": stix_id("bundle", &format!("{pattern}:{now}")), "objects": objects});
+    serde_json::to_vec_pretty(&bundle).ok()
 }

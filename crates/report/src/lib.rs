@@ -52,7 +52,7 @@ use std::io::{self, Write};
 
 pub use html::CSP as HTML_CSP;
 pub use safe::{clean, csv_cell, is_unsafe_char, safe, Safe};
-pub use stix::{pattern_string, StixOptions, Tlp};
+pub use stix::{pattern_string, stix_id, StixOptions, Tlp};
 pub use text::verdict_sentence;
 
 /// Output formats.

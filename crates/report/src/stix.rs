@@ -40,7 +40,8 @@ pub enum Tlp {
 impl Tlp {
     /// The published marking definition's id and name, and the extension's
     /// value.
-    fn marking(self) -> (&'static str, &'static str, &'static str) {
+    /// The marking definition's id, name and TLP 2.0 value.
+    pub fn marking(self) -> (&'static str, &'static str, &'static str) {
         match self {
             Tlp::Clear => (
                 "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
@@ -96,7 +97,12 @@ impl Default for StixOptions {
 const TLP_EXTENSION: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
 
 /// `type--<uuid>` from the content: SHA-256, with the version-4 and
-/// RFC 4122 variant bits set.
+/// RFC 4122 variant bits set. The same key gives the same id in every
+/// bundle, which lets a receiver merge them.
+pub fn stix_id(kind: &str, key: &str) -> String {
+    id(kind, key)
+}
+
 fn id(kind: &str, key: &str) -> String {
     let d = Sha256::digest(format!("exhunt:{kind}:{key}").as_bytes());
     let mut b = [0u8; 16];
