@@ -337,16 +337,7 @@ async fn servers(
     let mut f = f;
     f.limit = Some(f.limit.unwrap_or(100).clamp(1, 500));
     let (total, rows) = exhunt_fleet::read::servers(&d.app.db, s.org_id, &f, true).await?;
-    let orgs = if s.org_id.is_none() {
-        exhunt_fleet::admin::org_list(&d.app.db, None)
-            .await?
-            .into_iter()
-            .map(|o| o.name)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(pages::server_list(&s, &f, total, &rows, &orgs).into_response())
+    Ok(pages::server_list(&s, &f, total, &rows).into_response())
 }
 
 async fn servers_csv(
@@ -532,12 +523,7 @@ async fn not_reporting(
         ..Default::default()
     };
     let (total, rows) = exhunt_fleet::read::servers(&d.app.db, s.org_id, &f, true).await?;
-    let silent: Vec<exhunt_fleet::admin::OrgRow> =
-        exhunt_fleet::admin::org_list(&d.app.db, s.org_id)
-            .await?
-            .into_iter()
-            .filter(|o| o.last_report.is_none())
-            .collect();
+    let silent = exhunt_fleet::read::silent_orgs(&d.app.db, s.org_id).await?;
     Ok(pages::not_reporting(
         &s,
         days,

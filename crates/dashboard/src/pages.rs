@@ -3,7 +3,6 @@
 
 use crate::Session;
 use axum::http::StatusCode;
-use exhunt_fleet::admin::OrgRow;
 use exhunt_fleet::read::{Counts, Day, HistoryRow, ServerFilter, ServerRow, Shared, Sighting};
 use maud::{html, Markup, DOCTYPE};
 use std::collections::BTreeMap;
@@ -157,7 +156,12 @@ fn chart(days: &[Day], now: i64) -> Markup {
     let by_day: BTreeMap<&str, &Day> = days.iter().map(|d| (d.day.as_str(), d)).collect();
     let days: Vec<(&str, &Day)> = slots
         .iter()
-        .map(|s| (s.as_str(), by_day.get(s.as_str()).copied().unwrap_or(&empty)))
+        .map(|s| {
+            (
+                s.as_str(),
+                by_day.get(s.as_str()).copied().unwrap_or(&empty),
+            )
+        })
         .collect();
     let colour = |v: &str| match v {
         "compromised" => "#7b0016",
@@ -325,16 +329,9 @@ fn select(name: &str, current: Option<&str>, options: &[(&str, &str)]) -> Markup
     }
 }
 
-pub fn server_list(
-    s: &Session,
-    f: &ServerFilter,
-    total: i64,
-    rows: &[ServerRow],
-    orgs: &[String],
-) -> Markup {
+pub fn server_list(s: &Session, f: &ServerFilter, total: i64, rows: &[ServerRow]) -> Markup {
     let offset = f.offset.unwrap_or(0).max(0);
     let limit = f.limit.unwrap_or(100);
-    let org_options: Vec<(&str, &str)> = orgs.iter().map(|o| (o.as_str(), o.as_str())).collect();
     layout(
         "Servers",
         Some(s),
@@ -344,8 +341,8 @@ pub fn server_list(
                 label { "Verdict " (select("verdict", f.verdict.as_deref(), VERDICTS)) }
                 label { "Exposure " (select("exposure", f.exposure.as_deref(), &[("exposed", "exposed"), ("unknown", "unknown"), ("patched", "patched")])) }
                 label { "Campaign " (select("campaign", f.campaign.as_deref(), &[("ProxyLogon", "ProxyLogon"), ("ProxyShell", "ProxyShell"), ("ProxyNotShell", "ProxyNotShell"), ("OWASSRF", "OWASSRF")])) }
-                @if !orgs.is_empty() {
-                    label { "Organisation " (select("org", f.org.as_deref(), &org_options)) }
+                @if s.org_id.is_none() {
+                    label { "Organisation " input type="text" name="org" id="f-org" size="14" value=(f.org.as_deref().unwrap_or("")); }
                 }
                 label { "Build " input type="text" name="build" size="12" value=(f.build.as_deref().unwrap_or("")); }
                 label { "Name " input type="text" name="q" size="12" value=(f.q.as_deref().unwrap_or("")); }
@@ -517,7 +514,7 @@ pub fn not_reporting(
     offset: i64,
     total: i64,
     rows: &[ServerRow],
-    silent: &[OrgRow],
+    silent: &[exhunt_fleet::read::SilentOrg],
 ) -> Markup {
     layout(
         "Not reporting",
@@ -547,7 +544,7 @@ pub fn not_reporting(
             @if silent.is_empty() { p { "None." } }
             @else {
                 ul #silent-orgs {
-                    @for o in silent { li { (o.name) " (added " (o.created) ", " (o.tokens) " live token(s))" } }
+                    @for o in silent { li { (o.name) " (added " (o.created) ")" } }
                 }
             }
         },

@@ -665,3 +665,27 @@ pub async fn counts_at(
     }
     Ok((verdict, exposure))
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SilentOrg {
+    pub name: String,
+    pub created: String,
+}
+
+/// Organisations (in scope) that never sent a report.
+pub async fn silent_orgs(db: &Db, scope: Option<i64>) -> Result<Vec<SilentOrg>, FleetError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT o.name, o.created FROM orgs o WHERE ($1 IS NULL OR o.id = $1) \
+         AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.org_id = o.id) ORDER BY o.name LIMIT 5000",
+    )
+    .bind(scope)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, created)| SilentOrg {
+            name,
+            created: crate::iso(created),
+        })
+        .collect())
+}

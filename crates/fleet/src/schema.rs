@@ -145,6 +145,15 @@ CREATE TABLE login_windows (
 )
 "#,
     ),
+    (
+        3,
+        "indexes for listing organisations at scale",
+        r#"
+CREATE INDEX tokens_org ON tokens (org_id);
+CREATE INDEX users_org ON users (org_id);
+CREATE INDEX server_reports_org ON server_reports (org_id, received)
+"#,
+    ),
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {
