@@ -76,7 +76,7 @@ async fn serve_async(args: ServeArgs) -> Result<u8> {
         let _ = tokio::signal::ctrl_c().await;
     };
     exhunt_fleet::serve::serve(
-        state,
+        state.clone(),
         app,
         Listen {
             addr: args.listen,
@@ -98,6 +98,11 @@ async fn serve_async(args: ServeArgs) -> Result<u8> {
         shutdown,
     )
     .await?;
+    // Closing the pool ends the last SQLite connection, which writes the
+    // write-ahead log back into the file and removes it: the file alone is
+    // then the whole database.
+    state.db.pool.close().await;
+    eprintln!("exhunt serve: stopped");
     Ok(0)
 }
 

@@ -797,3 +797,80 @@ fn probe_results_are_uploaded() {
         assert!(x["incomplete"].as_bool().unwrap(), "unreachable");
     }
 }
+
+#[test]
+fn the_pivot_counts_everything_it_cannot_list() {
+    let t = templates();
+    for b in backends() {
+        let db = b.fresh();
+        let tok = db.org("Org");
+        let analyst = db.analyst();
+        let s = db.start(&[]);
+        for i in 0..3 {
+            assert_eq!(
+                s.post(
+                    Some(&tok),
+                    variant(&t.compromised, &format!("EX{i}"), "p"),
+                    false
+                )
+                .0,
+                201
+            );
+        }
+        let shell = example_shell_sha(&t.compromised);
+        let (_, p) = s.get(
+            &analyst,
+            &format!("/api/v1/indicators?value={shell}&limit=1"),
+        );
+        assert_eq!(p["sightings"].as_array().unwrap().len(), 1);
+        assert_eq!(p["servers"], 3, "{p}");
+        assert_eq!(p["orgs"], 1);
+        assert_eq!(p["total"], 3);
+        assert_eq!(p["truncated"], true);
+        let (_, p) = s.get(&analyst, &format!("/api/v1/indicators?value={shell}"));
+        assert_eq!(p["truncated"], false);
+        // A deep page of the list is the same rows as the whole list's tail.
+        let (_, all) = s.get(&analyst, "/api/v1/servers?sort=priority");
+        let (_, tail) = s.get(&analyst, "/api/v1/servers?sort=priority&limit=1&offset=2");
+        assert_eq!(tail["servers"][0], all["servers"][2]);
+        assert_eq!(tail["total"], 3);
+    }
+}
+
+#[test]
+fn a_clean_stop_leaves_the_database_in_one_file() {
+    let t = templates();
+    let db = Backend::Sqlite.fresh();
+    let tok = db.org("Org");
+    let mut s = db.start(&[]);
+    assert_eq!(
+        s.post(Some(&tok), variant(&t.compromised, "EX01", "w"), false)
+            .0,
+        201
+    );
+    let wal = db.sqlite_file.as_ref().unwrap().with_extension("db-wal");
+    assert!(wal.exists(), "the write-ahead log while serving");
+    let pid = s.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = s.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(wait_until(10, || s.log.lock().unwrap().contains("stopped")));
+    assert!(!wal.exists(), "the log was written back and removed");
+    // The file alone holds the report.
+    let copy = db.dir.path().join("copy.db");
+    std::fs::copy(db.sqlite_file.as_ref().unwrap(), &copy).unwrap();
+    let s2 = Server::start(copy.to_str().unwrap(), "127.0.0.1:0", &[]);
+    let analyst = {
+        let d2 = Database {
+            url: copy.display().to_string(),
+            dir: tempfile::tempdir().unwrap(),
+            sqlite_file: Some(copy.clone()),
+        };
+        d2.analyst()
+    };
+    assert_eq!(s2.get(&analyst, "/api/v1/counts").1["servers"], 1);
+}

@@ -422,16 +422,19 @@ struct IndicatorQuery {
     value: Option<String>,
 }
 
+/// The sightings of the asked value: at most `limit` (the page lists the
+/// latest 1,000; the exports take up to 100,000).
 async fn sightings(
     d: &Dash,
     s: &Session,
     q: &IndicatorQuery,
+    limit: i64,
 ) -> Result<(String, Vec<exhunt_fleet::read::Sighting>), PageError> {
     let v = q.value.as_deref().unwrap_or("").trim().to_string();
     if v.is_empty() {
         return Ok((v, Vec::new()));
     }
-    let seen = exhunt_fleet::read::pivot(&d.app.db, s.org_id, &v, 5000).await?;
+    let seen = exhunt_fleet::read::pivot(&d.app.db, s.org_id, &v, limit).await?;
     Ok((v, seen))
 }
 
@@ -441,8 +444,13 @@ async fn indicators(
     Query(q): Query<IndicatorQuery>,
 ) -> Result<Response, PageError> {
     let s = signed_in!(d, headers);
-    let (v, seen) = sightings(&d, &s, &q).await?;
-    Ok(pages::indicator_page(&s, &v, &seen).into_response())
+    let (v, seen) = sightings(&d, &s, &q, 1000).await?;
+    let counts = if v.is_empty() {
+        (0, 0, 0)
+    } else {
+        exhunt_fleet::read::pivot_counts(&d.app.db, s.org_id, &v).await?
+    };
+    Ok(pages::indicator_page(&s, &v, &seen, counts).into_response())
 }
 
 async fn indicators_csv(
@@ -451,7 +459,7 @@ async fn indicators_csv(
     Query(q): Query<IndicatorQuery>,
 ) -> Result<Response, PageError> {
     let s = signed_in!(d, headers);
-    let (_, seen) = sightings(&d, &s, &q).await?;
+    let (_, seen) = sightings(&d, &s, &q, 100_000).await?;
     let body = exhunt_fleet::csv_out::sightings_csv(&seen)?;
     Ok((
         [
@@ -472,7 +480,7 @@ async fn indicators_stix(
     Query(q): Query<IndicatorQuery>,
 ) -> Result<Response, PageError> {
     let s = signed_in!(d, headers);
-    let (v, seen) = sightings(&d, &s, &q).await?;
+    let (v, seen) = sightings(&d, &s, &q, 100_000).await?;
     let Some(first) = seen.first() else {
         return Ok(not_found());
     };

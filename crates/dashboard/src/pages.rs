@@ -454,13 +454,12 @@ pub fn no_report() -> Markup {
     error_page(StatusCode::NOT_FOUND, "This server has no scan report yet.")
 }
 
-pub fn indicator_page(s: &Session, value: &str, seen: &[Sighting]) -> Markup {
-    let mut servers: Vec<i64> = seen.iter().map(|x| x.server).collect();
-    servers.sort_unstable();
-    servers.dedup();
-    let mut orgs: Vec<&str> = seen.iter().map(|x| x.org.as_str()).collect();
-    orgs.sort_unstable();
-    orgs.dedup();
+pub fn indicator_page(
+    s: &Session,
+    value: &str,
+    seen: &[Sighting],
+    (servers, orgs, total): (i64, i64, i64),
+) -> Markup {
     layout(
         "Indicator search",
         Some(s),
@@ -475,9 +474,10 @@ pub fn indicator_page(s: &Session, value: &str, seen: &[Sighting]) -> Markup {
                 p #summary {
                     @if seen.is_empty() { "Not seen on any server." }
                     @else {
-                        "Seen on " strong { (num(servers.len() as i64)) " server(s)" } " in "
-                        strong { (num(orgs.len() as i64)) " organisation(s)" }
-                        " (" (num(seen.len() as i64)) " report(s))."
+                        "Seen on " strong { (num(servers)) " server(s)" } " in "
+                        strong { (num(orgs)) " organisation(s)" }
+                        " (" (num(total)) " report(s))."
+                        @if (seen.len() as i64) < total { " The " (num(seen.len() as i64)) " latest are listed; the CSV holds them all." }
                     }
                 }
                 @if !seen.is_empty() {

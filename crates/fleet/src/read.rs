@@ -263,18 +263,32 @@ pub async fn servers(
     let (total,): (i64,) = sqlx::query_as_with(&count.sql, count.args)
         .fetch_one(&db.pool)
         .await?;
+    let order = order_by(f)?;
     let mut q = Q::new(&format!(
         "SELECT {SERVER_COLS} FROM servers s JOIN orgs o ON o.id = s.org_id"
     ));
-    server_where(&mut q, scope, f)?;
-    q.push(&format!(" ORDER BY {}", order_by(f)?));
     if page {
+        // The page's ids first, from the index alone (a deep page then
+        // skips index entries, not whole rows), then their rows.
+        // The organisations' table only when the filter or the order
+        // names it: without it the ids come from the index alone.
+        let by_org = f.org.as_deref().is_some_and(|o| !o.trim().is_empty())
+            || f.sort.as_deref() == Some("org");
+        q.push(if by_org {
+            " WHERE s.id IN (SELECT s.id FROM servers s JOIN orgs o ON o.id = s.org_id"
+        } else {
+            " WHERE s.id IN (SELECT s.id FROM servers s"
+        });
+        server_where(&mut q, scope, f)?;
         let limit = f.limit.unwrap_or(100).clamp(1, MAX_PAGE);
         let offset = f.offset.unwrap_or(0).max(0);
         let l = q.arg(limit);
         let o = q.arg(offset);
-        q.push(&format!(" LIMIT {l} OFFSET {o}"));
+        q.push(&format!(" ORDER BY {order} LIMIT {l} OFFSET {o})"));
+    } else {
+        server_where(&mut q, scope, f)?;
     }
+    q.push(&format!(" ORDER BY {order}"));
     let rows = sqlx::query_with(&q.sql, q.args).fetch_all(&db.pool).await?;
     let rows = rows.iter().map(server_row).collect::<Result<Vec<_>, _>>()?;
     Ok((total, rows))
@@ -512,6 +526,24 @@ pub struct Sighting {
     pub count: i64,
     pub report: i64,
     pub received: String,
+}
+
+/// How far an indicator reached (in scope): distinct servers,
+/// organisations, and sightings (one per report and server).
+pub async fn pivot_counts(
+    db: &Db,
+    scope: Option<i64>,
+    value: &str,
+) -> Result<(i64, i64, i64), FleetError> {
+    let row: (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT server_id), COUNT(DISTINCT org_id), COUNT(*) FROM indicators \
+         WHERE needle = $1 AND ($2 IS NULL OR org_id = $2)",
+    )
+    .bind(crate::ingest::needle(value))
+    .bind(scope)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(row)
 }
 
 /// Where an indicator was seen (in scope): every server and report, the

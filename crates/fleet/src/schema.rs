@@ -147,11 +147,12 @@ CREATE TABLE login_windows (
     ),
     (
         3,
-        "indexes for listing organisations at scale",
+        "indexes for listing organisations and deep pages at scale",
         r#"
 CREATE INDEX tokens_org ON tokens (org_id);
 CREATE INDEX users_org ON users (org_id);
-CREATE INDEX server_reports_org ON server_reports (org_id, received)
+CREATE INDEX server_reports_org ON server_reports (org_id, received);
+CREATE INDEX servers_priority ON servers (verdict_rank DESC, exposure_rank DESC, last_seen DESC, id)
 "#,
     ),
 ];

@@ -4,7 +4,8 @@
 //! a random cookie value the database keeps as a SHA-256, with its own
 //! CSRF token, so that any server process can check it. Failed sign-ins
 //! are counted per name and per address in the database: past
-//! [`LOGIN_LIMIT`] in a quarter hour, sign-in answers 429.
+//! [`LOGIN_LIMIT`] for a name or [`LOGIN_LIMIT_ADDR`] for an address in a
+//! quarter hour, sign-in answers 429.
 
 use crate::admin::token_hash;
 use crate::db::Db;
@@ -13,8 +14,11 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use serde::Serialize;
 
-/// Failed sign-ins allowed per name, and per address, in a window.
+/// Failed sign-ins allowed per name in a window.
 pub const LOGIN_LIMIT: i64 = 10;
+/// Failed sign-ins allowed per address in a window: higher, since people
+/// behind one proxy (or one office's NAT) share an address.
+pub const LOGIN_LIMIT_ADDR: i64 = 5 * LOGIN_LIMIT;
 /// The window for failed sign-ins, in seconds.
 pub const LOGIN_WINDOW: i64 = 900;
 /// How long a session lasts, in seconds.
@@ -188,8 +192,8 @@ pub async fn login(
     let window = now - now.rem_euclid(LOGIN_WINDOW);
     let by_name = format!("user:{}", name.trim().to_lowercase());
     let by_addr = format!("addr:{addr}");
-    for k in [&by_name, &by_addr] {
-        if failures(db, k, window).await? >= LOGIN_LIMIT {
+    for (k, limit) in [(&by_name, LOGIN_LIMIT), (&by_addr, LOGIN_LIMIT_ADDR)] {
+        if failures(db, k, window).await? >= limit {
             return Err(FleetError::RateLimited(window + LOGIN_WINDOW - now));
         }
     }
