@@ -318,6 +318,7 @@ fn an_organisations_people_see_only_their_own_pages() {
         );
         let (st, stix, _) = page(base, &bob, &format!("/indicators.stix?value={}", f.shell));
         assert_eq!(st, 200);
+        keep_stix(&format!("dashboard-indicator-{}", b.name()), &stix);
         let stix: Value = serde_json::from_str(&stix).unwrap();
         let sightings = stix["objects"]
             .as_array()

@@ -189,8 +189,10 @@ fn ingest_and_read_back() {
             .collect();
         assert_eq!(rows.len(), 3);
         assert_eq!(&rows[0][2], "ex01");
-        let (st, stix) = s.get(&analyst, "/api/v1/stix?tlp=green");
+        let (st, stix_text) = s.get_text(&analyst, "/api/v1/stix?tlp=green");
         assert_eq!(st, 200);
+        keep_stix(&format!("fleet-api-{}", b.name()), &stix_text);
+        let stix: Value = serde_json::from_str(&stix_text).unwrap();
         assert_eq!(stix["type"], "bundle");
         let objects = stix["objects"].as_array().unwrap();
         assert!(objects

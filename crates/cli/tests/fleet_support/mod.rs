@@ -387,3 +387,11 @@ pub fn spooled(spool: &Path) -> Vec<PathBuf> {
     }
     v
 }
+
+/// Keeps a STIX bundle a test got for `.ci/run`, which runs OASIS's
+/// validator on every file in `target/tmp/stix-bundles` after the tests.
+pub fn keep_stix(name: &str, bundle: &str) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("stix-bundles");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.json")), bundle).unwrap();
+}
