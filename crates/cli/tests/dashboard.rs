@@ -105,6 +105,8 @@ fn hostile(t: &Value) -> Vec<u8> {
 
 struct Fleet {
     db: Database,
+    /// The documents uploaded, one per server.
+    sent: Vec<Value>,
     s: Server,
     analyst_token: String,
     town_server: i64,
@@ -122,10 +124,16 @@ fn fleet(b: &Backend, extra: &[&str]) -> Fleet {
     add_user(&db, "alice", &["--analyst"]);
     add_user(&db, "bob", &["--org", "Town"]);
     let s = db.start(extra);
-    let (st, r, _) = s.post(Some(&town), variant(&t.compromised, "EX01", "t"), false);
+    let mut sent = Vec::new();
+    let doc = variant(&t.compromised, "EX01", "t");
+    sent.push(serde_json::from_slice(&doc).unwrap());
+    let (st, r, _) = s.post(Some(&town), doc, false);
     assert_eq!(st, 201);
     let town_server = r["servers"][0]["id"].as_i64().unwrap();
     for i in 0..12 {
+        sent.push(
+            serde_json::from_slice(&variant(&t.clean, &format!("TOWN-{i:02}"), "t")).unwrap(),
+        );
         assert_eq!(
             s.post(
                 Some(&town),
@@ -136,6 +144,7 @@ fn fleet(b: &Backend, extra: &[&str]) -> Fleet {
             201
         );
     }
+    sent.push(serde_json::from_slice(&hostile(&t.compromised)).unwrap());
     let (st, r, _) = s.post(Some(&shop), hostile(&t.compromised), false);
     assert_eq!(st, 201, "{r}");
     let shop_server = r["servers"][0]["id"].as_i64().unwrap();
@@ -149,6 +158,7 @@ fn fleet(b: &Backend, extra: &[&str]) -> Fleet {
         .to_string();
     Fleet {
         db,
+        sent,
         s,
         analyst_token,
         town_server,
@@ -386,8 +396,28 @@ fn in_a_real_browser() {
         json!("The fleet today")
     );
 
-    // The overview's counts are the database's.
+    // The overview's counts are the database's: what was stored (each
+    // server's report, counted here from the documents sent, not through
+    // the server's own counting) and what the API says.
     let (_, counts) = f.s.get(&f.analyst_token, "/api/v1/counts");
+    let mut sent: std::collections::BTreeMap<String, i64> = Default::default();
+    for d in &f.sent {
+        *sent
+            .entry(d["verdict"].as_str().unwrap().to_string())
+            .or_default() += 1;
+        *sent
+            .entry(format!(
+                "exposure:{}",
+                d["exposure"]["state"].as_str().unwrap()
+            ))
+            .or_default() += 1;
+    }
+    for (k, n) in &sent {
+        match k.strip_prefix("exposure:") {
+            Some(e) => assert_eq!(counts["exposure"][e], *n, "{k}"),
+            None => assert_eq!(counts["verdict"][k.as_str()], *n, "{k}"),
+        }
+    }
     for v in [
         "compromised",
         "exploited",

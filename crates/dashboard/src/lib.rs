@@ -348,17 +348,23 @@ async fn servers_csv(
     let s = signed_in!(d, headers);
     let (_, rows) = exhunt_fleet::read::servers(&d.app.db, s.org_id, &f, false).await?;
     let body = exhunt_fleet::csv_out::servers_csv(&rows)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"exhunt-servers.csv\"",
-            ),
-        ],
+    Ok(exhunt_fleet::csv_out::attachment(
+        "exhunt-servers.csv",
         body,
-    )
-        .into_response())
+    ))
+}
+
+/// The server `id` names, if it is in the session's scope (another
+/// organisation's answers as one that does not exist).
+async fn scoped_server(
+    d: &Dash,
+    s: &Session,
+    id: &str,
+) -> Result<Option<exhunt_fleet::read::ServerRow>, PageError> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Ok(None);
+    };
+    Ok(exhunt_fleet::read::server(&d.app.db, s.org_id, id).await?)
 }
 
 async fn server(
@@ -367,10 +373,7 @@ async fn server(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let s = signed_in!(d, headers);
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(not_found());
-    };
-    let Some(row) = exhunt_fleet::read::server(&d.app.db, s.org_id, id).await? else {
+    let Some(row) = scoped_server(&d, &s, &id).await? else {
         return Ok(not_found());
     };
     let history = exhunt_fleet::read::history(&d.app.db, row.id, 100).await?;
@@ -386,10 +389,7 @@ async fn server_report(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let s = signed_in!(d, headers);
-    let Ok(id) = id.parse::<i64>() else {
-        return Ok(not_found());
-    };
-    let Some(row) = exhunt_fleet::read::server(&d.app.db, s.org_id, id).await? else {
+    let Some(row) = scoped_server(&d, &s, &id).await? else {
         return Ok(not_found());
     };
     let Some(v) = exhunt_fleet::read::latest_report(&d.app.db, s.org_id, &row).await? else {
@@ -461,17 +461,10 @@ async fn indicators_csv(
     let s = signed_in!(d, headers);
     let (_, seen) = sightings(&d, &s, &q, 100_000).await?;
     let body = exhunt_fleet::csv_out::sightings_csv(&seen)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"exhunt-indicator.csv\"",
-            ),
-        ],
+    Ok(exhunt_fleet::csv_out::attachment(
+        "exhunt-indicator.csv",
         body,
-    )
-        .into_response())
+    ))
 }
 
 async fn indicators_stix(

@@ -240,17 +240,7 @@ async fn server_csv(
     let who = principal(&app.db, &headers).await?;
     let (_, rows) = read::servers(&app.db, who.org_id, &f, false).await?;
     let body = crate::csv_out::servers_csv(&rows)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"exhunt-servers.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(crate::csv_out::attachment("exhunt-servers.csv", body))
 }
 
 #[derive(Deserialize, Default)]
@@ -342,7 +332,7 @@ async fn indicators(
     let seen = read::pivot(&app.db, who.org_id, value, p.limit.unwrap_or(1000)).await?;
     if p.format.as_deref() == Some("csv") {
         let body = crate::csv_out::sightings_csv(&seen)?;
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
+        return Ok(crate::csv_out::attachment("exhunt-indicator.csv", body));
     }
     let (servers, orgs, sightings) = read::pivot_counts(&app.db, who.org_id, value).await?;
     Ok(Json(json!({

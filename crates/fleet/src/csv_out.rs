@@ -4,6 +4,8 @@
 
 use crate::read::{ServerRow, Sighting};
 use crate::FleetError;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use exhunt_report::csv_cell;
 
 fn writer() -> csv::Writer<Vec<u8>> {
@@ -113,4 +115,19 @@ pub fn sightings_csv(rows: &[Sighting]) -> Result<Vec<u8>, FleetError> {
         )?;
     }
     finish(w)
+}
+
+/// A CSV body as a download named `file` (a fixed name of ours).
+pub fn attachment(file: &'static str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
