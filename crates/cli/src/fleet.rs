@@ -72,8 +72,27 @@ async fn serve_async(args: ServeArgs) -> Result<u8> {
             stale_days: args.stale_days.max(1),
         },
     ));
+    // Ctrl-C, or SIGTERM (systemd, docker stop): a clean stop either way.
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     };
     exhunt_fleet::serve::serve(
         state.clone(),

@@ -854,7 +854,7 @@ fn a_clean_stop_leaves_the_database_in_one_file() {
     assert!(wal.exists(), "the write-ahead log while serving");
     let pid = s.child.id().to_string();
     assert!(std::process::Command::new("kill")
-        .args(["-INT", &pid])
+        .args(["-TERM", &pid])
         .status()
         .unwrap()
         .success());
