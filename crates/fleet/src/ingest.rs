@@ -674,6 +674,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hostile_documents_are_refused_not_crashed_on() {
+        // Nesting far past serde_json's recursion limit, in the schema's
+        // place and inside a finding's evidence.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(matches!(
+            check(deep.clone().into_bytes()),
+            Err(FleetError::Invalid(_))
+        ));
+        let r = format!(r#"{{"schema":"exhunt/report/v1","evidence":{deep}}}"#);
+        assert!(matches!(check(r.into_bytes()), Err(FleetError::Invalid(_))));
+        // A report inside a report inside a report.
+        let leaf = r#"{"schema":"exhunt/report/v1","tool":{"name":"x","version":"1"},"inputs":[],"verdict":"clean","incomplete":false,"coverage":[],"patch":null,"findings":[],"errors":[],"next_steps":[]"#;
+        let one = format!("{leaf}}}");
+        let two = format!("{leaf},\"host\":\"a\",\"servers\":[{one}]}}");
+        let three = format!("{leaf},\"servers\":[{two}]}}");
+        assert!(check(one.clone().into_bytes()).is_ok());
+        assert_eq!(check(two.into_bytes()).unwrap().parts.len(), 1);
+        assert!(
+            matches!(check(three.into_bytes()), Err(FleetError::Invalid(m)) if m.contains("one level"))
+        );
+        // Two parts naming one host.
+        let a = format!("{leaf},\"host\":\"EX01\"}}");
+        let b = format!("{leaf},\"host\":\"ex01\"}}");
+        let both = format!("{leaf},\"servers\":[{a},{b}]}}");
+        assert!(
+            matches!(check(both.into_bytes()), Err(FleetError::Invalid(m)) if m.contains("same host"))
+        );
+        // Numbers where strings go, and a verdict that is not one.
+        let bad = one.replace("\"verdict\":\"clean\"", "\"verdict\":1e999");
+        assert!(matches!(
+            check(bad.into_bytes()),
+            Err(FleetError::Invalid(_))
+        ));
+        // A host name of a megabyte is cut to 255 characters.
+        let long = format!("{leaf},\"host\":\"{}\"}}", "x".repeat(1 << 20));
+        assert_eq!(check(long.into_bytes()).unwrap().parts[0].name.len(), 255);
+    }
+
+    #[test]
     fn web_paths() {
         assert_eq!(
             web_path("triage.zip!/C/inetpub/wwwroot/aspnet_client/x.aspx"),
