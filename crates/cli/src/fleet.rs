@@ -313,6 +313,10 @@ fn tell(what: &str, url: &str, s: &Sent) -> bool {
             "exhunt: could not upload {what} now ({}); it will be sent on the next run with --upload",
             safe(why)
         ),
+        Sent::NotKept(why) => eprintln!(
+            "exhunt: could not upload {what} and it was NOT kept for later ({}): keep the report file and send it with `exhunt upload`",
+            safe(why)
+        ),
         Sent::Rejected(status, why) => eprintln!(
             "exhunt: {} refused {what} ({status}): {}",
             safe(url),

@@ -24,6 +24,8 @@ pub enum Sent {
     /// Refused for good (400, 401, 403, 413): with the status and the
     /// server's reason. Not spooled: sending it again would not help.
     Rejected(u16, String),
+    /// Not sent, and the spool could not keep it (full, not writable).
+    NotKept(String),
 }
 
 impl Sent {
@@ -38,7 +40,14 @@ pub struct Uploader {
     token: String,
     spool: PathBuf,
     backoff: Vec<Duration>,
+    /// Most documents the spool holds: past it a report is not kept (and
+    /// the message says how to empty the spool), so that a server gone
+    /// for months does not fill the disk of the one being scanned.
+    spool_limit: usize,
 }
+
+/// The spool's default limit, in documents.
+pub const SPOOL_LIMIT: usize = 1000;
 
 /// The default spool folder: `EXHUNT_SPOOL`, else ProgramData's (Windows)
 /// or the user's state folder.
@@ -140,7 +149,14 @@ impl Uploader {
             token,
             spool,
             backoff,
+            spool_limit: SPOOL_LIMIT,
         })
+    }
+
+    /// Another limit for the spool (documents).
+    pub fn spool_limit(mut self, n: usize) -> Self {
+        self.spool_limit = n;
+        self
     }
 
     pub fn spool_dir(&self) -> &Path {
@@ -214,7 +230,7 @@ impl Uploader {
             Ok(s) => s,
             Err(why) => match self.keep(&gz) {
                 Ok(path) => Sent::Spooled(format!("{why}; kept in {}", path.display())),
-                Err(e) => Sent::Spooled(format!("{why}; and it could not be kept: {e}")),
+                Err(e) => Sent::NotKept(format!("{why}; and it could not be kept: {e}")),
             },
         }
     }
@@ -223,6 +239,13 @@ impl Uploader {
     /// so that a half-written file is never sent.
     fn keep(&self, gz: &[u8]) -> std::io::Result<PathBuf> {
         std::fs::create_dir_all(&self.spool)?;
+        let waiting = self.spooled().len();
+        if waiting >= self.spool_limit {
+            return Err(std::io::Error::other(format!(
+                "the spool {} already holds {waiting} reports (its limit); send them with `exhunt upload --to URL --token-file FILE`",
+                self.spool.display()
+            )));
+        }
         let name = format!("{}.json.gz", hex(&Sha256::digest(gz)));
         let path = self.spool.join(&name);
         let tmp = self.spool.join(format!(".{name}.tmp"));
@@ -305,6 +328,36 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_spool_has_a_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        // A port nothing listens on, no waiting between tries.
+        std::env::set_var("EXHUNT_UPLOAD_BACKOFF_MS", "1");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let up = Uploader::new(
+            &format!("http://127.0.0.1:{port}"),
+            "exh_x".into(),
+            None,
+            dir.path(),
+        )
+        .unwrap()
+        .spool_limit(2);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        for i in 0..3 {
+            let sent = rt.block_on(up.send(format!("{{\"n\":{i}}}").as_bytes()));
+            match (i, sent) {
+                (0 | 1, Sent::Spooled(why)) => assert!(why.contains("kept in"), "{why}"),
+                (2, Sent::NotKept(why)) => assert!(why.contains("its limit"), "{why}"),
+                (_, other) => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(up.spooled().len(), 2);
+    }
 
     #[test]
     fn endpoints() {
