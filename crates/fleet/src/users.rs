@@ -3,9 +3,9 @@
 //! tokens). Passwords are hashed with Argon2id (PHC strings); a session is
 //! a random cookie value the database keeps as a SHA-256, with its own
 //! CSRF token, so that any server process can check it. Failed sign-ins
-//! are counted per name and per address in the database: past
-//! [`LOGIN_LIMIT`] for a name or [`LOGIN_LIMIT_ADDR`] for an address in a
-//! quarter hour, sign-in answers 429.
+//! are counted per name and per address in the database, by quarter hour:
+//! past [`LOGIN_LIMIT`] for a name or [`LOGIN_LIMIT_ADDR`] for an address in
+//! this quarter hour and the last one, sign-in answers 429.
 
 use crate::admin::token_hash;
 use crate::db::Db;
@@ -192,8 +192,11 @@ pub async fn login(
     let window = now - now.rem_euclid(LOGIN_WINDOW);
     let by_name = format!("user:{}", name.trim().to_lowercase());
     let by_addr = format!("addr:{addr}");
+    // This quarter hour's failures and the last one's: a count that does
+    // not start again from nothing when a quarter hour turns.
     for (k, limit) in [(&by_name, LOGIN_LIMIT), (&by_addr, LOGIN_LIMIT_ADDR)] {
-        if failures(db, k, window).await? >= limit {
+        let seen = failures(db, k, window).await? + failures(db, k, window - LOGIN_WINDOW).await?;
+        if seen >= limit {
             return Err(FleetError::RateLimited(window + LOGIN_WINDOW - now));
         }
     }
