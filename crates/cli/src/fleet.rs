@@ -235,8 +235,12 @@ async fn user(db: &Db, u: &crate::args::UserCommand) -> Result<u8> {
                 bail!("give --org NAME (sees that organisation only) or --analyst (every organisation)");
             }
             let password = match password_file {
-                Some(f) => std::fs::read_to_string(f)
-                    .with_context(|| format!("cannot read {}", f.display()))?,
+                Some(f) => String::from_utf8(exhunt_fleet::client::read_small(
+                    f,
+                    "password file",
+                    64 << 10,
+                )?)
+                .with_context(|| format!("{} is not text", f.display()))?,
                 None => {
                     let mut line = String::new();
                     std::io::stdin()

@@ -729,12 +729,16 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub errors: Vec<ErrorEntry>,
     pub next_steps: Vec<String>,
-    /// Added field: what was examined.
+    /// Added field: what was examined. (Added fields read as empty from a
+    /// report written before them: the fleet server reads old reports.)
+    #[serde(default)]
     pub stats: Stats,
     /// Added field: findings of noisy rules counted but not listed.
+    #[serde(default)]
     pub suppressed: Vec<Suppressed>,
     /// Added field: every Sigma rule and YARA rule file, loaded or skipped
     /// (with the reason).
+    #[serde(default)]
     pub rules: Vec<RuleLoad>,
     /// Added field: files not read on purpose, with the reason.
     #[serde(default)]

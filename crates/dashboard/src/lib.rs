@@ -24,6 +24,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use exhunt_fleet::admin::random_hex;
 use exhunt_fleet::users::{self, Session};
 use exhunt_fleet::{AppState, FleetError};
 use serde::Deserialize;
@@ -127,12 +128,6 @@ fn set_cookie(d: &Dash, name: &str, value: &str, path: &str, max_age: i64) -> He
         "{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .expect("cookie from hex and fixed text")
-}
-
-fn random_hex() -> String {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).expect("the system's random source");
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// A page's failure as the page shows it.
@@ -311,7 +306,7 @@ async fn overview(State(d): State<D>, headers: HeaderMap) -> Result<Response, Pa
         limit: Some(25),
         ..Default::default()
     };
-    let (_, mut call) = exhunt_fleet::read::servers(db, s.org_id, &first, true).await?;
+    let mut call = exhunt_fleet::read::servers(db, s.org_id, &first, true).await?;
     if call.len() < 25 {
         let exposed = exhunt_fleet::read::ServerFilter {
             verdict: Some("attempted,inconclusive,clean,none".into()),
@@ -319,11 +314,7 @@ async fn overview(State(d): State<D>, headers: HeaderMap) -> Result<Response, Pa
             limit: Some(25 - call.len() as i64),
             ..Default::default()
         };
-        call.extend(
-            exhunt_fleet::read::servers(db, s.org_id, &exposed, true)
-                .await?
-                .1,
-        );
+        call.extend(exhunt_fleet::read::servers(db, s.org_id, &exposed, true).await?);
     }
     Ok(pages::overview(&s, &counts, &before, &days, &call).into_response())
 }
@@ -336,7 +327,8 @@ async fn servers(
     let s = signed_in!(d, headers);
     let mut f = f;
     f.limit = Some(f.limit.unwrap_or(100).clamp(1, 500));
-    let (total, rows) = exhunt_fleet::read::servers(&d.app.db, s.org_id, &f, true).await?;
+    let total = exhunt_fleet::read::count_servers(&d.app.db, s.org_id, &f).await?;
+    let rows = exhunt_fleet::read::servers(&d.app.db, s.org_id, &f, true).await?;
     Ok(pages::server_list(&s, &f, total, &rows).into_response())
 }
 
@@ -346,7 +338,7 @@ async fn servers_csv(
     Query(f): Query<exhunt_fleet::read::ServerFilter>,
 ) -> Result<Response, PageError> {
     let s = signed_in!(d, headers);
-    let (_, rows) = exhunt_fleet::read::servers(&d.app.db, s.org_id, &f, false).await?;
+    let rows = exhunt_fleet::read::servers(&d.app.db, s.org_id, &f, false).await?;
     let body = exhunt_fleet::csv_out::servers_csv(&rows)?;
     Ok(exhunt_fleet::csv_out::attachment(
         "exhunt-servers.csv",
@@ -523,7 +515,8 @@ async fn not_reporting(
         offset: q.offset,
         ..Default::default()
     };
-    let (total, rows) = exhunt_fleet::read::servers(&d.app.db, s.org_id, &f, true).await?;
+    let total = exhunt_fleet::read::count_servers(&d.app.db, s.org_id, &f).await?;
+    let rows = exhunt_fleet::read::servers(&d.app.db, s.org_id, &f, true).await?;
     let silent = exhunt_fleet::read::silent_orgs(&d.app.db, s.org_id).await?;
     Ok(pages::not_reporting(
         &s,

@@ -9,6 +9,7 @@
 
 use crate::db::Db;
 use crate::FleetError;
+use exhunt_core::hex;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -20,15 +21,16 @@ pub struct Principal {
     pub org_id: Option<i64>,
 }
 
-/// A new token, shown once.
-pub fn new_token() -> String {
+/// 32 random bytes as 64 hex digits: tokens, session cookies, CSRF tokens.
+pub fn random_hex() -> String {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).expect("the system's random source");
-    format!("exh_{}", hex(&b))
+    hex(&b)
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// A new token, shown once.
+pub fn new_token() -> String {
+    format!("exh_{}", random_hex())
 }
 
 /// What the database keeps of a token.

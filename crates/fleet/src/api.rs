@@ -222,7 +222,8 @@ async fn server_list(
     Query(f): Query<ServerFilter>,
 ) -> Result<Json<serde_json::Value>, FleetError> {
     let who = principal(&app.db, &headers).await?;
-    let (total, rows) = read::servers(&app.db, who.org_id, &f, true).await?;
+    let total = read::count_servers(&app.db, who.org_id, &f).await?;
+    let rows = read::servers(&app.db, who.org_id, &f, true).await?;
     Ok(Json(json!({
         "total": total,
         "offset": f.offset.unwrap_or(0).max(0),
@@ -238,7 +239,7 @@ async fn server_csv(
     Query(f): Query<ServerFilter>,
 ) -> Result<Response, FleetError> {
     let who = principal(&app.db, &headers).await?;
-    let (_, rows) = read::servers(&app.db, who.org_id, &f, false).await?;
+    let rows = read::servers(&app.db, who.org_id, &f, false).await?;
     let body = crate::csv_out::servers_csv(&rows)?;
     Ok(crate::csv_out::attachment("exhunt-servers.csv", body))
 }

@@ -8,6 +8,7 @@
 //! file at each run.
 
 use crate::FleetError;
+use exhunt_core::hex;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -80,18 +81,17 @@ pub fn endpoint(url: &str) -> String {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// A small file the user names (a token, a certificate, a password): a
+/// regular file (a FIFO or a device would hang the read), at most `cap`.
+pub fn read_small(path: &Path, what: &str, cap: u64) -> Result<Vec<u8>, FleetError> {
+    exhunt_core::open::read_capped(path, exhunt_core::open::Links::Follow, cap)
+        .map_err(|e| FleetError::Io(format!("cannot read the {what} {}: {e}", path.display())))
 }
 
 /// Reads a token file: the first non-empty line, trimmed.
 pub fn read_token(path: &Path) -> Result<String, FleetError> {
-    let s = std::fs::read_to_string(path).map_err(|e| {
-        FleetError::Io(format!(
-            "cannot read the token file {}: {e}",
-            path.display()
-        ))
-    })?;
+    let s = String::from_utf8(read_small(path, "token file", 64 << 10)?)
+        .map_err(|_| FleetError::Io(format!("the token file {} is not text", path.display())))?;
     s.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
@@ -121,8 +121,7 @@ impl Uploader {
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("exhunt/", env!("CARGO_PKG_VERSION")));
         if let Some(ca) = ca_cert {
-            let pem = std::fs::read(ca)
-                .map_err(|e| FleetError::Io(format!("cannot read {}: {e}", ca.display())))?;
+            let pem = read_small(ca, "CA certificate", 1 << 20)?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 FleetError::Io(format!("{} is not a PEM certificate: {e}", ca.display()))
             })?;
@@ -281,7 +280,11 @@ impl Uploader {
     pub async fn flush(&self) -> Vec<(PathBuf, Sent)> {
         let mut out = Vec::new();
         for path in self.spooled() {
-            let Ok(gz) = std::fs::read(&path) else {
+            // Our own files, but in a folder others may write to: no link
+            // followed, nothing larger than an upload may be.
+            let Ok(gz) =
+                exhunt_core::open::read_capped(&path, exhunt_core::open::Links::Refuse, 1 << 30)
+            else {
                 continue;
             };
             match self.send_gz(&gz).await {

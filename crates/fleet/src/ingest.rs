@@ -209,10 +209,7 @@ pub fn check(json: Vec<u8>) -> Result<Checked, FleetError> {
     let schema = head
         .schema
         .ok_or_else(|| FleetError::Invalid("no \"schema\" field: not an exhunt report".into()))?;
-    let sha256 = Sha256::digest(&json)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = exhunt_core::hex(&Sha256::digest(&json));
     match schema.as_str() {
         "exhunt/report/v1" => {
             let r: CReport = serde_json::from_slice(&json)

@@ -251,18 +251,28 @@ fn order_by(f: &ServerFilter) -> Result<String, FleetError> {
 /// Most rows one page of the list holds; the CSV export has no page.
 pub const MAX_PAGE: i64 = 1000;
 
-/// One page of the server list and the count of all that match.
-pub async fn servers(
+/// How many servers (in scope) the filter matches.
+pub async fn count_servers(
     db: &Db,
     scope: Option<i64>,
     f: &ServerFilter,
-    page: bool,
-) -> Result<(i64, Vec<ServerRow>), FleetError> {
+) -> Result<i64, FleetError> {
     let mut count = Q::new("SELECT COUNT(*) FROM servers s JOIN orgs o ON o.id = s.org_id");
     server_where(&mut count, scope, f)?;
     let (total,): (i64,) = sqlx::query_as_with(&count.sql, count.args)
         .fetch_one(&db.pool)
         .await?;
+    Ok(total)
+}
+
+/// The servers (in scope) the filter matches, in its order: one page
+/// (`limit`, `offset`) when `page`, else all of them (the CSV export).
+pub async fn servers(
+    db: &Db,
+    scope: Option<i64>,
+    f: &ServerFilter,
+    page: bool,
+) -> Result<Vec<ServerRow>, FleetError> {
     let order = order_by(f)?;
     let mut q = Q::new(&format!(
         "SELECT {SERVER_COLS} FROM servers s JOIN orgs o ON o.id = s.org_id"
@@ -290,8 +300,7 @@ pub async fn servers(
     }
     q.push(&format!(" ORDER BY {order}"));
     let rows = sqlx::query_with(&q.sql, q.args).fetch_all(&db.pool).await?;
-    let rows = rows.iter().map(server_row).collect::<Result<Vec<_>, _>>()?;
-    Ok((total, rows))
+    Ok(rows.iter().map(server_row).collect::<Result<Vec<_>, _>>()?)
 }
 
 /// One server (in scope), or `None`.
@@ -640,7 +649,7 @@ pub async fn latest_bad_reports(
         limit: Some(limit),
         ..Default::default()
     };
-    let (_, rows) = servers(db, scope, &f, true).await?;
+    let rows = servers(db, scope, &f, true).await?;
     let mut out = Vec::new();
     for s in rows {
         if let Some(v) = latest_report(db, scope, &s).await? {

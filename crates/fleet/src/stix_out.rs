@@ -7,28 +7,10 @@ use crate::FleetError;
 use exhunt_core::Report;
 use serde_json::{json, Value};
 
-/// A stored report as the writer's `Report`: the fields older reports may
-/// lack are filled with empty values.
+/// A stored report (one server's) as the writer's `Report`.
 pub fn report_of(v: Value) -> Option<Report> {
-    as_report_named(v, None)
-}
-
-fn as_report(v: Value, name: String) -> Option<Report> {
-    as_report_named(v, Some(name))
-}
-
-fn as_report_named(mut v: Value, name: Option<String>) -> Option<Report> {
-    let o = v.as_object_mut()?;
-    o.entry("stats").or_insert_with(
-        || json!({"files_seen": 0, "files_examined": 0, "bytes_read": 0, "lines_read": 0}),
-    );
-    o.entry("suppressed").or_insert_with(|| json!([]));
-    o.entry("rules").or_insert_with(|| json!([]));
-    o.insert("servers".into(), json!([]));
     let mut r: Report = serde_json::from_value(v).ok()?;
-    if name.is_some() {
-        r.host = name;
-    }
+    r.servers.clear();
     Some(r)
 }
 
@@ -38,15 +20,18 @@ pub fn bundle(
 ) -> Result<Vec<u8>, FleetError> {
     let servers: Vec<Report> = reports
         .into_iter()
-        .filter_map(|(org, s, v)| as_report(v, format!("{org}: {}", s.name)))
+        .filter_map(|(org, s, v)| {
+            let mut r = report_of(v)?;
+            r.host = Some(format!("{org}: {}", s.name));
+            Some(r)
+        })
         .collect();
     let empty = json!({
         "schema": "exhunt/report/v1",
         "tool": {"name": "exhunt", "version": env!("CARGO_PKG_VERSION")},
         "inputs": [], "verdict": "clean", "incomplete": false, "coverage": [], "patch": null,
         "findings": [], "errors": [], "next_steps": [],
-        "stats": {"files_seen": 0, "files_examined": 0, "bytes_read": 0, "lines_read": 0},
-        "suppressed": [], "rules": [], "host": "exhunt fleet (no server saw an attack)",
+        "host": "exhunt fleet (no server saw an attack)",
     });
     let mut top: Report =
         serde_json::from_value(empty).map_err(|e| FleetError::Internal(e.to_string()))?;
@@ -89,11 +74,8 @@ pub fn indicator_bundle(
         ),
         _ => return None,
     };
-    let now = {
-        let t = exhunt_core::time::system_time_iso(std::time::SystemTime::now());
-        format!("{}.000Z", t.trim_end_matches('Z'))
-    };
-    let (tlp_id, tlp_name, tlp_value) = tlp.marking();
+    let now = exhunt_report::StixOptions::default().now;
+    let tlp_id = tlp.marking().0;
     let org = stix_id("identity", "exhunt fleet");
     let ind = stix_id("indicator", &pattern);
     let common = |kind: &str, id: &str| {
@@ -115,10 +97,7 @@ pub fn indicator_bundle(
         .min()
         .unwrap_or_else(|| now.clone());
     let mut objects = vec![
-        json!({"type": "marking-definition", "spec_version": "2.1", "id": tlp_id,
-               "created": "2022-10-01T00:00:00.000Z", "name": tlp_name,
-               "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":
-                   {"extension_type": "property-extension", "tlp_2_0": tlp_value}}}),
+        tlp.marking_object(),
         merge(
             common("identity", &org),
             json!({"name": "exhunt fleet", "identity_class": "organization"}),

@@ -7,7 +7,7 @@
 //! past [`LOGIN_LIMIT`] for a name or [`LOGIN_LIMIT_ADDR`] for an address in
 //! this quarter hour and the last one, sign-in answers 429.
 
-use crate::admin::token_hash;
+use crate::admin::{random_hex, token_hash};
 use crate::db::Db;
 use crate::FleetError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -42,12 +42,6 @@ pub struct UserRow {
     pub org: Option<String>,
     pub created: String,
     pub disabled: bool,
-}
-
-fn random_hex() -> String {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).expect("the system's random source");
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn hash_password(password: &str) -> Result<String, FleetError> {

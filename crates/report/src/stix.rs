@@ -40,6 +40,19 @@ pub enum Tlp {
 impl Tlp {
     /// The published marking definition's id and name, and the extension's
     /// value.
+    /// The marking definition itself, as a bundle carries it.
+    pub fn marking_object(self) -> Value {
+        let (id, name, value) = self.marking();
+        json!({
+            "type": "marking-definition",
+            "spec_version": "2.1",
+            "id": id,
+            "created": "2022-10-01T00:00:00.000Z",
+            "name": name,
+            "extensions": {TLP_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": value}},
+        })
+    }
+
     /// The marking definition's id, name and TLP 2.0 value.
     pub fn marking(self) -> (&'static str, &'static str, &'static str) {
         match self {
@@ -179,17 +192,10 @@ pub(crate) fn stix(r: &Report, o: &StixOptions, w: &mut dyn Write) -> io::Result
     } else {
         r.servers.iter().collect()
     };
-    let (tlp_id, tlp_name, tlp_value) = o.tlp.marking();
+    let tlp_id = o.tlp.marking().0;
     let org_name = o.org.clone().unwrap_or_else(|| "exhunt user".to_string());
     let org = id("identity", &org_name);
-    let mut objects: Vec<Value> = vec![json!({
-        "type": "marking-definition",
-        "spec_version": "2.1",
-        "id": tlp_id,
-        "created": "2022-10-01T00:00:00.000Z",
-        "name": tlp_name,
-        "extensions": {TLP_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": tlp_value}},
-    })];
+    let mut objects: Vec<Value> = vec![o.tlp.marking_object()];
     let common = |kind: &str, key: &str| {
         json!({
             "type": kind,
